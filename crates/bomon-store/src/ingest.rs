@@ -1,0 +1,320 @@
+//! Ingest: input files -> validated canonical tables -> one new snapshot.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::catalogue::Catalogue;
+use crate::dialect::{CsvOptions, Dialect};
+use crate::error::{Error, Issue, Location, Rejection, Result};
+use crate::source;
+use crate::store::{InputRecord, Store, StoredTable, TableCount};
+use crate::tables::{describe, Parsed, TableKind, Validator};
+
+/// How to read the input files; `None` fields are detected per file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestOptions {
+    /// CSV encoding, separator and decimal mark.
+    pub csv: CsvOptions,
+    /// Treat every table as this kind instead of detecting it from the header.
+    pub table: Option<TableKind>,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone)]
+pub enum FileStatus {
+    /// Read and stored in the new snapshot.
+    Stored {
+        /// Tables read, with their row counts.
+        tables: Vec<(TableKind, usize)>,
+    },
+    /// Identical content is already in the store (no-op).
+    AlreadyStored {
+        /// The snapshot that holds it.
+        snapshot: u32,
+    },
+    /// Identical to an earlier file of the same command.
+    DuplicateArgument,
+}
+
+/// One input file's outcome.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    /// File name as given.
+    pub file: String,
+    /// What happened.
+    pub status: FileStatus,
+    /// The CSV dialect detected or forced.
+    pub dialect: Option<Dialect>,
+    /// Spreadsheet sheets skipped because they were empty.
+    pub skipped_sheets: Vec<String>,
+}
+
+/// The result of an ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOutcome {
+    /// The new snapshot, or `None` when every file was already stored.
+    pub snapshot: Option<u32>,
+    /// Per input file.
+    pub files: Vec<FileOutcome>,
+}
+
+/// Progress of a long ingest, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// Starting to read a file of this many bytes.
+    Reading {
+        /// File name.
+        file: &'a str,
+        /// Its size.
+        bytes: u64,
+    },
+    /// Finished reading a file.
+    Read {
+        /// File name.
+        file: &'a str,
+        /// Rows accepted.
+        rows: usize,
+    },
+    /// Writing the snapshot.
+    Committing,
+}
+
+enum Format {
+    Csv,
+    Workbook,
+    Parquet,
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" | "txt" | "tsv" => Some(Format::Csv),
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => Some(Format::Workbook),
+        "parquet" | "pq" => Some(Format::Parquet),
+        _ => None,
+    }
+}
+
+/// Ingests `files` into `store` as one new snapshot. All or nothing: if any
+/// file has a problem, nothing is stored and every problem found is returned
+/// in [`Error::Rejected`].
+pub fn ingest(
+    store: &mut Store,
+    files: &[PathBuf],
+    catalogue: &Catalogue,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<IngestOutcome> {
+    let lock = store.lock()?;
+    let mut outcomes = Vec::new();
+    let mut parsed_all: Vec<(usize, Parsed)> = Vec::new();
+    let mut inputs = Vec::new();
+    let mut rejection = Rejection::default();
+    let mut seen_hashes: Vec<String> = Vec::new();
+
+    for path in files {
+        let name = path.display().to_string();
+        let fmt = format_of(path).ok_or_else(|| {
+            Error::Usage(format!(
+                "{name}: unknown file type; expected .csv, .xlsx (or .xls, .ods) or .parquet"
+            ))
+        })?;
+        let bytes = source::read_bytes(path)?;
+        progress(Progress::Reading {
+            file: &name,
+            bytes: bytes.len() as u64,
+        });
+        let sha = hex::encode(Sha256::digest(&bytes));
+        if let Some(snapshot) = store.snapshot_with_input(&sha) {
+            outcomes.push(FileOutcome {
+                file: name,
+                status: FileStatus::AlreadyStored { snapshot },
+                dialect: None,
+                skipped_sheets: vec![],
+            });
+            continue;
+        }
+        if seen_hashes.contains(&sha) {
+            outcomes.push(FileOutcome {
+                file: name,
+                status: FileStatus::DuplicateArgument,
+                dialect: None,
+                skipped_sheets: vec![],
+            });
+            continue;
+        }
+        seen_hashes.push(sha.clone());
+
+        let mut v = Validator::new(catalogue, opts.table);
+        let mut dialect = None;
+        let mut skipped = vec![];
+        let read = match fmt {
+            Format::Csv => {
+                source::read_csv(&bytes, &name, &opts.csv, &mut v).map(|d| dialect = Some(d))
+            }
+            Format::Workbook => source::read_workbook(path, &name, &mut v).map(|s| skipped = s),
+            Format::Parquet => source::read_parquet(path, &name, &mut v),
+        };
+        drop(bytes);
+        let (parsed, mut issues) = v.finish();
+        if let Err(i) = read {
+            issues.push(i);
+        }
+        if parsed.tables.is_empty() && issues.is_empty() {
+            issues.push(Issue {
+                file: name.clone(),
+                location: Location::File,
+                column: None,
+                message: "no table found: expected a header row followed by data".into(),
+            });
+        }
+        let rows: usize = parsed.tables.iter().map(|t| t.1).sum();
+        progress(Progress::Read { file: &name, rows });
+        rejection.issues.extend(issues.listed);
+        if issues.not_listed > 0 {
+            rejection.not_listed.push((name.clone(), issues.not_listed));
+        }
+        inputs.push(InputRecord {
+            file: name.clone(),
+            sha256: sha,
+            bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            format: match fmt {
+                Format::Csv => "csv",
+                Format::Workbook => "xlsx",
+                Format::Parquet => "parquet",
+            }
+            .into(),
+            dialect: dialect.map(|d| d.to_string()),
+            tables: parsed
+                .tables
+                .iter()
+                .map(|(k, n)| TableCount {
+                    table: k.to_string(),
+                    rows: *n,
+                })
+                .collect(),
+        });
+        outcomes.push(FileOutcome {
+            file: name,
+            status: FileStatus::Stored {
+                tables: parsed.tables.clone(),
+            },
+            dialect,
+            skipped_sheets: skipped,
+        });
+        parsed_all.push((outcomes.len() - 1, parsed));
+    }
+
+    check_references(store, &parsed_all, &outcomes, &mut rejection)?;
+    if rejection.total() > 0 {
+        return Err(Error::Rejected(rejection));
+    }
+    if parsed_all.is_empty() {
+        return Ok(IngestOutcome {
+            snapshot: None,
+            files: outcomes,
+        });
+    }
+
+    progress(Progress::Committing);
+    let mut frames: Vec<(StoredTable, DataFrame)> = Vec::new();
+    let mut push = |t: StoredTable, df: Option<DataFrame>| {
+        if let Some(df) = df {
+            match frames.iter_mut().find(|(x, _)| *x == t) {
+                Some((_, acc)) => {
+                    acc.vstack_mut(&df).expect("same schema by construction");
+                }
+                None => frames.push((t, df)),
+            }
+        }
+    };
+    for (_, p) in parsed_all {
+        push(StoredTable::Departments, p.departments);
+        push(StoredTable::DepartmentCovariates, p.covariates);
+        push(StoredTable::Observations, p.observations);
+        push(StoredTable::Categories, p.categories);
+    }
+    for (_, df) in frames.iter_mut() {
+        df.rechunk_mut();
+    }
+    let id = store.commit(&lock, frames, inputs, catalogue.sha256())?;
+    Ok(IngestOutcome {
+        snapshot: Some(id),
+        files: outcomes,
+    })
+}
+
+/// Every department (and area) referenced must exist in the store's latest
+/// snapshot or in a departments table of this ingest.
+fn check_references(
+    store: &Store,
+    parsed: &[(usize, Parsed)],
+    outcomes: &[FileOutcome],
+    rejection: &mut Rejection,
+) -> Result<()> {
+    let mut known_depts: PlHashSet<String> = PlHashSet::default();
+    let mut known_areas: PlHashSet<String> = PlHashSet::default();
+    let mut add = |df: &DataFrame| -> Result<()> {
+        let d = df
+            .column("department_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| Error::polars("reading departments", e))?;
+        known_depts.extend(d.into_iter().flatten().map(str::to_string));
+        let a = df
+            .column("area_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| Error::polars("reading departments", e))?;
+        known_areas.extend(a.into_iter().flatten().map(str::to_string));
+        Ok(())
+    };
+    if store.latest().is_some() {
+        let df = store
+            .snapshot(None)?
+            .table(StoredTable::Departments)?
+            .select([col("department_id"), col("area_id")])
+            .collect()
+            .map_err(|e| Error::polars("reading the store's departments", e))?;
+        add(&df)?;
+    }
+    for (_, p) in parsed {
+        if let Some(df) = &p.departments {
+            add(df)?;
+        }
+    }
+    for (i, p) in parsed {
+        let file = &outcomes[*i].file;
+        let mut listed = 0;
+        for (what, refs, known) in [
+            ("department", &p.referenced_departments, &known_depts),
+            ("housing area", &p.referenced_areas, &known_areas),
+        ] {
+            for (id, loc, rows) in refs {
+                if known.contains(id) {
+                    continue;
+                }
+                let issue = Issue {
+                    file: file.clone(),
+                    location: loc.clone(),
+                    column: Some(if what == "department" { "department_id" } else { "area_id" }.into()),
+                    message: format!(
+                        "unknown {what} '{id}' ({rows} row(s), first at {}): expected a {what} of the store's \
+                         departments or of a departments file in this ingest",
+                        describe(loc)
+                    ),
+                };
+                if listed < crate::tables::ISSUE_CAP {
+                    rejection.issues.push(issue);
+                    listed += 1;
+                } else {
+                    match rejection.not_listed.iter_mut().find(|(f, _)| f == file) {
+                        Some((_, n)) => *n += 1,
+                        None => rejection.not_listed.push((file.clone(), 1)),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,626 @@
+//! The store: an append-only Parquet dataset with a manifest of snapshots.
+//!
+//! Layout of a store directory:
+//!
+//! ```text
+//! STORE/manifest.json                         the only mutable file, replaced atomically
+//! STORE/lock                                  held (flock) by the one writer
+//! STORE/data/<table>/s<snapshot>-<hash>.parquet
+//! STORE/data/observations/period=<P>/s<snapshot>-<hash>.parquet
+//! STORE/tmp/                                  files being written; never read
+//! ```
+//!
+//! A commit writes its data files under `tmp/`, fsyncs them, renames them into
+//! `data/`, fsyncs the directories, and only then replaces `manifest.json` (write,
+//! fsync, rename, fsync). A reader sees only files the manifest lists, so a crash
+//! at any point leaves either the previous snapshot or the new one - never a mix.
+//! Files left behind by an interrupted commit are removed by the next writer.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The on-disk format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const MANIFEST: &str = "manifest.json";
+
+/// The tables a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StoredTable {
+    /// Department master data.
+    Departments,
+    /// Extra numeric structural covariates of departments (long).
+    DepartmentCovariates,
+    /// Observations (long), partitioned by period.
+    Observations,
+    /// Imported municipal categories.
+    Categories,
+}
+
+impl StoredTable {
+    /// All tables, in a fixed order.
+    pub const ALL: [StoredTable; 4] = [
+        StoredTable::Departments,
+        StoredTable::DepartmentCovariates,
+        StoredTable::Observations,
+        StoredTable::Categories,
+    ];
+
+    /// The table's name in the store and in SQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoredTable::Departments => "departments",
+            StoredTable::DepartmentCovariates => "department_covariates",
+            StoredTable::Observations => "observations",
+            StoredTable::Categories => "categories",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<StoredTable> {
+        StoredTable::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// The columns that identify a row; a later snapshot's row with the same
+    /// key supersedes an earlier one.
+    pub fn key(self) -> &'static [&'static str] {
+        match self {
+            StoredTable::Departments => &["department_id"],
+            StoredTable::DepartmentCovariates => &["department_id", "covariate"],
+            StoredTable::Observations => &["department_id", "period", "indicator"],
+            StoredTable::Categories => &["area_id", "department_id", "period"],
+        }
+    }
+
+    /// The table's schema (every stored file has exactly these columns).
+    pub fn schema(self) -> Schema {
+        use DataType::*;
+        let cols: &[(&str, DataType)] = match self {
+            StoredTable::Departments => &[
+                ("department_id", String),
+                ("name", String),
+                ("organisation", String),
+                ("municipality_code", String),
+                ("area_id", String),
+                ("housing_type", String),
+                ("tenancies", Int64),
+                ("construction_year", Int32),
+                ("snapshot", Int32),
+            ],
+            StoredTable::DepartmentCovariates => &[
+                ("department_id", String),
+                ("covariate", String),
+                ("value", Float64),
+                ("snapshot", Int32),
+            ],
+            StoredTable::Observations => &[
+                ("department_id", String),
+                ("period", String),
+                ("year", Int32),
+                ("quarter", Int32),
+                ("indicator", String),
+                ("numerator", Float64),
+                ("denominator", Float64),
+                ("value", Float64),
+                ("snapshot", Int32),
+            ],
+            StoredTable::Categories => &[
+                ("area_id", String),
+                ("department_id", String),
+                ("period", String),
+                ("category", String),
+                ("snapshot", Int32),
+            ],
+        };
+        cols.iter()
+            .map(|(n, t)| Field::new((*n).into(), t.clone()))
+            .collect()
+    }
+}
+
+/// One data file of a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Table name.
+    pub table: String,
+    /// Path relative to the store root.
+    pub path: String,
+    /// Number of rows.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// One row count of an input file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableCount {
+    /// Table kind read.
+    pub table: String,
+    /// Rows accepted.
+    pub rows: usize,
+}
+
+/// An input file ingested into a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// File name as given.
+    pub file: String,
+    /// SHA-256 of the file's bytes (re-ingesting the same content is a no-op).
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Format: csv, xlsx or parquet.
+    pub format: String,
+    /// The CSV dialect, when detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<String>,
+    /// Tables read from it.
+    pub tables: Vec<TableCount>,
+}
+
+/// A snapshot: the state of the store after one successful ingest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    /// Sequential id, from 1.
+    pub id: u32,
+    /// When it was committed (UTC, RFC 3339).
+    pub created: String,
+    /// bomon version that wrote it.
+    pub engine_version: String,
+    /// SHA-256 of the indicator catalogue used for validation.
+    pub catalogue_sha256: String,
+    /// Input files.
+    pub inputs: Vec<InputRecord>,
+    /// Data files added by this snapshot.
+    pub files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    format_version: u32,
+    snapshots: Vec<SnapshotInfo>,
+}
+
+impl Manifest {
+    fn empty() -> Self {
+        Manifest {
+            format: "bomon-store".into(),
+            format_version: FORMAT_VERSION,
+            snapshots: vec![],
+        }
+    }
+}
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    manifest: Manifest,
+}
+
+/// The writer's exclusive lock; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: File,
+}
+
+fn fsync_dir(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Current time as RFC 3339 UTC, seconds precision.
+pub(crate) fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+impl Store {
+    /// Opens an existing store.
+    pub fn open(root: &Path) -> Result<Store> {
+        let path = root.join(MANIFEST);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::Store {
+                    path: root.to_path_buf(),
+                    message: "not a bomon store (no manifest.json); `bomon ingest --store DIR FILE...` creates one".into(),
+                })
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Store {
+            path: root.to_path_buf(),
+            message: format!("manifest.json is damaged ({e}); `bomon store verify` tells more"),
+        })?;
+        if manifest.format != "bomon-store" {
+            return Err(Error::Store {
+                path: root.to_path_buf(),
+                message: format!(
+                    "manifest.json is not a bomon store manifest (format \"{}\")",
+                    manifest.format
+                ),
+            });
+        }
+        if manifest.format_version > FORMAT_VERSION {
+            return Err(Error::Store {
+                path: root.to_path_buf(),
+                message: format!(
+                    "written by a newer bomon (store format {}, this build reads up to {FORMAT_VERSION}); upgrade bomon",
+                    manifest.format_version
+                ),
+            });
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// Opens a store, creating an empty one if the directory has none.
+    pub fn open_or_create(root: &Path) -> Result<Store> {
+        if root.join(MANIFEST).exists() {
+            return Store::open(root);
+        }
+        fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            manifest: Manifest::empty(),
+        })
+    }
+
+    /// The store's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// All snapshots, oldest first.
+    pub fn snapshots(&self) -> &[SnapshotInfo] {
+        &self.manifest.snapshots
+    }
+
+    /// The latest snapshot's id, if any.
+    pub fn latest(&self) -> Option<u32> {
+        self.manifest.snapshots.last().map(|s| s.id)
+    }
+
+    /// The snapshot that already holds an input file with this content hash.
+    pub fn snapshot_with_input(&self, sha256: &str) -> Option<u32> {
+        self.manifest
+            .snapshots
+            .iter()
+            .find(|s| s.inputs.iter().any(|i| i.sha256 == sha256))
+            .map(|s| s.id)
+    }
+
+    /// A view of one snapshot (`None`: the latest).
+    pub fn snapshot(&self, id: Option<u32>) -> Result<Snapshot<'_>> {
+        let id = match id {
+            Some(id) => {
+                if !self.manifest.snapshots.iter().any(|s| s.id == id) {
+                    return Err(Error::NoSuchSnapshot(id));
+                }
+                id
+            }
+            None => self.latest().unwrap_or(0),
+        };
+        Ok(Snapshot { store: self, id })
+    }
+
+    /// Takes the writer's lock; fails at once if another process holds it.
+    pub fn lock(&self) -> Result<WriteLock> {
+        let path = self.root.join("lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(Error::Store {
+                path: self.root.clone(),
+                message:
+                    "another bomon process is writing to this store; try again when it has finished"
+                        .into(),
+            });
+        }
+        Ok(WriteLock { _file: file })
+    }
+
+    /// Removes what an interrupted commit left behind: `tmp/` and data files
+    /// that no snapshot lists. Needs the lock.
+    pub fn clean_orphans(&self, _lock: &WriteLock) -> Result<usize> {
+        let tmp = self.root.join("tmp");
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        let listed: HashSet<PathBuf> = self
+            .manifest
+            .snapshots
+            .iter()
+            .flat_map(|s| s.files.iter().map(|f| self.root.join(&f.path)))
+            .collect();
+        let mut removed = 0;
+        let data = self.root.join("data");
+        if data.exists() {
+            let mut stack = vec![data];
+            while let Some(dir) = stack.pop() {
+                for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+                    let p = entry.map_err(|e| Error::io(&dir, e))?.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if !listed.contains(&p) {
+                        fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Commits a new snapshot holding `frames` (rows of each table, without the
+    /// `snapshot` column). Atomic: see the module documentation.
+    pub fn commit(
+        &mut self,
+        lock: &WriteLock,
+        frames: Vec<(StoredTable, DataFrame)>,
+        inputs: Vec<InputRecord>,
+        catalogue_sha256: &str,
+    ) -> Result<u32> {
+        self.clean_orphans(lock)?;
+        let id = self.latest().unwrap_or(0) + 1;
+        let tmp = self.root.join("tmp");
+        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+
+        // 1. Write every data file under tmp/ and fsync it.
+        let mut staged: Vec<(PathBuf, String, FileEntry)> = Vec::new();
+        for (table, df) in frames {
+            if df.height() == 0 {
+                continue;
+            }
+            let parts: Vec<(Option<String>, DataFrame)> = if table == StoredTable::Observations {
+                partition_by_period(&df)?
+            } else {
+                vec![(None, df)]
+            };
+            for (period, mut part) in parts {
+                let n = part.height();
+                part.with_column(Column::new_scalar(
+                    "snapshot".into(),
+                    Scalar::new(DataType::Int32, AnyValue::Int32(id as i32)),
+                    n,
+                ))
+                .map_err(|e| Error::polars("adding the snapshot column", e))?;
+                let part = part
+                    .select(table.schema().iter_names().cloned())
+                    .map_err(|e| Error::polars("ordering columns", e))?;
+                let tmp_path = tmp.join(format!("{}-{}.parquet", table.name(), staged.len()));
+                let (bytes, sha) = write_parquet(&tmp_path, part)?;
+                let dir = match &period {
+                    Some(p) => format!("data/{}/period={p}", table.name()),
+                    None => format!("data/{}", table.name()),
+                };
+                let rel = format!("{dir}/s{id:06}-{}.parquet", &sha[..16]);
+                staged.push((
+                    tmp_path,
+                    dir,
+                    FileEntry {
+                        table: table.name().into(),
+                        path: rel,
+                        rows: n as u64,
+                        bytes,
+                        sha256: sha,
+                    },
+                ));
+            }
+        }
+
+        // 2. Move them into data/ and make the renames durable.
+        let mut dirs = std::collections::BTreeSet::new();
+        for (tmp_path, dir, entry) in &staged {
+            let d = self.root.join(dir);
+            fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+            let dest = self.root.join(&entry.path);
+            fs::rename(tmp_path, &dest).map_err(|e| Error::io(&dest, e))?;
+            dirs.insert(d);
+        }
+        for d in &dirs {
+            fsync_dir(d)?;
+            if let Some(parent) = d.parent() {
+                fsync_dir(parent)?;
+            }
+        }
+        fsync_dir(&self.root.join("data")).ok();
+
+        // 3. Publish: the new manifest replaces the old one atomically.
+        let mut manifest = self.manifest.clone();
+        manifest.snapshots.push(SnapshotInfo {
+            id,
+            created: now_rfc3339(),
+            engine_version: env!("CARGO_PKG_VERSION").into(),
+            catalogue_sha256: catalogue_sha256.into(),
+            inputs,
+            files: staged.into_iter().map(|(_, _, e)| e).collect(),
+        });
+        let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+        let tmp_manifest = self.root.join("manifest.json.tmp");
+        {
+            let mut f = File::create(&tmp_manifest).map_err(|e| Error::io(&tmp_manifest, e))?;
+            f.write_all(text.as_bytes())
+                .and_then(|_| f.sync_all())
+                .map_err(|e| Error::io(&tmp_manifest, e))?;
+        }
+        let final_manifest = self.root.join(MANIFEST);
+        fs::rename(&tmp_manifest, &final_manifest).map_err(|e| Error::io(&final_manifest, e))?;
+        fsync_dir(&self.root)?;
+        fs::remove_dir_all(&tmp).ok();
+        self.manifest = manifest;
+        Ok(id)
+    }
+
+    /// Re-reads every data file and checks it against the manifest.
+    /// Returns one line per problem; empty when the store is intact.
+    pub fn verify(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        for s in &self.manifest.snapshots {
+            for f in &s.files {
+                let p = self.root.join(&f.path);
+                match fs::read(&p) {
+                    Err(e) => problems.push(format!("snapshot {}: {}: {e}", s.id, f.path)),
+                    Ok(bytes) => {
+                        if bytes.len() as u64 != f.bytes {
+                            problems.push(format!(
+                                "snapshot {}: {}: {} bytes, the manifest says {}",
+                                s.id,
+                                f.path,
+                                bytes.len(),
+                                f.bytes
+                            ));
+                        } else if hex::encode(Sha256::digest(&bytes)) != f.sha256 {
+                            problems.push(format!(
+                                "snapshot {}: {}: content differs from the manifest's checksum",
+                                s.id, f.path
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// Splits observations by period, in order of first appearance.
+fn partition_by_period(df: &DataFrame) -> Result<Vec<(Option<String>, DataFrame)>> {
+    let periods = df
+        .column("period")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| Error::polars("reading periods", e))?;
+    let mut groups: BTreeMap<String, Vec<IdxSize>> = BTreeMap::new();
+    for (i, p) in periods.into_iter().enumerate() {
+        groups
+            .entry(p.unwrap_or("").to_string())
+            .or_default()
+            .push(i as IdxSize);
+    }
+    groups
+        .into_iter()
+        .map(|(p, idx)| {
+            let idx = IdxCa::from_vec("idx".into(), idx);
+            df.take(&idx)
+                .map(|part| (Some(p), part))
+                .map_err(|e| Error::polars("partitioning observations", e))
+        })
+        .collect()
+}
+
+/// A writer that hashes what passes through it.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes `df` as zstd-compressed Parquet and fsyncs it; returns size and SHA-256.
+fn write_parquet(path: &Path, mut df: DataFrame) -> Result<(u64, String)> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut w = HashingWriter {
+        inner: io::BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    ParquetWriter::new(&mut w)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .finish(&mut df)
+        .map_err(|e| Error::polars(format!("writing {}", path.display()), e))?;
+    w.flush().map_err(|e| Error::io(path, e))?;
+    let HashingWriter {
+        inner,
+        hasher,
+        bytes,
+    } = w;
+    let file = inner
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    Ok((bytes, hex::encode(hasher.finalize())))
+}
+
+/// A read-only view of the store as of one snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'s> {
+    store: &'s Store,
+    id: u32,
+}
+
+impl<'s> Snapshot<'s> {
+    /// The snapshot's id (0 for an empty store).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Data files of `table` visible in this snapshot, oldest first.
+    pub fn files(&self, table: StoredTable) -> Vec<PathBuf> {
+        self.store
+            .manifest
+            .snapshots
+            .iter()
+            .filter(|s| s.id <= self.id)
+            .flat_map(|s| s.files.iter())
+            .filter(|f| StoredTable::from_name(&f.table) == Some(table))
+            .map(|f| self.store.root.join(&f.path))
+            .collect()
+    }
+
+    /// Every row ever stored in `table` up to this snapshot, superseded ones
+    /// included, with the `snapshot` that stored it.
+    pub fn history(&self, table: StoredTable) -> Result<LazyFrame> {
+        let files = self.files(table);
+        if files.is_empty() {
+            return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
+        }
+        let mut args = ScanArgsParquet::default();
+        args.hive_options.enabled = Some(false);
+        args.schema = Some(Arc::new(table.schema()));
+        LazyFrame::scan_parquet_files(files.into(), args)
+            .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
+    }
+
+    /// `table` as of this snapshot: for each key, the row of the latest snapshot.
+    pub fn table(&self, table: StoredTable) -> Result<LazyFrame> {
+        let key: Vec<PlSmallStr> = table.key().iter().map(|k| (*k).into()).collect();
+        Ok(self
+            .history(table)?
+            .sort(
+                ["snapshot"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .unique_stable(Some(key), UniqueKeepStrategy::Last))
+    }
+}

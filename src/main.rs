@@ -1,0 +1,325 @@
+//! bomon: monitoring and risk analytics for Danish social-housing departments.
+//!
+//! The binary is glue: it parses arguments and calls the library crates.
+//! Every output is an internal working document (internt arbejdsredskab).
+
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use bomon_store::dialect::{parse_delimiter, CsvOptions, Decimal, Encoding};
+use bomon_store::{Catalogue, FileStatus, IngestOptions, Progress, Store, TableKind};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use output::Format;
+
+/// The marking every output carries.
+pub const INTERNAL_DA: &str = "Internt arbejdsredskab - ikke til offentliggørelse";
+
+#[derive(Parser)]
+#[command(
+    name = "bomon",
+    version,
+    about = "Monitoring and risk analytics for social-housing departments (internal working tool)",
+    after_help = "Internt arbejdsredskab - ikke til offentliggørelse (internal working document, not for publication)."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Print nothing but errors and the requested output.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Tell more about what is being done (detected dialects, files written).
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// Language of messages and reports.
+    #[arg(long, global = true, default_value = "da", value_parser = ["da", "en"])]
+    lang: String,
+    /// Indicator catalogue (TOML); default: the one built into bomon.
+    #[arg(long, global = true, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate input files and store them as one new snapshot (all or nothing).
+    Ingest(IngestArgs),
+    /// Inspect the store: list snapshots or verify file checksums.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
+    /// Run SQL over one snapshot (tables: departments, observations, ...).
+    Query(QueryArgs),
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// The store directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Input files: CSV, XLSX or Parquet.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Treat every table as this kind instead of detecting it from the header.
+    #[arg(long, value_parser = ["departments", "observations", "observations-wide", "categories"])]
+    table: Option<String>,
+    /// CSV encoding (default: detect UTF-8, else Windows-1252).
+    #[arg(long, value_name = "utf-8|windows-1252")]
+    encoding: Option<String>,
+    /// CSV separator (default: detect from the header).
+    #[arg(long, value_name = "';'|','|tab")]
+    delimiter: Option<String>,
+    /// Decimal mark (default: detect from the values).
+    #[arg(long, value_name = "comma|point")]
+    decimal: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum StoreAction {
+    /// List the snapshots, oldest first.
+    Log {
+        /// The store directory.
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Re-read every data file and check it against the manifest's checksums.
+    Verify {
+        /// The store directory.
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    snapshot: Option<u32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// The SQL query.
+    sql: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(bomon_store::Error::Rejected(r)) = e.downcast_ref::<bomon_store::Error>() {
+                eprint!("bomon: {r}");
+            } else {
+                let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+                eprintln!("bomon: {}", chain.join(": "));
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    let catalogue = match &g.catalogue {
+        Some(p) => Catalogue::load(p)?,
+        None => Catalogue::builtin(),
+    };
+    match cli.command {
+        Command::Ingest(a) => ingest(g, &catalogue, a),
+        Command::Store { action } => match action {
+            StoreAction::Log { store, format } => store_log(&store, format),
+            StoreAction::Verify { store } => store_verify(g, &store),
+        },
+        Command::Query(a) => query(a),
+    }
+}
+
+fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
+    let opts = IngestOptions {
+        csv: CsvOptions {
+            encoding: a
+                .encoding
+                .as_deref()
+                .map(str::parse::<Encoding>)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            delimiter: a
+                .delimiter
+                .as_deref()
+                .map(parse_delimiter)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            decimal: a
+                .decimal
+                .as_deref()
+                .map(str::parse::<Decimal>)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+        },
+        table: a
+            .table
+            .as_deref()
+            .map(str::parse::<TableKind>)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    };
+    let mut store = Store::open_or_create(&a.store)?;
+    let bar = if g.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("valid template"),
+        );
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    };
+    let outcome = bomon_store::ingest(&mut store, &a.files, catalogue, &opts, &mut |p| match p {
+        Progress::Reading { file, bytes } => {
+            bar.set_message(format!("reading {file} ({} kB)", bytes / 1024))
+        }
+        Progress::Read { file, rows } => bar.set_message(format!("read {file}: {rows} rows")),
+        Progress::Committing => bar.set_message("writing snapshot"),
+    });
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    if !g.quiet {
+        for f in &outcome.files {
+            match &f.status {
+                FileStatus::Stored { tables } => {
+                    let t: Vec<String> = tables
+                        .iter()
+                        .map(|(k, n)| format!("{n} {k} rows"))
+                        .collect();
+                    eprintln!("{}: {}", f.file, t.join(", "));
+                    if g.verbose {
+                        if let Some(d) = &f.dialect {
+                            eprintln!("  read with {d}");
+                        }
+                        for s in &f.skipped_sheets {
+                            eprintln!("  skipped empty sheet '{s}'");
+                        }
+                    }
+                }
+                FileStatus::AlreadyStored { snapshot } => {
+                    eprintln!(
+                        "{}: already stored in snapshot {snapshot}, nothing to do",
+                        f.file
+                    )
+                }
+                FileStatus::DuplicateArgument => {
+                    eprintln!("{}: same content as an earlier file, skipped", f.file)
+                }
+            }
+        }
+        match outcome.snapshot {
+            Some(id) => eprintln!("snapshot {id} written to {}", a.store.display()),
+            None => eprintln!("no new data; the store is unchanged"),
+        }
+    }
+    Ok(())
+}
+
+fn store_log(store: &Path, format: Format) -> Result<()> {
+    let store = Store::open(store)?;
+    let snaps = store.snapshots();
+    let mut df = polars::prelude::DataFrame::new(vec![
+        polars::prelude::Column::new(
+            "snapshot".into(),
+            snaps.iter().map(|s| s.id).collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "created".into(),
+            snaps.iter().map(|s| s.created.clone()).collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "inputs".into(),
+            snaps
+                .iter()
+                .map(|s| {
+                    s.inputs
+                        .iter()
+                        .map(|i| i.file.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "rows".into(),
+            snaps
+                .iter()
+                .map(|s| s.files.iter().map(|f| f.rows).sum::<u64>())
+                .collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "files".into(),
+            snaps
+                .iter()
+                .map(|s| s.files.len() as u32)
+                .collect::<Vec<_>>(),
+        ),
+    ])?;
+    output::write_frame(&mut df, format, None)
+}
+
+fn store_verify(g: &Global, store_dir: &Path) -> Result<()> {
+    let store = Store::open(store_dir)?;
+    let problems = store.verify()?;
+    if problems.is_empty() {
+        if !g.quiet {
+            let files: usize = store.snapshots().iter().map(|s| s.files.len()).sum();
+            println!(
+                "store {} is intact: {} snapshot(s), {files} file(s) checked",
+                store_dir.display(),
+                store.snapshots().len()
+            );
+        }
+        Ok(())
+    } else {
+        for p in &problems {
+            eprintln!("  {p}");
+        }
+        anyhow::bail!(
+            "store {} is damaged: {} problem(s)",
+            store_dir.display(),
+            problems.len()
+        )
+    }
+}
+
+fn query(a: QueryArgs) -> Result<()> {
+    let store = Store::open(&a.store)?;
+    let snap = store.snapshot(a.snapshot)?;
+    let mut df = bomon_store::query::query(&snap, &store, &a.sql).context("query failed")?;
+    if a.format == Format::Table {
+        std::env::set_var(
+            "POLARS_FMT_MAX_ROWS",
+            std::env::var("POLARS_FMT_MAX_ROWS").unwrap_or_else(|_| "40".into()),
+        );
+        std::env::set_var(
+            "POLARS_FMT_STR_LEN",
+            std::env::var("POLARS_FMT_STR_LEN").unwrap_or_else(|_| "40".into()),
+        );
+    }
+    output::write_frame(&mut df, a.format, a.out.as_deref())
+}
