@@ -208,6 +208,17 @@ pub fn ingest(
     }
 
     check_references(store, &parsed_all, &outcomes, &mut rejection)?;
+    // Report in file order, and within a file in line/cell order.
+    let order: Vec<&str> = files_in_order(&outcomes);
+    rejection.issues.sort_by_key(|i| {
+        (
+            order
+                .iter()
+                .position(|f| *f == i.file)
+                .unwrap_or(usize::MAX),
+            location_key(&i.location),
+        )
+    });
     if rejection.total() > 0 {
         return Err(Error::Rejected(rejection));
     }
@@ -244,6 +255,24 @@ pub fn ingest(
         snapshot: Some(id),
         files: outcomes,
     })
+}
+
+fn files_in_order(outcomes: &[FileOutcome]) -> Vec<&str> {
+    outcomes.iter().map(|o| o.file.as_str()).collect()
+}
+
+fn location_key(l: &Location) -> (String, u64, String) {
+    match l {
+        Location::File => (String::new(), 0, String::new()),
+        Location::Line(n) | Location::Row(n) => (String::new(), *n, String::new()),
+        Location::Cell { sheet, cell } => {
+            let row: u64 = cell
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .parse()
+                .unwrap_or(0);
+            (sheet.clone(), row, cell.clone())
+        }
+    }
 }
 
 /// Every department (and area) referenced must exist in the store's latest

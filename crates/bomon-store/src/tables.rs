@@ -472,6 +472,9 @@ impl DepartmentsBuilder {
                     describe(first)
                 ),
             ));
+        } else {
+            self.seen
+                .insert(id.to_string(), ctx.location(loc, Some(c_id)));
         }
         let name = text(c_name);
         if name.is_empty() {
@@ -549,8 +552,6 @@ impl DepartmentsBuilder {
         if issues.listed.len() + issues.not_listed > before {
             return;
         }
-        self.seen
-            .insert(id.to_string(), ctx.location(loc, Some(c_id)));
         for (cname, v) in covs {
             self.cov_dept.push(id.to_string());
             self.cov_name.push(cname);

@@ -1,0 +1,7 @@
+//! Tests of the command-line verbs.
+
+mod common;
+mod crash;
+mod ingest_errors;
+mod ingest_formats;
+mod store;

@@ -1,0 +1,212 @@
+//! The store: snapshots, idempotent re-ingest, supersession with history,
+//! pinned snapshots, integrity check.
+
+use super::common::*;
+
+const DEPS: &str = "department_id;name;organisation;municipality_code;area_id;housing_type;tenancies;construction_year\n\
+    D1;Rundhøj;Org;751;RH;family;380;1970\n";
+
+#[test]
+fn reingesting_identical_content_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    assert!(ingest(&store, &[&d]).status.success());
+    let copy = write(dir.path(), "copy-of-d.csv", DEPS);
+    let out = ingest(&store, &[&copy]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("already stored in snapshot 1"),
+        "{}",
+        stderr(&out)
+    );
+    let log = bomon()
+        .args(["store", "log", "--format", "csv", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let log = String::from_utf8(log.stdout).unwrap();
+    assert_eq!(log.lines().count(), 2, "one snapshot only: {log}");
+}
+
+#[test]
+fn later_values_supersede_and_history_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    let v1 = write(dir.path(), "v1.csv", "department_id;period;indicator;numerator;denominator\nD1;2024;move_out_rate;40;380\nD1;2023;move_out_rate;30;380\n");
+    let v2 = write(
+        dir.path(),
+        "v2.csv",
+        "department_id;period;indicator;numerator;denominator\nD1;2024;move_out_rate;41;380\n",
+    );
+    assert!(ingest(&store, &[&d, &v1]).status.success());
+    assert!(ingest(&store, &[&v2]).status.success());
+    assert_eq!(
+        query_csv(
+            &store,
+            "SELECT period, numerator, snapshot FROM observations ORDER BY period"
+        ),
+        "period,numerator,snapshot\n2023,30,1\n2024,41,2\n"
+    );
+    assert_eq!(
+        query_csv(&store, "SELECT period, numerator, snapshot FROM observations_history ORDER BY period, snapshot"),
+        "period,numerator,snapshot\n2023,30,1\n2024,40,1\n2024,41,2\n"
+    );
+    let pinned = bomon()
+        .args(["query", "--format", "csv", "--snapshot", "1", "--store"])
+        .arg(&store)
+        .arg("SELECT period, numerator FROM observations ORDER BY period")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(pinned.stdout).unwrap(),
+        "period,numerator\n2023,30\n2024,40\n"
+    );
+    let missing = bomon()
+        .args(["query", "--snapshot", "9", "--store"])
+        .arg(&store)
+        .arg("SELECT 1")
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("snapshot 9 does not exist"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn query_writes_json_and_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    assert!(ingest(&store, &[&d]).status.success());
+    let out = bomon()
+        .args(["query", "--format", "json", "--store"])
+        .arg(&store)
+        .arg("SELECT department_id, name, tenancies FROM departments")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([{"department_id": "D1", "name": "Rundhøj", "tenancies": 380}])
+    );
+    let pq = dir.path().join("out.parquet");
+    let out = bomon()
+        .args(["query", "--format", "parquet", "--out"])
+        .arg(&pq)
+        .arg("--store")
+        .arg(&store)
+        .arg("SELECT * FROM departments")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let df = polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap());
+    use polars::prelude::SerReader;
+    assert_eq!(df.finish().unwrap().height(), 1);
+    let bad = bomon()
+        .args(["query", "--store"])
+        .arg(&store)
+        .arg("SELECT nope FROM departments")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert_eq!(
+        stderr(&bad).lines().count(),
+        1,
+        "one-line reason: {}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn count_star_returns_one_row() {
+    // Guards the vendored polars-sql patch (vendor/polars-sql/BOMON-PATCH.md).
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    let o = write(dir.path(), "o.csv", "department_id;period;indicator;numerator;denominator\nD1;2024;move_out_rate;40;380\nD1;2023;move_out_rate;30;380\n");
+    assert!(ingest(&store, &[&d, &o]).status.success());
+    assert_eq!(
+        query_csv(&store, "SELECT count(*) AS n FROM observations"),
+        "n\n2\n"
+    );
+    assert_eq!(
+        query_csv(&store, "SELECT count(*) AS n FROM categories"),
+        "n\n0\n"
+    );
+    assert_eq!(
+        query_csv(
+            &store,
+            "SELECT count(*) AS n FROM observations WHERE year = 1900"
+        ),
+        "n\n0\n"
+    );
+}
+
+#[test]
+fn verify_detects_altered_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    assert!(ingest(&store, &[&d]).status.success());
+    let ok = bomon()
+        .args(["store", "verify", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let file = walk(&store.join("data"))
+        .into_iter()
+        .next()
+        .expect("a data file");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let bad = bomon()
+        .args(["store", "verify", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("content differs from the manifest's checksum"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn commands_on_a_missing_store_say_how_to_create_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bomon()
+        .args(["query", "--store"])
+        .arg(dir.path().join("none"))
+        .arg("SELECT 1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a bomon store"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
