@@ -267,7 +267,7 @@ mod tests {
             .to_string();
         assert!(e.contains("duplicate"), "{e}");
 
-        let text = BUILTIN_CATALOGUE.replacen("label_da", "lable_da", 1);
+        let text = BUILTIN_CATALOGUE.replacen("label_da = ", "lable_da = ", 1);
         let e = Catalogue::from_toml(&text, "cat.toml")
             .unwrap_err()
             .to_string();
