@@ -25,13 +25,23 @@ fn write_inputs(dir: &Path, departments: usize) -> (std::path::PathBuf, std::pat
     let deps = dir.join("departments.csv");
     let mut s = String::from("department_id;name;organisation;municipality_code;area_id;housing_type;tenancies;construction_year\n");
     for d in 0..departments {
-        writeln!(s, "{:05}-{:03};Afdeling {d};Org {};751;;family;{};{}", d / 40, d % 40, d / 40, 20 + d % 900, 1940 + d % 80).unwrap();
+        writeln!(
+            s,
+            "{:05}-{:03};Afdeling {d};Org {};751;;family;{};{}",
+            d / 40,
+            d % 40,
+            d / 40,
+            20 + d % 900,
+            1940 + d % 80
+        )
+        .unwrap();
     }
     std::fs::write(&deps, s).unwrap();
 
     let obs = dir.join("observations.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&obs).unwrap());
-    f.write_all(b"department_id;period;indicator;numerator;denominator;value\n").unwrap();
+    f.write_all(b"department_id;period;indicator;numerator;denominator;value\n")
+        .unwrap();
     let mut rows = 0;
     let mut line = String::new();
     for year in 2015..2025 {
@@ -41,11 +51,23 @@ fn write_inputs(dir: &Path, departments: usize) -> (std::path::PathBuf, std::pat
                 for (i, ind) in QUARTERLY.iter().enumerate() {
                     line.clear();
                     let (num, den) = if *ind == "vacancy" {
-                        (format!("{},5", (d * 7 + q + i) % 300), format!("{}", ten * 91))
+                        (
+                            format!("{},5", (d * 7 + q + i) % 300),
+                            format!("{}", ten * 91),
+                        )
                     } else {
-                        (format!("{}", (d + q * 3 + i) % (ten / 5 + 1)), format!("{ten}"))
+                        (
+                            format!("{}", (d + q * 3 + i) % (ten / 5 + 1)),
+                            format!("{ten}"),
+                        )
                     };
-                    writeln!(line, "{:05}-{:03};{year}Q{q};{ind};{num};{den};", d / 40, d % 40).unwrap();
+                    writeln!(
+                        line,
+                        "{:05}-{:03};{year}Q{q};{ind};{num};{den};",
+                        d / 40,
+                        d % 40
+                    )
+                    .unwrap();
                     f.write_all(line.as_bytes()).unwrap();
                     rows += 1;
                 }
@@ -67,7 +89,10 @@ fn run_measured(cmd: &mut Command) -> (f64, f64) {
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(rc, pid, "wait4 failed");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "bomon failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "bomon failed"
+    );
     std::mem::forget(child);
     (secs, usage.ru_maxrss as f64 / 1024.0)
 }
@@ -77,18 +102,37 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let departments: usize = std::env::var("BOMON_BENCH_DEPTS").ok().and_then(|v| v.parse().ok()).unwrap_or(12_500);
+    let departments: usize = std::env::var("BOMON_BENCH_DEPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12_500);
     let dir = tempfile::tempdir().unwrap();
     let (deps, obs, rows) = write_inputs(dir.path(), departments);
     let bytes = std::fs::metadata(&obs).unwrap().len();
     let bin = env!("CARGO_BIN_EXE_bomon");
-    println!("ingest benchmark: {rows} rows, {:.0} MiB CSV", bytes as f64 / 1048576.0);
+    println!(
+        "ingest benchmark: {rows} rows, {:.0} MiB CSV",
+        bytes as f64 / 1048576.0
+    );
     let mut results = Vec::new();
     for run in 0..3 {
         let store = dir.path().join(format!("store{run}"));
-        let (_, _) = run_measured(Command::new(bin).args(["ingest", "--quiet", "--store"]).arg(&store).arg(&deps));
-        let (secs, rss) = run_measured(Command::new(bin).args(["ingest", "--quiet", "--store"]).arg(&store).arg(&obs));
-        println!("  run {run}: {secs:.2} s, {:.2} M rows/s, peak RSS {rss:.0} MiB", rows as f64 / secs / 1e6);
+        let (_, _) = run_measured(
+            Command::new(bin)
+                .args(["ingest", "--quiet", "--store"])
+                .arg(&store)
+                .arg(&deps),
+        );
+        let (secs, rss) = run_measured(
+            Command::new(bin)
+                .args(["ingest", "--quiet", "--store"])
+                .arg(&store)
+                .arg(&obs),
+        );
+        println!(
+            "  run {run}: {secs:.2} s, {:.2} M rows/s, peak RSS {rss:.0} MiB",
+            rows as f64 / secs / 1e6
+        );
         results.push((secs, rss));
     }
     results.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -1,0 +1,70 @@
+//! Early warning: one-sided Bernoulli CUSUM (Steiner, Cook, Farewell, Treasure
+//! 2000, Biostatistics 1:441) for grouped binomial data, and an EWMA chart for
+//! proportions with varying denominators.
+
+/// One step of a CUSUM.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CusumPoint {
+    /// The CUSUM statistic after this period.
+    pub s: f64,
+    /// True when it exceeds the decision threshold h.
+    pub signal: bool,
+}
+
+/// Upward Bernoulli CUSUM testing in-control p0 against an odds ratio
+/// `odds_ratio` (> 1 detects increases): for y events among n,
+/// W = y ln(p1/p0) + (n - y) ln((1 - p1)/(1 - p0)), S_t = max(0, S_{t-1} + W).
+/// After a signal the statistic restarts at 0.
+pub fn bernoulli_cusum(y: &[f64], n: &[f64], p0: f64, odds_ratio: f64, h: f64) -> Vec<CusumPoint> {
+    let p1 = odds_ratio * p0 / (1.0 - p0 + odds_ratio * p0);
+    let (a, b) = ((p1 / p0).ln(), ((1.0 - p1) / (1.0 - p0)).ln());
+    let mut s = 0.0;
+    y.iter()
+        .zip(n)
+        .map(|(&yi, &ni)| {
+            if ni > 0.0 && yi.is_finite() {
+                s = (s + yi * a + (ni - yi) * b).max(0.0);
+            }
+            let signal = s > h;
+            let out = CusumPoint { s, signal };
+            if signal {
+                s = 0.0;
+            }
+            out
+        })
+        .collect()
+}
+
+/// One step of an EWMA chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EwmaPoint {
+    /// The smoothed proportion.
+    pub z: f64,
+    /// Lower limit.
+    pub lower: f64,
+    /// Upper limit.
+    pub upper: f64,
+}
+
+/// EWMA of proportions y/n around p0 with weight `lambda` and limits at `l`
+/// standard deviations, using the exact variance for varying n:
+/// Var(z_t) = sum_i lambda^2 (1 - lambda)^(2(t - i)) p0(1 - p0)/n_i.
+pub fn ewma_proportion(y: &[f64], n: &[f64], p0: f64, lambda: f64, l: f64) -> Vec<EwmaPoint> {
+    let mut z = p0;
+    let mut var = 0.0;
+    y.iter()
+        .zip(n)
+        .map(|(&yi, &ni)| {
+            if ni > 0.0 && yi.is_finite() {
+                z = lambda * (yi / ni) + (1.0 - lambda) * z;
+                var = (1.0 - lambda).powi(2) * var + lambda * lambda * p0 * (1.0 - p0) / ni;
+            }
+            let sd = var.sqrt();
+            EwmaPoint {
+                z,
+                lower: (p0 - l * sd).max(0.0),
+                upper: (p0 + l * sd).min(1.0),
+            }
+        })
+        .collect()
+}

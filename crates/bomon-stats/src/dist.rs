@@ -1,0 +1,98 @@
+//! Distribution helpers: normal quantiles, exact binomial and Poisson
+//! quantiles and cumulative probabilities (thin wrappers over statrs).
+
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal, Poisson};
+
+/// The standard normal quantile function (qnorm).
+pub fn qnorm(p: f64) -> f64 {
+    Normal::standard().inverse_cdf(p)
+}
+
+/// The standard normal distribution function (pnorm).
+pub fn pnorm(x: f64) -> f64 {
+    Normal::standard().cdf(x)
+}
+
+/// P(X <= k) for X ~ Binomial(n, p) (pbinom); 0 for k < 0.
+pub fn pbinom(k: f64, n: u64, p: f64) -> f64 {
+    if k < 0.0 {
+        return 0.0;
+    }
+    Binomial::new(p.clamp(0.0, 1.0), n)
+        .map(|b| b.cdf(k.floor() as u64))
+        .unwrap_or(f64::NAN)
+}
+
+/// The smallest k with P(X <= k) >= q for X ~ Binomial(n, p) (qbinom).
+pub fn qbinom(q: f64, n: u64, p: f64) -> u64 {
+    if p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    let b = Binomial::new(p, n).expect("valid binomial");
+    // Bisection on the CDF: robust where generic inverse_cdf is slow for large n.
+    let (mut lo, mut hi) = (0u64, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if b.cdf(mid) >= q * (1.0 - 64.0 * f64::EPSILON) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+/// P(X <= k) for X ~ Poisson(lambda) (ppois); 0 for k < 0.
+pub fn ppois(k: f64, lambda: f64) -> f64 {
+    if k < 0.0 {
+        return 0.0;
+    }
+    if lambda <= 0.0 {
+        return 1.0;
+    }
+    Poisson::new(lambda)
+        .map(|d| d.cdf(k.floor() as u64))
+        .unwrap_or(f64::NAN)
+}
+
+/// The smallest k with P(X <= k) >= q for X ~ Poisson(lambda) (qpois).
+pub fn qpois(q: f64, lambda: f64) -> u64 {
+    if lambda <= 0.0 {
+        return 0;
+    }
+    let d = Poisson::new(lambda).expect("valid Poisson");
+    let mut hi = (lambda + 10.0 * lambda.sqrt() + 10.0).ceil() as u64;
+    while d.cdf(hi) < q {
+        hi *= 2;
+    }
+    let mut lo = 0u64;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if d.cdf(mid) >= q * (1.0 - 64.0 * f64::EPSILON) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference values from R 4.x: qnorm(0.975), qnorm(0.999), qbinom(0.05, 9, 0.5),
+    // qpois(0.975, 10), pbinom(3, 10, 0.3).
+    #[test]
+    fn matches_r_reference_values() {
+        assert!((qnorm(0.975) - 1.959963984540054).abs() < 1e-9);
+        assert!((qnorm(0.999) - 3.090232306167813).abs() < 1e-9);
+        assert_eq!(qbinom(0.05, 9, 0.5), 2);
+        assert_eq!(qpois(0.975, 10.0), 17);
+        assert!((pbinom(3.0, 10, 0.3) - 0.6496107184).abs() < 1e-9);
+        assert!((ppois(17.0, 10.0) - 0.9857224).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,122 @@
+//! Distances for peer selection ("twins"): standardised Euclidean and
+//! Mahalanobis distance, and k nearest neighbours with exact-match constraints.
+
+/// Column means and standard deviations (n - 1) of row-major `x` with `d` columns.
+pub fn column_moments(x: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
+    let d = x.first().map_or(0, Vec::len);
+    let n = x.len() as f64;
+    let mean: Vec<f64> = (0..d)
+        .map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n)
+        .collect();
+    let sd: Vec<f64> = (0..d)
+        .map(|j| {
+            (x.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt()
+        })
+        .collect();
+    (mean, sd)
+}
+
+/// Standardised Euclidean distance: each coordinate divided by its column's
+/// standard deviation (columns with zero spread are ignored), weighted by `w`.
+pub fn standardised_euclidean(a: &[f64], b: &[f64], sd: &[f64], w: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .zip(sd.iter().zip(w))
+        .filter(|(_, (s, _))| **s > 0.0)
+        .map(|((x, y), (s, wi))| wi * ((x - y) / s).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Inverse of a small symmetric positive-definite matrix by Gauss-Jordan
+/// elimination with partial pivoting; `None` when singular.
+pub fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let mut a: Vec<Vec<f64>> = m
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = r.clone();
+            row.extend((0..n).map(|j| f64::from(u8::from(i == j))));
+            row
+        })
+        .collect();
+    for c in 0..n {
+        let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(c, p);
+        let piv = a[c][c];
+        a[c].iter_mut().for_each(|v| *v /= piv);
+        for r in 0..n {
+            if r != c {
+                let f = a[r][c];
+                if f != 0.0 {
+                    let rowc = a[c].clone();
+                    a[r].iter_mut().zip(&rowc).for_each(|(v, cv)| *v -= f * cv);
+                }
+            }
+        }
+    }
+    Some(a.into_iter().map(|r| r[n..].to_vec()).collect())
+}
+
+/// Sample covariance matrix of row-major `x`.
+pub fn covariance(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let (mean, _) = column_moments(x);
+    let d = mean.len();
+    let n = x.len() as f64;
+    (0..d)
+        .map(|i| {
+            (0..d)
+                .map(|j| {
+                    x.iter()
+                        .map(|r| (r[i] - mean[i]) * (r[j] - mean[j]))
+                        .sum::<f64>()
+                        / (n - 1.0).max(1.0)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Mahalanobis distance sqrt((a - b)' S^-1 (a - b)) given the inverse covariance.
+pub fn mahalanobis(a: &[f64], b: &[f64], inv_cov: &[Vec<f64>]) -> f64 {
+    let diff: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let mut s = 0.0;
+    for (i, di) in diff.iter().enumerate() {
+        for (j, dj) in diff.iter().enumerate() {
+            s += di * inv_cov[i][j] * dj;
+        }
+    }
+    s.max(0.0).sqrt()
+}
+
+/// The `k` nearest candidates to `target` by `distance`, among candidates for
+/// which `eligible` holds (exact-match constraints, exclusions). Ties are broken
+/// by candidate index so the result is reproducible. Returns (index, distance).
+pub fn k_nearest(
+    target: usize,
+    candidates: usize,
+    k: usize,
+    eligible: impl Fn(usize) -> bool,
+    distance: impl Fn(usize, usize) -> f64,
+) -> Vec<(usize, f64)> {
+    let mut d: Vec<(usize, f64)> = (0..candidates)
+        .filter(|&j| j != target && eligible(j))
+        .map(|j| (j, distance(target, j)))
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let k = k.min(d.len());
+    if k == 0 {
+        return vec![];
+    }
+    let cmp = |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    if k < d.len() {
+        d.select_nth_unstable_by(k - 1, cmp);
+        d.truncate(k);
+    }
+    d.sort_by(cmp);
+    d
+}

@@ -1,0 +1,31 @@
+//! Many tests at once: Benjamini-Hochberg q-values and the expected number of
+//! false alarms.
+
+/// Benjamini-Hochberg adjusted p-values (q-values), in input order:
+/// q_(i) = min_{j >= i} p_(j) m / j, capped at 1 (Benjamini & Hochberg 1995;
+/// as R's p.adjust(method = "BH")). NaN p-values stay NaN and do not count in m.
+pub fn bh_qvalues(p: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..p.len()).filter(|&i| p[i].is_finite()).collect();
+    let m = idx.len() as f64;
+    idx.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut q = vec![f64::NAN; p.len()];
+    let mut running = 1.0f64;
+    for (rank, &i) in idx.iter().enumerate().rev() {
+        running = running.min(p[i] * m / (rank + 1) as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
+/// Expected number of false alarms among the tests flagged at q <= `alpha`:
+/// under Benjamini-Hochberg the false discovery rate is at most alpha, so at
+/// most alpha x (number flagged) of the flags are expected to be false.
+pub fn expected_false_discoveries(q: &[f64], alpha: f64) -> f64 {
+    alpha * q.iter().filter(|&&v| v <= alpha).count() as f64
+}
+
+/// Expected number of false alarms if every one of `m` tests were run at
+/// level `alpha` without adjustment and no unit truly differed: m x alpha.
+pub fn expected_false_alarms_unadjusted(m: usize, alpha: f64) -> f64 {
+    m as f64 * alpha
+}

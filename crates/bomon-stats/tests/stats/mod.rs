@@ -1,0 +1,4 @@
+//! Test modules.
+
+mod properties;
+mod reference;
