@@ -3,6 +3,7 @@
 //! The binary is glue: it parses arguments and calls the library crates.
 //! Every output is an internal working document (internt arbejdsredskab).
 
+mod analysis;
 mod output;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,12 @@ enum Command {
     },
     /// Run SQL over one snapshot (tables: departments, observations, ...).
     Query(QueryArgs),
+    /// Funnel-plot comparison of units in any table (columns unit, numerator, denominator).
+    Funnel(analysis::FunnelArgs),
+    /// SPC chart of series in any table (columns period and value, or numerator and denominator; optional series).
+    Spc(analysis::SpcArgs),
+    /// Mann-Kendall trend test with Sen's slope (columns series, period, value).
+    Trend(analysis::TrendArgs),
 }
 
 #[derive(Args)]
@@ -150,6 +157,9 @@ fn run(cli: Cli) -> Result<()> {
             StoreAction::Verify { store } => store_verify(g, &store),
         },
         Command::Query(a) => query(a),
+        Command::Funnel(a) => analysis::run_funnel(a, g.quiet),
+        Command::Spc(a) => analysis::run_spc(a, g.quiet),
+        Command::Trend(a) => analysis::run_trend(a),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Tests of the command-line verbs.
 
+mod analysis;
 mod common;
 mod crash;
 mod ingest_errors;

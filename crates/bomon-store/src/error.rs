@@ -57,6 +57,8 @@ pub struct Rejection {
     pub issues: Vec<Issue>,
     /// Problems found beyond the cap and not listed, per file.
     pub not_listed: Vec<(String, usize)>,
+    /// What was refused; empty means an ingest ("ingest rejected, nothing stored").
+    pub action: &'static str,
 }
 
 impl Rejection {
@@ -70,9 +72,14 @@ impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut files: Vec<&str> = self.issues.iter().map(|i| i.file.as_str()).collect();
         files.dedup();
+        let action = if self.action.is_empty() {
+            "ingest rejected, nothing stored"
+        } else {
+            self.action
+        };
         writeln!(
             f,
-            "ingest rejected, nothing stored: {} problem(s) in {}",
+            "{action}: {} problem(s) in {}",
             self.total(),
             files.join(", ")
         )?;

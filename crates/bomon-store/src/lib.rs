@@ -18,6 +18,7 @@ pub mod error;
 pub mod ingest;
 pub mod period;
 pub mod query;
+pub mod raw;
 mod source;
 pub mod store;
 pub mod tables;
