@@ -60,7 +60,17 @@ pub const DEPARTMENTS: [(&str, &str, &str, &str, i64, i32); 3] = [
 
 /// Observations of the fixtures: department, period, indicator, numerator,
 /// denominator, value. Chosen to exercise decimals and thousands.
-pub const OBSERVATIONS: [(&str, &str, &str, Option<f64>, Option<f64>, Option<f64>); 7] = [
+/// department, period, indicator, numerator, denominator, value.
+pub type Obs = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
+
+pub const OBSERVATIONS: [Obs; 7] = [
     ("D1", "2024", "residents", None, None, Some(1020.0)),
     ("D1", "2024", "move_out_rate", Some(42.0), Some(380.0), None),
     (

@@ -39,7 +39,7 @@ fn danish_csv(dir: &Path) -> (PathBuf, PathBuf) {
                         .chars()
                         .enumerate()
                         .flat_map(|(i, c)| {
-                            if i > 0 && (n - i) % 3 == 0 {
+                            if i > 0 && (n - i).is_multiple_of(3) {
                                 vec!['.', c]
                             } else {
                                 vec![c]

@@ -246,7 +246,7 @@ pub(crate) fn read_csv(
 
     let mut rdr = reader();
     rdr.read_record(&mut rec).ok();
-    let width = rec.len();
+    let mut spare: Vec<Cell<'static>> = Vec::with_capacity(rec.len());
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
@@ -257,7 +257,7 @@ pub(crate) fn read_csv(
             }
         }
         let line = rec.position().map_or(0, |p| p.line());
-        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(width);
+        let mut cells = recycle(std::mem::take(&mut spare));
         cells.extend(rec.iter().map(|f| {
             let t = f.trim();
             if t.is_empty() {
@@ -266,12 +266,22 @@ pub(crate) fn read_csv(
                 Cell::Text(t)
             }
         }));
-        if cells.iter().all(|c| matches!(c, Cell::Empty)) {
-            continue; // Excel writes ";;;;" for blank rows
+        if !cells.iter().all(|c| matches!(c, Cell::Empty)) {
+            // Excel writes ";;;;" for blank rows: skipped.
+            sink.row(RowLoc::Line(line), &cells);
         }
-        sink.row(RowLoc::Line(line), &cells);
+        spare = recycle(cells);
     }
     Ok(dialect)
+}
+
+/// Reuses a vector's allocation for cells of another lifetime: the vector is
+/// emptied, and collecting an empty iterator in place keeps its capacity.
+fn recycle<'a, 'b>(mut v: Vec<Cell<'a>>) -> Vec<Cell<'b>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> Cell<'b> { unreachable!("the vector is empty") })
+        .collect()
 }
 
 /// Reads every sheet of an XLSX/XLS/ODS workbook with a header into `sink`.

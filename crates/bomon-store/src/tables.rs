@@ -245,7 +245,7 @@ impl Columns {
     }
 }
 
-fn get<'c, 'a>(cells: &'c [Cell<'a>], i: usize) -> Cell<'a> {
+fn get<'a>(cells: &[Cell<'a>], i: usize) -> Cell<'a> {
     cells.get(i).copied().unwrap_or(Cell::Empty)
 }
 
@@ -605,9 +605,12 @@ pub(crate) fn describe(l: &Location) -> String {
 
 // --------------------------------------------------------------- observations
 
+/// An indicator of a wide table: catalogue index and its num, den and value columns.
+type WideIndicator = (usize, Option<usize>, Option<usize>, Option<usize>);
+
 struct Wide {
     /// Indicators present, with their num/den/value columns.
-    indicators: Vec<(usize, Option<usize>, Option<usize>, Option<usize>)>,
+    indicators: Vec<WideIndicator>,
 }
 
 struct ObservationsBuilder<'c> {
@@ -621,7 +624,13 @@ struct ObservationsBuilder<'c> {
     wide: Option<Wide>,
     periods: Vec<Period>,
     period_index: PlHashMap<String, Result<u16, String>>,
-    keys: PlHashMap<u64, Location>,
+    /// Per department, a bitset over (period, indicator) of keys seen: cheaper
+    /// than a hash set of millions of keys.
+    seen: Vec<Vec<u64>>,
+    /// Keys of rows that were seen but rejected, with where they were.
+    rejected_keys: PlHashMap<u64, (RowLoc, Option<usize>)>,
+    /// Where each accepted row came from.
+    locs: Vec<RowLoc>,
     dept: Vec<u32>,
     period: Vec<u16>,
     indicator: Vec<u16>,
@@ -652,7 +661,9 @@ impl<'c> ObservationsBuilder<'c> {
             wide: None,
             periods: vec![],
             period_index: PlHashMap::default(),
-            keys: PlHashMap::default(),
+            seen: vec![],
+            rejected_keys: PlHashMap::default(),
+            locs: vec![],
             dept: vec![],
             period: vec![],
             indicator: vec![],
@@ -700,7 +711,7 @@ impl<'c> ObservationsBuilder<'c> {
 
     fn new_wide(cols: &Columns, ctx: &TableCtx, catalogue: &'c Catalogue) -> Result<Self, Issue> {
         let mut b = Self::base(cols, ctx, catalogue, TableKind::ObservationsWide, &[])?;
-        let mut inds: Vec<(usize, Option<usize>, Option<usize>, Option<usize>)> = Vec::new();
+        let mut inds: Vec<WideIndicator> = Vec::new();
         for (i, c) in cols.0.iter().enumerate() {
             if i == b.c_dept || i == b.c_period {
                 continue;
@@ -965,22 +976,44 @@ impl<'c> ObservationsBuilder<'c> {
             }
         }
         let key = (u64::from(dept) << 32) | (u64::from(pidx) << 16) | ind as u64;
-        let here = ctx.location(loc, ind_col);
-        if let Some(first) = self.keys.get(&key) {
+        let n_ind = self.catalogue.indicators().len();
+        let bit = pidx as usize * n_ind + ind;
+        if self.seen.len() <= dept as usize {
+            self.seen.resize(dept as usize + 1, Vec::new());
+        }
+        let bits = &mut self.seen[dept as usize];
+        if bits.len() <= bit / 64 {
+            bits.resize(bit / 64 + 1, 0);
+        }
+        let mask = 1u64 << (bit % 64);
+        if bits[bit / 64] & mask != 0 {
+            let first = match self.rejected_keys.get(&key) {
+                Some(&(l, c)) => Some(ctx.location(l, c)),
+                None => (0..self.dept.len())
+                    .find(|&j| {
+                        self.dept[j] == dept
+                            && self.period[j] == pidx
+                            && self.indicator[j] as usize == ind
+                    })
+                    .map(|j| ctx.location(self.locs[j], ind_col)),
+            };
             issues.push(ctx.issue(
                 loc,
                 ind_col,
                 format!(
                     "duplicate observation for department '{dept_name}', period {period}, indicator '{}' (first at {})",
-                    indicator.id, describe(first)
+                    indicator.id,
+                    first.as_ref().map_or_else(|| "an earlier row".to_string(), describe)
                 ),
             ));
             return;
         }
-        self.keys.insert(key, here);
+        bits[bit / 64] |= mask;
         if issues.listed.len() + issues.not_listed > before {
+            self.rejected_keys.insert(key, (loc, ind_col));
             return;
         }
+        self.locs.push(loc);
         self.dept.push(dept);
         self.period.push(pidx);
         self.indicator.push(ind as u16);
