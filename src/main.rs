@@ -67,6 +67,45 @@ enum Command {
     Spc(analysis::SpcArgs),
     /// Mann-Kendall trend test with Sen's slope (columns series, period, value).
     Trend(analysis::TrendArgs),
+    /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Departments in the national data.
+    #[arg(long, default_value_t = 2000)]
+    departments: usize,
+    /// Years of annual data.
+    #[arg(long, default_value_t = 10)]
+    years: usize,
+    /// Quarters of quarterly data.
+    #[arg(long, default_value_t = 40)]
+    quarters: usize,
+    /// Seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 2025)]
+    seed: u64,
+    /// The last year of data.
+    #[arg(long, default_value_t = 2025)]
+    end_year: i32,
+    /// Share of departments with planted deteriorations.
+    #[arg(long, default_value_t = 0.06)]
+    deteriorations: f64,
+    /// Share of departments with planted improvements.
+    #[arg(long, default_value_t = 0.02)]
+    improvements: f64,
+    /// Do not plant data-quality problems.
+    #[arg(long)]
+    no_quality_problems: bool,
+    /// Add the sample organisation in Aarhus (751) with about 50 departments.
+    #[arg(long)]
+    sample_organisation: bool,
+    /// Which files to write.
+    #[arg(long, value_parser = ["csv", "parquet", "both"], default_value = "both")]
+    files: String,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -160,6 +199,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Funnel(a) => analysis::run_funnel(a, g.quiet),
         Command::Spc(a) => analysis::run_spc(a, g.quiet),
         Command::Trend(a) => analysis::run_trend(a),
+        Command::Generate(a) => generate(g, a),
     }
 }
 
@@ -244,6 +284,54 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
         match outcome.snapshot {
             Some(id) => eprintln!("snapshot {id} written to {}", a.store.display()),
             None => eprintln!("no new data; the store is unchanged"),
+        }
+    }
+    Ok(())
+}
+
+fn generate(g: &Global, a: GenerateArgs) -> Result<()> {
+    for (name, v) in [
+        ("--deteriorations", a.deteriorations),
+        ("--improvements", a.improvements),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            anyhow::bail!("{name} must be a share between 0 and 1, found {v}");
+        }
+    }
+    if a.years == 0 && a.quarters == 0 {
+        anyhow::bail!("--years and --quarters are both 0: nothing to generate");
+    }
+    let cfg = bomon_synth::Config {
+        departments: a.departments,
+        years: a.years,
+        quarters: a.quarters,
+        seed: a.seed,
+        end_year: a.end_year,
+        deterioration_share: a.deteriorations,
+        improvement_share: a.improvements,
+        quality_problems: !a.no_quality_problems,
+        sample_organisation: a.sample_organisation,
+    };
+    let data = bomon_synth::generate(&cfg);
+    let formats = match a.files.as_str() {
+        "csv" => bomon_synth::Formats::Csv,
+        "parquet" => bomon_synth::Formats::Parquet,
+        _ => bomon_synth::Formats::Both,
+    };
+    let files = bomon_synth::write(&data, &a.out, formats)?;
+    if !g.quiet {
+        eprintln!(
+            "SYNTHETIC data: {} departments, {} annual and {} quarterly observations, {} truth rows -> {}",
+            data.departments.len(),
+            data.annual.len(),
+            data.quarterly.len(),
+            data.truth.len(),
+            a.out.display()
+        );
+        if g.verbose {
+            for f in files {
+                eprintln!("  {}", f.display());
+            }
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 mod analysis;
 mod common;
 mod crash;
+mod generate;
 mod ingest_errors;
 mod ingest_formats;
 mod store;

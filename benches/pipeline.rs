@@ -1,10 +1,12 @@
-//! End-to-end ingest benchmark: the real `bomon ingest` on a long-format CSV of
-//! 3,000,000 observation rows (12,500 departments x 40 quarters x 6 quarterly
-//! indicators), Danish dialect (`;`, decimal comma).
+//! End-to-end workloads of the real `bomon` binary, each run three times,
+//! reporting the median wall time and the peak resident memory of the process
+//! (from `wait4`'s rusage). Run with `cargo bench --bench pipeline`.
 //!
-//! Reports wall time, rows per second and the peak resident memory of the
-//! ingest process (from `wait4`'s rusage). Run with `cargo bench --bench ingest`.
-//! Environment: `BOMON_BENCH_ROWS_DEPTS` overrides the department count.
+//! 1. generate: `bomon generate --departments 8000 --years 12 --quarters 40`
+//!    (national scale, CSV and Parquet).
+//! 2. ingest: a long-format CSV of 3,000,000 observation rows (12,500
+//!    departments x 40 quarters x 6 quarterly indicators), Danish dialect
+//!    (`;`, decimal comma). `BOMON_BENCH_DEPTS` overrides the department count.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -102,6 +104,36 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    let bin = env!("CARGO_BIN_EXE_bomon");
+    let gen_dir = tempfile::tempdir().unwrap();
+    let mut gen = Vec::new();
+    for run in 0..3 {
+        let out = gen_dir.path().join(format!("g{run}"));
+        let (secs, rss) = run_measured(
+            Command::new(bin)
+                .args([
+                    "generate",
+                    "--quiet",
+                    "--departments",
+                    "8000",
+                    "--years",
+                    "12",
+                    "--quarters",
+                    "40",
+                    "--out",
+                ])
+                .arg(&out),
+        );
+        println!("  generate run {run}: {secs:.2} s, peak RSS {rss:.0} MiB");
+        gen.push((secs, rss));
+    }
+    gen.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!(
+        "generate/8000x12x40: median {:.2} s, peak RSS {:.0} MiB",
+        gen[1].0, gen[1].1
+    );
+    drop(gen_dir);
+
     let departments: usize = std::env::var("BOMON_BENCH_DEPTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -109,7 +141,6 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (deps, obs, rows) = write_inputs(dir.path(), departments);
     let bytes = std::fs::metadata(&obs).unwrap().len();
-    let bin = env!("CARGO_BIN_EXE_bomon");
     println!(
         "ingest benchmark: {rows} rows, {:.0} MiB CSV",
         bytes as f64 / 1048576.0
