@@ -67,8 +67,32 @@ enum Command {
     Spc(analysis::SpcArgs),
     /// Mann-Kendall trend test with Sen's slope (columns series, period, value).
     Trend(analysis::TrendArgs),
+    /// Review departments: the annual full review (--annual YEAR).
+    Review(ReviewArgs),
     /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
     Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct ReviewArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// The year of the annual full review.
+    #[arg(long, value_name = "YEAR")]
+    annual: i32,
+    /// Review only this organisation's departments (peers still come from all).
+    #[arg(long, value_name = "NAME")]
+    organisation: Option<String>,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    snapshot: Option<u32>,
+    /// Review configuration (TOML); default: the built-in method.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -200,6 +224,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Spc(a) => analysis::run_spc(a, g.quiet),
         Command::Trend(a) => analysis::run_trend(a),
         Command::Generate(a) => generate(g, a),
+        Command::Review(a) => review(g, &catalogue, a),
     }
 }
 
@@ -285,6 +310,42 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
             Some(id) => eprintln!("snapshot {id} written to {}", a.store.display()),
             None => eprintln!("no new data; the store is unchanged"),
         }
+    }
+    Ok(())
+}
+
+fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
+    let config = match &a.config {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            bomon_engine::ReviewConfig::from_toml(&text, &p.display().to_string())
+                .map_err(anyhow::Error::msg)?
+        }
+        None => bomon_engine::ReviewConfig::default(),
+    };
+    let store = Store::open(&a.store)?;
+    let opts = bomon_engine::AnnualOptions {
+        year: a.annual,
+        organisation: a.organisation,
+        snapshot: a.snapshot,
+        config,
+        danish: g.lang == "da",
+    };
+    let s = bomon_engine::run_annual(&store, catalogue, &opts, &a.out)?;
+    if !g.quiet {
+        eprintln!(
+            "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",
+            a.annual,
+            s.departments,
+            s.tests,
+            s.alarms,
+            s.alerts,
+            s.expected_false_alarms,
+            s.needs_assessment,
+            a.out.display()
+        );
+        eprintln!("{INTERNAL_DA}");
     }
     Ok(())
 }

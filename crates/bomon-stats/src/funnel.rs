@@ -328,3 +328,29 @@ pub fn normal_limit(measure: Measure, target: f64, den: f64, z: f64, phi: f64, t
 pub fn z_for_coverage(coverage: f64) -> f64 {
     qnorm(0.5 + coverage / 2.0)
 }
+
+/// A unit's z-score against a given target on the transformed scale, with the
+/// overdispersion (phi, never below 1; tau^2) estimated elsewhere - e.g. from
+/// all departments nationally - and the one-sided p-value in the worse
+/// direction. NaN when the unit has no denominator.
+pub fn z_against(
+    measure: Measure,
+    num: f64,
+    den: f64,
+    target: f64,
+    phi: f64,
+    tau2: f64,
+    worse: Worse,
+) -> (f64, f64) {
+    if !(den > 0.0 && num >= 0.0 && target.is_finite()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let scale = Scale { measure };
+    let s = scale.s(den);
+    let z = (scale.y(num, den) - scale.t(target)) / (s * s * phi.max(1.0) + tau2.max(0.0)).sqrt();
+    let wz = match worse {
+        Worse::Higher => z,
+        Worse::Lower => -z,
+    };
+    (z, 1.0 - pnorm(wz))
+}

@@ -1,0 +1,411 @@
+//! Writing a review's outputs atomically into its output directory:
+//! flags.csv/.parquet, tests.parquet, departments.csv, peers.csv, manifest.json.
+//! Files are written under OUT/.bomon-tmp/ and moved into OUT when all are
+//! complete, manifest.json last; a failed run leaves no partial output in OUT.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use bomon_store::Catalogue;
+use polars::prelude::*;
+
+use crate::data::Panel;
+use crate::peers::covariate;
+use crate::review::Review;
+use crate::triage::Triage;
+use crate::{Error, INTERNAL_DA};
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+fn write_csv(path: &Path, df: &DataFrame) -> Result<(), Error> {
+    let mut w = csv::Writer::from_path(path)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+    w.write_record(&names)
+        .map_err(|e| Error::Input(e.to_string()))?;
+    let cols = df.get_columns();
+    for i in 0..df.height() {
+        let rec: Vec<String> = cols
+            .iter()
+            .map(|c| match c.get(i) {
+                Ok(AnyValue::Null) | Err(_) => String::new(),
+                Ok(AnyValue::String(s)) => s.to_string(),
+                Ok(AnyValue::StringOwned(s)) => s.to_string(),
+                Ok(AnyValue::Float64(f)) => {
+                    if f.is_finite() {
+                        format!("{f}")
+                    } else {
+                        String::new()
+                    }
+                }
+                Ok(v) => v.to_string(),
+            })
+            .collect();
+        w.write_record(&rec)
+            .map_err(|e| Error::Input(e.to_string()))?;
+    }
+    w.flush().map_err(io(path))
+}
+
+fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
+    let f = fs::File::create(path).map_err(io(path))?;
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)
+        .map_err(|e| Error::polars(format!("writing {}", path.display()), e))?;
+    Ok(())
+}
+
+/// Metadata for the manifest.
+pub struct RunInfo {
+    /// `annual` or `quarterly`.
+    pub kind: String,
+    /// Period reviewed.
+    pub period: String,
+    /// Organisation in scope, if any.
+    pub organisation: Option<String>,
+    /// The store's manifest facts.
+    pub snapshot: u32,
+    /// Store directory.
+    pub store: String,
+    /// Input files of the snapshot (file, sha256).
+    pub inputs: Vec<(String, String)>,
+    /// Configuration as used.
+    pub config: serde_json::Value,
+    /// Its hash.
+    pub config_sha256: String,
+    /// Seconds spent.
+    pub run_seconds: f64,
+}
+
+/// Writes all outputs; returns the files written.
+pub fn write_annual(
+    out: &Path,
+    review: &Review,
+    triage: &[Triage],
+    panel: &Panel,
+    catalogue: &Catalogue,
+    max_suppressed: f64,
+    info: &RunInfo,
+) -> Result<Vec<PathBuf>, Error> {
+    fs::create_dir_all(out).map_err(io(out))?;
+    let tmp = out.join(".bomon-tmp");
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let year = review.year.to_string();
+
+    // Findings: every test (tests.parquet) and the flags (flags.csv/.parquet).
+    let f = &review.findings;
+    let dir = |i: usize| {
+        catalogue
+            .get(&panel.indicators[i])
+            .map_or("", |x| match x.direction {
+                bomon_store::Direction::LowerIsWorse => "lower_is_worse",
+                bomon_store::Direction::HigherIsWorse => "higher_is_worse",
+                bomon_store::Direction::Context => "context",
+            })
+    };
+    // Confidentiality: a rate whose numerator is 1-3 persons is not printed.
+    let hide = |x: &crate::review::Finding| x.numerator >= 1.0 && x.numerator <= max_suppressed;
+    let frame = |rows: Vec<&crate::review::Finding>| -> PolarsResult<DataFrame> {
+        DataFrame::new(vec![
+            Column::new(
+                "department_id".into(),
+                rows.iter()
+                    .map(|x| panel.depts[x.dept].id.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "department_name".into(),
+                rows.iter()
+                    .map(|x| panel.depts[x.dept].name.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("period".into(), vec![year.as_str(); rows.len()]),
+            Column::new(
+                "indicator".into(),
+                rows.iter()
+                    .map(|x| panel.indicators[x.indicator].as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "test".into(),
+                rows.iter().map(|x| x.test).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "comparator".into(),
+                rows.iter().map(|x| x.comparator).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "value".into(),
+                rows.iter()
+                    .map(|x| (!(hide(x) && x.test == "level")).then_some(x.value))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "reference".into(),
+                rows.iter().map(|x| x.reference).collect::<Vec<_>>(),
+            ),
+            Column::new("z".into(), rows.iter().map(|x| x.z).collect::<Vec<_>>()),
+            Column::new("p".into(), rows.iter().map(|x| x.p).collect::<Vec<_>>()),
+            Column::new("q".into(), rows.iter().map(|x| x.q).collect::<Vec<_>>()),
+            Column::new(
+                "severity".into(),
+                rows.iter()
+                    .map(|x| x.severity.map(|s| s.name()))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "direction".into(),
+                rows.iter().map(|x| dir(x.indicator)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "numerator".into(),
+                rows.iter()
+                    .map(|x| (!hide(x)).then_some(x.numerator))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "denominator".into(),
+                rows.iter().map(|x| x.denominator).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "suppressed".into(),
+                rows.iter().map(|x| hide(x)).collect::<Vec<_>>(),
+            ),
+        ])
+    };
+    let flags: Vec<_> = f.iter().filter(|x| x.severity.is_some()).collect();
+    let mut flags_df = frame(flags).map_err(|e| Error::polars("flags", e))?;
+    write_csv(&tmp.join("flags.csv"), &flags_df)?;
+    write_parquet(&tmp.join("flags.parquet"), &mut flags_df)?;
+    let mut tests_df = frame(f.iter().collect()).map_err(|e| Error::polars("tests", e))?;
+    write_parquet(&tmp.join("tests.parquet"), &mut tests_df)?;
+
+    // Departments: triage.
+    let t = triage;
+    let deps = DataFrame::new(vec![
+        Column::new(
+            "rank".into(),
+            t.iter().map(|x| x.rank as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "department_id".into(),
+            t.iter()
+                .map(|x| panel.depts[x.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "name".into(),
+            t.iter()
+                .map(|x| panel.depts[x.dept].name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "organisation".into(),
+            t.iter()
+                .map(|x| panel.depts[x.dept].organisation.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "municipality_code".into(),
+            t.iter()
+                .map(|x| panel.depts[x.dept].municipality.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "area_id".into(),
+            t.iter()
+                .map(|x| panel.depts[x.dept].area.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "category".into(),
+            t.iter().map(|x| x.category.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "score".into(),
+            t.iter().map(|x| x.score).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "flags".into(),
+            t.iter()
+                .map(|x| (x.alarms + x.alerts) as u32)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "alarms".into(),
+            t.iter().map(|x| x.alarms as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "alerts".into(),
+            t.iter().map(|x| x.alerts as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "indicators_flagged".into(),
+            t.iter()
+                .map(|x| x.indicators_flagged as u32)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "persistent".into(),
+            t.iter().map(|x| x.persistent as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "too_small".into(),
+            t.iter().map(|x| x.too_small).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "too_small_indicators".into(),
+            t.iter()
+                .map(|x| {
+                    review
+                        .too_small
+                        .get(&x.dept)
+                        .map(|v| {
+                            v.iter()
+                                .map(|&i| panel.indicators[i].as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "needs_assessment".into(),
+            t.iter().map(|x| x.needs_assessment).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reason".into(),
+            t.iter().map(|x| x.reason.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ask".into(),
+            t.iter().map(|x| x.roles.join("; ")).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "findings".into(),
+            t.iter().map(|x| x.findings.join("\n")).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "questions".into(),
+            t.iter().map(|x| x.questions.join("\n")).collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(|e| Error::polars("departments", e))?;
+    write_csv(&tmp.join("departments.csv"), &deps)?;
+
+    // Peers: who each department was compared with, and on what.
+    let mut w =
+        csv::Writer::from_path(tmp.join("peers.csv")).map_err(|e| Error::Input(e.to_string()))?;
+    let mut head = vec![
+        "department_id".to_string(),
+        "peer_rank".into(),
+        "peer_id".into(),
+        "peer_name".into(),
+        "peer_organisation".into(),
+        "distance".into(),
+    ];
+    for c in &review.peer_covariates {
+        head.push(c.clone());
+        head.push(format!("peer_{c}"));
+    }
+    w.write_record(&head)
+        .map_err(|e| Error::Input(e.to_string()))?;
+    for (k, &d) in review.scope.iter().enumerate() {
+        for (r, &(p, dist)) in review.peers[k].iter().enumerate() {
+            let mut rec = vec![
+                panel.depts[d].id.clone(),
+                (r + 1).to_string(),
+                panel.depts[p].id.clone(),
+                panel.depts[p].name.clone(),
+                panel.depts[p].organisation.clone(),
+                format!("{dist:.4}"),
+            ];
+            for c in &review.peer_covariates {
+                rec.push(format!("{}", covariate(&panel.depts[d], c)));
+                rec.push(format!("{}", covariate(&panel.depts[p], c)));
+            }
+            w.write_record(&rec)
+                .map_err(|e| Error::Input(e.to_string()))?;
+        }
+    }
+    w.flush().map_err(io(&tmp))?;
+    fs::write(
+        tmp.join("INTERNT-ARBEJDSREDSKAB.txt"),
+        format!("{INTERNAL_DA}\nInternal working document - not for publication.\n"),
+    )
+    .map_err(io(&tmp))?;
+
+    let alarms = review
+        .findings
+        .iter()
+        .filter(|x| x.severity == Some(bomon_stats::Severity::Alarm))
+        .count();
+    let alerts = review
+        .findings
+        .iter()
+        .filter(|x| x.severity == Some(bomon_stats::Severity::Alert))
+        .count();
+    let manifest = serde_json::json!({
+        "document": INTERNAL_DA,
+        "engine_version": env!("CARGO_PKG_VERSION"),
+        "review": info.kind,
+        "period": info.period,
+        "organisation": info.organisation,
+        "store": info.store,
+        "snapshot": info.snapshot,
+        "inputs": info.inputs.iter().map(|(f, h)| serde_json::json!({"file": f, "sha256": h})).collect::<Vec<_>>(),
+        "catalogue_sha256": catalogue.sha256(),
+        "config_sha256": info.config_sha256,
+        "config": info.config,
+        "created": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        "run_seconds": info.run_seconds,
+        "departments_in_scope": review.scope.len(),
+        "departments_too_small": review.too_small_departments.len(),
+        "tests": review.tests,
+        "flags": alarms + alerts,
+        "alarms": alarms,
+        "alerts": alerts,
+        "needs_assessment": triage.iter().filter(|x| x.needs_assessment).count(),
+        "expected_false_alarms": review.expected_false_alarms,
+        "expected_false_alarms_unadjusted": review.expected_false_alarms_unadjusted,
+        "files": ["flags.csv", "flags.parquet", "tests.parquet", "departments.csv", "peers.csv", "INTERNT-ARBEJDSREDSKAB.txt", "manifest.json"],
+    });
+    fs::write(
+        tmp.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).expect("json"),
+    )
+    .map_err(io(&tmp))?;
+
+    // Publish: the old manifest goes first (the output is incomplete from
+    // here), the new one last (complete again).
+    let old_manifest = out.join("manifest.json");
+    if old_manifest.exists() {
+        fs::remove_file(&old_manifest).map_err(io(&old_manifest))?;
+    }
+    let mut written = Vec::new();
+    for name in [
+        "flags.csv",
+        "flags.parquet",
+        "tests.parquet",
+        "departments.csv",
+        "peers.csv",
+        "INTERNT-ARBEJDSREDSKAB.txt",
+        "manifest.json",
+    ] {
+        let dest = out.join(name);
+        fs::rename(tmp.join(name), &dest).map_err(io(&dest))?;
+        written.push(dest);
+    }
+    fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    Ok(written)
+}

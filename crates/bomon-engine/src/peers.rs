@@ -1,0 +1,89 @@
+//! Peer groups ("twins", after Landsbyggefonden's Tvillingeværktøj): each
+//! department's k most similar departments on standardised structural
+//! covariates, with exact-match constraints.
+
+use bomon_stats::distance::{column_moments, k_nearest, standardised_euclidean};
+use rayon::prelude::*;
+
+use crate::config::PeerConfig;
+use crate::data::Dept;
+
+/// Municipalities with a large city (a coarse "municipality type" covariate).
+const URBAN: [&str; 12] = [
+    "101", "147", "751", "461", "851", "167", "169", "183", "153", "165", "561", "621",
+];
+
+/// The value of a named covariate for a department (NaN if unknown).
+pub fn covariate(d: &Dept, name: &str) -> f64 {
+    match name {
+        "log_tenancies" => d.tenancies.max(1.0).ln(),
+        "tenancies" => d.tenancies,
+        "construction_year" => d.construction_year,
+        "urban" => f64::from(u8::from(URBAN.contains(&d.municipality.as_str()))),
+        other => d.covariates.get(other).copied().unwrap_or(f64::NAN),
+    }
+}
+
+/// A department's peers: (peer index, distance), nearest first.
+pub type PeerGroup = Vec<(usize, f64)>;
+
+/// Peers for the departments `targets` among all departments; also returns
+/// the covariates used.
+pub fn peer_groups(
+    depts: &[Dept],
+    targets: &[usize],
+    cfg: &PeerConfig,
+) -> (Vec<PeerGroup>, Vec<String>) {
+    // Covariates that exist for at least one department; missing values are
+    // replaced by the mean (they then add nothing to a distance).
+    let names: Vec<String> = cfg
+        .covariates
+        .iter()
+        .filter(|c| depts.iter().any(|d| covariate(d, c).is_finite()))
+        .cloned()
+        .collect();
+    let mut x: Vec<Vec<f64>> = depts
+        .iter()
+        .map(|d| names.iter().map(|c| covariate(d, c)).collect())
+        .collect();
+    for j in 0..names.len() {
+        let vals: Vec<f64> = x.iter().map(|r| r[j]).filter(|v| v.is_finite()).collect();
+        let m = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
+        for r in x.iter_mut() {
+            if !r[j].is_finite() {
+                r[j] = m;
+            }
+        }
+    }
+    let (_, sd) = column_moments(&x);
+    let w: Vec<f64> = if cfg.weights.is_empty() {
+        vec![1.0; names.len()]
+    } else {
+        names
+            .iter()
+            .map(|n| {
+                cfg.covariates
+                    .iter()
+                    .position(|c| c == n)
+                    .map_or(1.0, |i| cfg.weights[i])
+            })
+            .collect()
+    };
+    let groups = targets
+        .par_iter()
+        .map(|&t| {
+            k_nearest(
+                t,
+                depts.len(),
+                cfg.k,
+                |j| {
+                    (!cfg.same_housing_type || depts[j].housing_type == depts[t].housing_type)
+                        && (!cfg.other_organisations
+                            || depts[j].organisation != depts[t].organisation)
+                },
+                |a, b| standardised_euclidean(&x[a], &x[b], &sd, &w),
+            )
+        })
+        .collect();
+    (groups, names)
+}

@@ -1,0 +1,528 @@
+//! The annual review: level and development comparisons of every department
+//! in scope against its peers, national public housing and its municipality;
+//! false-discovery control across the review; triage.
+
+use std::collections::HashMap;
+
+use bomon_stats::funnel::{
+    funnel, z_against, FunnelOptions, LimitMethod, Measure, Overdispersion, Worse, Z95, Z998,
+};
+use bomon_stats::multiple::{
+    bh_qvalues, expected_false_alarms_unadjusted, expected_false_discoveries,
+};
+use bomon_stats::overdispersion::tau2_dersimonian_laird;
+use bomon_stats::trend::{compare, log_rate_ratio, proportion_slope, Estimate};
+use bomon_stats::Severity;
+use bomon_store::{Catalogue, Direction, Kind};
+use rayon::prelude::*;
+
+use crate::config::{ReviewConfig, Trigger};
+use crate::data::Panel;
+use crate::peers::PeerGroup;
+
+/// One test's result: the evidence behind a possible flag.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Department index in the panel.
+    pub dept: usize,
+    /// Indicator index in the panel.
+    pub indicator: usize,
+    /// `level`, `development` (last year's change) or `trend` (slope).
+    pub test: &'static str,
+    /// `peers`, `national` or `municipality`.
+    pub comparator: &'static str,
+    /// The department's value (rate, change or slope).
+    pub value: f64,
+    /// The comparator's value.
+    pub reference: f64,
+    /// Value a year (level) or the start (development) before, for the prompt.
+    pub previous: f64,
+    /// Comparator's previous value.
+    pub reference_previous: f64,
+    /// z-score (positive = worse).
+    pub z: f64,
+    /// One-sided p-value in the worse direction.
+    pub p: f64,
+    /// Benjamini-Hochberg q-value across the review.
+    pub q: f64,
+    /// The flag, if any.
+    pub severity: Option<Severity>,
+    /// Numerator and denominator in the review year.
+    pub numerator: f64,
+    /// Denominator.
+    pub denominator: f64,
+}
+
+/// The review's result.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// The year reviewed.
+    pub year: i32,
+    /// Departments in scope (panel indices).
+    pub scope: Vec<usize>,
+    /// Peer groups of the departments in scope (same order).
+    pub peers: Vec<PeerGroup>,
+    /// Covariates used for peers.
+    pub peer_covariates: Vec<String>,
+    /// All tests run (flags are those with a severity).
+    pub findings: Vec<Finding>,
+    /// Per department in scope: indicators too small to judge.
+    pub too_small: HashMap<usize, Vec<usize>>,
+    /// Departments too small to judge at all.
+    pub too_small_departments: Vec<usize>,
+    /// Departments flagged at the peer level the year before (persistence).
+    pub flagged_last_year: HashMap<(usize, usize), bool>,
+    /// Number of tests.
+    pub tests: usize,
+    /// Expected false alarms among the flags (FDR x flags).
+    pub expected_false_alarms: f64,
+    /// Expected false alarms had every test run unadjusted at 95 % one-sided.
+    pub expected_false_alarms_unadjusted: f64,
+}
+
+/// One indicator's findings, too-small cells and last year's peer flags.
+type IndicatorResult = (
+    Vec<Finding>,
+    Vec<(usize, usize)>,
+    Vec<((usize, usize), bool)>,
+);
+/// A department's change and slope.
+type Development = (Option<Estimate>, Option<Estimate>);
+
+fn measure(kind: Kind) -> Measure {
+    match kind {
+        Kind::Share => Measure::Proportion,
+        _ => Measure::RatioLog,
+    }
+}
+
+fn worse(d: Direction) -> Worse {
+    if d == Direction::LowerIsWorse {
+        Worse::Lower
+    } else {
+        Worse::Higher
+    }
+}
+
+/// Per indicator and year: national funnel over all departments with data.
+struct National {
+    target: f64,
+    phi: f64,
+    tau2: f64,
+    z: Vec<f64>,
+    p: Vec<f64>,
+}
+
+fn national(
+    panel: &Panel,
+    i: usize,
+    year: i32,
+    kind: Kind,
+    dir: Direction,
+    min_den: f64,
+    od: Overdispersion,
+) -> National {
+    let n = panel.depts.len();
+    let (mut num, mut den) = (vec![f64::NAN; n], vec![0.0; n]);
+    for d in 0..n {
+        let (a, b) = panel.get(i, d, year);
+        if a.is_finite() && b >= min_den && b > 0.0 {
+            num[d] = a;
+            den[d] = b;
+        }
+    }
+    // Ratios (income against the region) are compared on the log scale with
+    // the pooled ratio as target.
+    let m = measure(kind);
+    let pooled = {
+        let (sn, sd) = (0..n)
+            .filter(|&d| den[d] > 0.0)
+            .fold((0.0, 0.0), |(a, b), d| (a + num[d], b + den[d]));
+        sn / sd
+    };
+    let f = funnel(
+        &num,
+        &den,
+        &FunnelOptions {
+            measure: m,
+            overdispersion: od,
+            winsorise: 0.1,
+            limits: LimitMethod::Normal,
+            target: Some(pooled),
+            worse: worse(dir),
+        },
+    );
+    National {
+        target: pooled,
+        phi: if od == Overdispersion::Multiplicative {
+            f.phi.max(1.0)
+        } else {
+            1.0
+        },
+        tau2: f.tau2,
+        z: f.points.iter().map(|p| p.z_adjusted).collect(),
+        p: f.points.iter().map(|p| p.p).collect(),
+    }
+}
+
+fn pooled(
+    panel: &Panel,
+    i: usize,
+    members: impl Iterator<Item = usize>,
+    year: i32,
+    min_den: f64,
+) -> (f64, f64) {
+    members.fold((0.0, 0.0), |(a, b), d| {
+        let (x, y) = panel.get(i, d, year);
+        if x.is_finite() && y >= min_den && y > 0.0 {
+            (a + x, b + y)
+        } else {
+            (a, b)
+        }
+    })
+}
+
+fn change(n1: f64, d1: f64, n0: f64, d0: f64, kind: Kind) -> Option<Estimate> {
+    if !(d1 > 0.0 && d0 > 0.0 && n1.is_finite() && n0.is_finite()) {
+        return None;
+    }
+    if kind == Kind::Ratio {
+        // Income against the region: no sampling error of its own; the
+        // between-department heterogeneity carries the uncertainty.
+        return Some(Estimate {
+            estimate: ((n1 / d1) / (n0 / d0)).ln(),
+            se: 0.0,
+        });
+    }
+    Some(log_rate_ratio(n1, d1, n0, d0))
+}
+
+/// Runs the annual review of `year` for departments in `scope`.
+pub fn annual(
+    panel: &Panel,
+    catalogue: &Catalogue,
+    year: i32,
+    scope: &[usize],
+    peers: &[PeerGroup],
+    peer_covariates: Vec<String>,
+    cfg: &ReviewConfig,
+) -> Review {
+    let od = if cfg.overdispersion == "additive" {
+        Overdispersion::Additive
+    } else {
+        Overdispersion::Multiplicative
+    };
+    let n_ind = panel.indicators.len();
+    let res = panel.indicator("residents");
+    let hh = panel.indicator("households");
+    let too_small_departments: Vec<usize> = scope
+        .iter()
+        .copied()
+        .filter(|&d| {
+            let r = res.map_or(f64::NAN, |i| panel.get(i, d, year).0);
+            let h = hh.map_or(f64::NAN, |i| panel.get(i, d, year).0);
+            (r.is_finite() && r < cfg.min_residents) || (h.is_finite() && h < cfg.min_households)
+        })
+        .collect();
+    let judged: Vec<(usize, &PeerGroup)> = scope
+        .iter()
+        .copied()
+        .zip(peers)
+        .filter(|(d, _)| !too_small_departments.contains(d))
+        .collect();
+
+    let per_indicator: Vec<IndicatorResult> = (0..n_ind)
+        .into_par_iter()
+        .map(|i| {
+            let mut out = Vec::new();
+            let mut small = Vec::new();
+            let mut last = Vec::new();
+            let Some(ind) = catalogue.get(&panel.indicators[i]) else {
+                return (out, small, last);
+            };
+            if ind.direction == Direction::Context || ind.kind.is_value() || !ind.is_annual() {
+                return (out, small, last);
+            }
+            let (kind, dir, min_den) = (ind.kind, ind.direction, ind.min_denominator);
+            let m = measure(kind);
+            let w = worse(dir);
+            let sign = if w == Worse::Lower { -1.0 } else { 1.0 };
+            let nat = national(panel, i, year, kind, dir, min_den, od);
+            let nat_prev = national(panel, i, year - 1, kind, dir, min_den, od);
+            let n_all = panel.depts.len();
+
+            // Developments of every department, for the between-department
+            // heterogeneity (DerSimonian-Laird tau^2) of changes and slopes.
+            let t0 = year - cfg.slope_years as i32 + 1;
+            let dev: Vec<Development> = (0..n_all)
+                .map(|d| {
+                    let (n1, d1) = panel.get(i, d, year);
+                    let (n0, d0) = panel.get(i, d, year - 1);
+                    let ch = if d1 >= min_den && d0 >= min_den {
+                        change(n1, d1, n0, d0, kind)
+                    } else {
+                        None
+                    };
+                    let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
+                    for yy in t0..=year {
+                        let (a, b) = panel.get(i, d, yy);
+                        if a.is_finite() && b >= min_den && b > 0.0 {
+                            t.push(f64::from(yy - t0));
+                            y.push(a);
+                            nn.push(b);
+                        }
+                    }
+                    let sl = if kind == Kind::Share && t.len() >= 3 {
+                        proportion_slope(&t, &y, &nn)
+                    } else {
+                        None
+                    };
+                    (ch, sl)
+                })
+                .collect();
+            let tau2_of = |pick: &dyn Fn(&Development) -> Option<Estimate>| -> f64 {
+                let (ys, vs): (Vec<f64>, Vec<f64>) = dev
+                    .iter()
+                    .filter_map(pick)
+                    .filter(|e| e.estimate.is_finite())
+                    .map(|e| (e.estimate, e.se.powi(2).max(1e-12)))
+                    .unzip();
+                if ys.len() < 3 {
+                    0.0
+                } else {
+                    tau2_dersimonian_laird(&ys, &vs)
+                }
+            };
+            let tau2_change = tau2_of(&|x| x.0);
+            let tau2_slope = tau2_of(&|x| x.1);
+            let comp_change = |members: &mut dyn Iterator<Item = usize>| -> Option<Estimate> {
+                let ms: Vec<usize> = members.collect();
+                let (a1, b1) = pooled(panel, i, ms.iter().copied(), year, min_den);
+                let (a0, b0) = pooled(panel, i, ms.iter().copied(), year - 1, min_den);
+                change(a1, b1, a0, b0, kind)
+            };
+            let comp_slope = |members: &[usize]| -> Option<Estimate> {
+                if kind != Kind::Share {
+                    return None;
+                }
+                let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
+                for yy in t0..=year {
+                    let (a, b) = pooled(panel, i, members.iter().copied(), yy, min_den);
+                    if b > 0.0 {
+                        t.push(f64::from(yy - t0));
+                        y.push(a);
+                        nn.push(b);
+                    }
+                }
+                if t.len() >= 3 {
+                    proportion_slope(&t, &y, &nn)
+                } else {
+                    None
+                }
+            };
+            let national_change = comp_change(&mut (0..n_all));
+            let all: Vec<usize> = (0..n_all).collect();
+            let national_slope = comp_slope(&all);
+
+            for &(d, group) in &judged {
+                let (n1, d1) = panel.get(i, d, year);
+                if !(d1 >= min_den && d1 > 0.0 && n1.is_finite()) {
+                    if n1.is_finite() || d1.is_finite() {
+                        small.push((d, i));
+                    }
+                    continue;
+                }
+                let value = n1 / d1;
+                let (pn0, pd0) = panel.get(i, d, year - 1);
+                let prev = if pd0 > 0.0 { pn0 / pd0 } else { f64::NAN };
+                let members: Vec<usize> = group.iter().map(|p| p.0).collect();
+                let mk = |test: &'static str,
+                          comparator: &'static str,
+                          value: f64,
+                          reference: f64,
+                          previous: f64,
+                          reference_previous: f64,
+                          z: f64,
+                          p: f64| Finding {
+                    dept: d,
+                    indicator: i,
+                    test,
+                    comparator,
+                    value,
+                    reference,
+                    previous,
+                    reference_previous,
+                    z,
+                    p,
+                    q: f64::NAN,
+                    severity: None,
+                    numerator: n1,
+                    denominator: d1,
+                };
+                // Level: peers, national, municipality.
+                let (pa, pb) = pooled(panel, i, members.iter().copied(), year, min_den);
+                let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
+                if pb > 0.0 {
+                    let target = pa / pb;
+                    let (z, p) = z_against(m, n1, d1, target, nat.phi, nat.tau2, w);
+                    out.push(mk(
+                        "level",
+                        "peers",
+                        value,
+                        target,
+                        prev,
+                        if qb > 0.0 { qa / qb } else { f64::NAN },
+                        z * sign,
+                        p,
+                    ));
+                    // Persistence: the same comparison a year earlier.
+                    if pd0 >= min_den && qb > 0.0 {
+                        let (z0, _) =
+                            z_against(m, pn0, pd0, qa / qb, nat_prev.phi, nat_prev.tau2, w);
+                        last.push(((d, i), z0 * sign > Z95));
+                    }
+                }
+                if nat.z[d].is_finite() {
+                    out.push(mk(
+                        "level",
+                        "national",
+                        value,
+                        nat.target,
+                        prev,
+                        nat_prev.target,
+                        nat.z[d] * sign,
+                        nat.p[d],
+                    ));
+                }
+                let muni = &panel.depts[d].municipality;
+                let (ma, mb) = pooled(
+                    panel,
+                    i,
+                    (0..n_all).filter(|&x| x != d && &panel.depts[x].municipality == muni),
+                    year,
+                    min_den,
+                );
+                if mb > 0.0 {
+                    let (z, p) = z_against(m, n1, d1, ma / mb, nat.phi, nat.tau2, w);
+                    out.push(mk(
+                        "level",
+                        "municipality",
+                        value,
+                        ma / mb,
+                        prev,
+                        f64::NAN,
+                        z * sign,
+                        p,
+                    ));
+                }
+                // Development: last year's change and the slope, against peers and nationally.
+                if let Some(u) = dev[d].0 {
+                    for (comparator, c) in [
+                        ("peers", comp_change(&mut members.iter().copied())),
+                        ("national", national_change),
+                    ] {
+                        if let Some(c) = c {
+                            let z = compare(u, c, tau2_change) * sign;
+                            out.push(mk(
+                                "development",
+                                comparator,
+                                u.estimate,
+                                c.estimate,
+                                prev,
+                                f64::NAN,
+                                z,
+                                1.0 - bomon_stats::dist::pnorm(z),
+                            ));
+                        }
+                    }
+                }
+                if let Some(u) = dev[d].1 {
+                    for (comparator, c) in [
+                        ("peers", comp_slope(&members)),
+                        ("national", national_slope),
+                    ] {
+                        if let Some(c) = c {
+                            let z = compare(u, c, tau2_slope) * sign;
+                            out.push(mk(
+                                "trend",
+                                comparator,
+                                u.estimate,
+                                c.estimate,
+                                prev,
+                                f64::NAN,
+                                z,
+                                1.0 - bomon_stats::dist::pnorm(z),
+                            ));
+                        }
+                    }
+                }
+            }
+            (out, small, last)
+        })
+        .collect();
+
+    let mut findings = Vec::new();
+    let mut too_small: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut flagged_last_year = HashMap::new();
+    for (f, s, l) in per_indicator {
+        findings.extend(f);
+        for (d, i) in s {
+            too_small.entry(d).or_default().push(i);
+        }
+        flagged_last_year.extend(l);
+    }
+    // False-discovery control across every test of the review.
+    let p: Vec<f64> = findings.iter().map(|f| f.p).collect();
+    let q = bh_qvalues(&p);
+    for (f, q) in findings.iter_mut().zip(&q) {
+        f.q = *q;
+        if *q <= cfg.fdr {
+            f.severity = if f.z > Z998 {
+                Some(Severity::Alarm)
+            } else if f.z > Z95 {
+                Some(Severity::Alert)
+            } else {
+                None
+            };
+        }
+    }
+    // The strategy's trigger: a development worse than peers AND national
+    // (`all`), or either (`any`).
+    if cfg.trigger == Trigger::All {
+        let mut both: HashMap<(usize, usize, &str), (bool, bool)> = HashMap::new();
+        for f in findings
+            .iter()
+            .filter(|f| f.test != "level" && f.severity.is_some())
+        {
+            let e = both.entry((f.dept, f.indicator, f.test)).or_default();
+            if f.comparator == "peers" {
+                e.0 = true
+            } else {
+                e.1 = true
+            }
+        }
+        for f in findings.iter_mut().filter(|f| f.test != "level") {
+            if both
+                .get(&(f.dept, f.indicator, f.test))
+                .is_none_or(|e| !(e.0 && e.1))
+            {
+                f.severity = None;
+            }
+        }
+    }
+    let flags = findings.iter().filter(|f| f.severity.is_some()).count();
+    let tests = findings.len();
+    Review {
+        year,
+        scope: scope.to_vec(),
+        peers: peers.to_vec(),
+        peer_covariates,
+        expected_false_alarms: expected_false_discoveries(&q, cfg.fdr).min(cfg.fdr * flags as f64),
+        expected_false_alarms_unadjusted: expected_false_alarms_unadjusted(tests, 0.025),
+        findings,
+        too_small,
+        too_small_departments,
+        flagged_last_year,
+        tests,
+    }
+}

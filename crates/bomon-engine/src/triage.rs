@@ -1,0 +1,337 @@
+//! Triage: a score and rank per department from the severity, breadth and
+//! persistence of its flags and its municipal category, and for every
+//! department above the threshold a qualitative-assessment prompt in plain
+//! words - what the figures show, whom to ask, which questions.
+
+use std::collections::BTreeSet;
+
+use bomon_stats::Severity;
+use bomon_store::{Catalogue, Kind};
+
+use crate::config::ReviewConfig;
+use crate::data::Panel;
+use crate::review::{Finding, Review};
+
+/// A department's triage result.
+#[derive(Debug, Clone)]
+pub struct Triage {
+    /// Panel index.
+    pub dept: usize,
+    /// Score (higher = more urgent).
+    pub score: f64,
+    /// Rank, 1 = most urgent.
+    pub rank: usize,
+    /// Alarms.
+    pub alarms: usize,
+    /// Alerts.
+    pub alerts: usize,
+    /// Distinct indicators flagged.
+    pub indicators_flagged: usize,
+    /// Indicators flagged against peers this year and last year.
+    pub persistent: usize,
+    /// Municipal category in force.
+    pub category: Option<String>,
+    /// Too small to judge.
+    pub too_small: bool,
+    /// Whether a qualitative assessment is asked for.
+    pub needs_assessment: bool,
+    /// One-line reason.
+    pub reason: String,
+    /// Findings in plain words.
+    pub findings: Vec<String>,
+    /// Whom to ask.
+    pub roles: Vec<String>,
+    /// Suggested questions.
+    pub questions: Vec<String>,
+}
+
+/// Formats a number the Danish way (decimal comma) or the English way.
+pub fn fmt_num(v: f64, decimals: usize, da: bool) -> String {
+    let s = format!("{v:.decimals$}");
+    if da {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+/// A rate as people read it: per cent for shares and ratios, per 1,000 for rates.
+pub fn fmt_rate(v: f64, kind: Kind, da: bool) -> String {
+    match kind {
+        Kind::RatePer1000 => format!(
+            "{} {}",
+            fmt_num(v * 1000.0, 1, da),
+            if da { "pr. 1.000" } else { "per 1,000" }
+        ),
+        _ => format!("{} %", fmt_num(v * 100.0, 1, da)),
+    }
+}
+
+fn theme(id: &str) -> usize {
+    match id {
+        "outside_labour_18_64"
+        | "public_support"
+        | "income_ratio_15_64"
+        | "basic_education_30_59" => 0,
+        "convicted_18plus" | "youth_charged" | "vandalism_burglary" => 1,
+        "single_provider_children"
+        | "child_notifications"
+        | "youth_no_education_24"
+        | "children_0_17" => 2,
+        _ => 3,
+    }
+}
+
+const ROLES_DA: [&[&str]; 4] = [
+    &["boligsociale medarbejdere", "afdelingsbestyrelsen"],
+    &[
+        "ejendomsfunktionærer og varmemestre",
+        "afdelingsbestyrelsen",
+        "boligsociale medarbejdere",
+    ],
+    &[
+        "boligsociale medarbejdere",
+        "afdelingsbestyrelsen",
+        "frivillige",
+    ],
+    &[
+        "inspektøren",
+        "ejendomsfunktionærer og varmemestre",
+        "udlejningen",
+    ],
+];
+const ROLES_EN: [&[&str]; 4] = [
+    &["social-housing staff", "the department board"],
+    &[
+        "caretakers and estate staff",
+        "the department board",
+        "social-housing staff",
+    ],
+    &["social-housing staff", "the department board", "volunteers"],
+    &[
+        "the inspector",
+        "caretakers and estate staff",
+        "the letting department",
+    ],
+];
+const QUESTIONS_DA: [&[&str]; 4] = [
+    &[
+        "Oplever I, at flere beboere står uden for arbejde eller uddannelse end tidligere?",
+        "Er der nye beboergrupper, der har brug for hjælp til job, økonomi eller uddannelse?",
+    ],
+    &[
+        "Oplever beboerne mere utryghed, hærværk eller kriminalitet i området?",
+        "Er der steder eller tidspunkter, hvor problemerne samler sig?",
+    ],
+    &[
+        "Hvordan trives børn og unge i afdelingen, og bruger de fritidstilbuddene?",
+        "Er der familier, som I er bekymrede for?",
+    ],
+    &[
+        "Hvorfor flytter beboerne - og hvem flytter ind?",
+        "Hænger restancer, klager eller tomgang sammen med bestemte opgange eller boligtyper?",
+    ],
+];
+const QUESTIONS_EN: [&[&str]; 4] = [
+    &[
+        "Do you see more residents outside work or education than before?",
+        "Are there new groups of residents who need help with work, money or education?",
+    ],
+    &[
+        "Do residents feel less safe, or see more vandalism or crime?",
+        "Do the problems gather at particular places or times?",
+    ],
+    &[
+        "How are children and young people doing, and do they use the leisure activities?",
+        "Are there families you are worried about?",
+    ],
+    &[
+        "Why do residents move out - and who moves in?",
+        "Do arrears, complaints or vacancies cluster in particular blocks or dwelling types?",
+    ],
+];
+
+fn sentence(
+    f: &Finding,
+    panel: &Panel,
+    review: &Review,
+    catalogue: &Catalogue,
+    da: bool,
+) -> String {
+    let id = &panel.indicators[f.indicator];
+    let ind = catalogue
+        .get(id)
+        .expect("reviewed indicators are in the catalogue");
+    let label = if da { &ind.label_da } else { &ind.label_en };
+    let kind = ind.kind;
+    let cmp = match (f.comparator, da) {
+        ("peers", true) => "sammenlignelige afdelinger",
+        ("peers", false) => "comparable departments",
+        ("national", true) => "almene boliger på landsplan",
+        ("national", false) => "public housing nationally",
+        (_, true) => "kommunens øvrige afdelinger",
+        (_, false) => "the municipality's other departments",
+    };
+    let y = review.year;
+    let value = f.numerator / f.denominator;
+    match (f.test, da) {
+        ("level", true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da), fmt_rate(f.reference, kind, da)),
+        ("level", false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da), fmt_rate(f.reference, kind, da)),
+        ("development", true) => format!(
+            "{label} ændrede sig fra {} til {} fra {} til {y}, mere ugunstigt end hos {cmp} (ændring {} mod {}).",
+            fmt_rate(f.previous, kind, da),
+            fmt_rate(value, kind, da),
+            y - 1,
+            pct_change(f.value, da),
+            pct_change(f.reference, da)
+        ),
+        ("development", false) => format!(
+            "{label} went from {} to {} between {} and {y}, a less favourable change than for {cmp} ({} against {}).",
+            fmt_rate(f.previous, kind, da),
+            fmt_rate(value, kind, da),
+            y - 1,
+            pct_change(f.value, da),
+            pct_change(f.reference, da)
+        ),
+        (_, true) => format!("{label} har over flere år udviklet sig mere ugunstigt end hos {cmp} (nu {}).", fmt_rate(value, kind, da)),
+        (_, false) => format!("{label} has developed less favourably than for {cmp} over several years (now {}).", fmt_rate(value, kind, da)),
+    }
+}
+
+fn pct_change(log_ratio: f64, da: bool) -> String {
+    let p = (log_ratio.exp() - 1.0) * 100.0;
+    format!("{}{} %", if p >= 0.0 { "+" } else { "" }, fmt_num(p, 0, da))
+}
+
+/// Scores, ranks and prompts every department in scope.
+pub fn triage(
+    review: &Review,
+    panel: &Panel,
+    catalogue: &Catalogue,
+    cfg: &ReviewConfig,
+    da: bool,
+) -> Vec<Triage> {
+    let mut out: Vec<Triage> = review
+        .scope
+        .iter()
+        .map(|&d| {
+            let flags: Vec<&Finding> = review
+                .findings
+                .iter()
+                .filter(|f| f.dept == d && f.severity.is_some())
+                .collect();
+            let alarms = flags
+                .iter()
+                .filter(|f| f.severity == Some(Severity::Alarm))
+                .count();
+            let alerts = flags.len() - alarms;
+            let inds: BTreeSet<usize> = flags.iter().map(|f| f.indicator).collect();
+            let persistent = flags
+                .iter()
+                .filter(|f| {
+                    f.test == "level"
+                        && f.comparator == "peers"
+                        && review
+                            .flagged_last_year
+                            .get(&(d, f.indicator))
+                            .copied()
+                            .unwrap_or(false)
+                })
+                .count();
+            let category = panel.category[d].clone();
+            let cat_bonus = match category.as_deref() {
+                Some("red") => 3.0,
+                Some("orange") => 2.0,
+                Some("yellow") => 1.0,
+                _ => 0.0,
+            };
+            // Per indicator and test, the strongest flag counts once (three
+            // comparators agreeing are one finding, not three).
+            let mut strongest_by: std::collections::BTreeMap<(usize, &str), f64> =
+                std::collections::BTreeMap::new();
+            for f in &flags {
+                let base = if f.severity == Some(Severity::Alarm) {
+                    3.0
+                } else {
+                    1.0
+                };
+                let persist = f.test == "level"
+                    && review
+                        .flagged_last_year
+                        .get(&(d, f.indicator))
+                        .copied()
+                        .unwrap_or(false);
+                let w = base * if persist { 1.5 } else { 1.0 };
+                let e = strongest_by.entry((f.indicator, f.test)).or_insert(0.0);
+                *e = e.max(w);
+            }
+            let mut score: f64 = strongest_by.values().sum();
+            if !inds.is_empty() {
+                score += (inds.len() - 1) as f64 + cat_bonus;
+            }
+            let too_small = review.too_small_departments.contains(&d);
+            // Strongest findings first, one per indicator and test.
+            let mut strongest: Vec<&Finding> = flags.clone();
+            strongest.sort_by(|a, b| b.z.total_cmp(&a.z));
+            let mut seen = BTreeSet::new();
+            let findings: Vec<String> = strongest
+                .iter()
+                .filter(|f| seen.insert((f.indicator, f.test)))
+                .take(5)
+                .map(|f| sentence(f, panel, review, catalogue, da))
+                .collect();
+            let themes: BTreeSet<usize> =
+                inds.iter().map(|&i| theme(&panel.indicators[i])).collect();
+            let mut roles: Vec<String> = Vec::new();
+            let mut questions: Vec<String> = Vec::new();
+            for t in &themes {
+                for r in (if da { ROLES_DA } else { ROLES_EN })[*t] {
+                    if !roles.iter().any(|x| x == r) {
+                        roles.push(r.to_string());
+                    }
+                }
+                questions.extend(
+                    (if da { QUESTIONS_DA } else { QUESTIONS_EN })[*t]
+                        .iter()
+                        .map(|q| q.to_string()),
+                );
+            }
+            let reason = if too_small {
+                if da {
+                    "For lille til at vurdere statistisk".into()
+                } else {
+                    "Too small to judge statistically".into()
+                }
+            } else if flags.is_empty() {
+                String::new()
+            } else {
+                findings.first().cloned().unwrap_or_default()
+            };
+            Triage {
+                dept: d,
+                score,
+                rank: 0,
+                alarms,
+                alerts,
+                indicators_flagged: inds.len(),
+                persistent,
+                category,
+                too_small,
+                needs_assessment: !too_small && score >= cfg.triage_threshold,
+                reason,
+                findings,
+                roles,
+                questions,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| panel.depts[a.dept].id.cmp(&panel.depts[b.dept].id))
+    });
+    for (k, t) in out.iter_mut().enumerate() {
+        t.rank = k + 1;
+    }
+    out
+}
