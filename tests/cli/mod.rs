@@ -6,4 +6,5 @@ mod crash;
 mod generate;
 mod ingest_errors;
 mod ingest_formats;
+mod review;
 mod store;

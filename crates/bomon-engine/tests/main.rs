@@ -1,0 +1,223 @@
+//! The review method on small hand-built panels, where the right answer is
+//! known. One test binary for the crate.
+
+use std::collections::HashMap;
+
+use bomon_engine::config::{ReviewConfig, Trigger};
+use bomon_engine::data::{Dept, Panel};
+use bomon_engine::peers::peer_groups;
+use bomon_engine::review::{annual, Review};
+use bomon_store::Catalogue;
+
+const FIRST: i32 = 2020;
+const YEARS: usize = 6;
+const LAST: i32 = 2025;
+
+fn dept(id: usize, org: &str, year_built: f64) -> Dept {
+    Dept {
+        id: format!("D{id:03}"),
+        name: format!("Afdeling {id}"),
+        organisation: org.into(),
+        municipality: "751".into(),
+        area: None,
+        housing_type: "family".into(),
+        tenancies: 400.0,
+        construction_year: year_built,
+        covariates: HashMap::new(),
+    }
+}
+
+/// A panel of one indicator (outside_labour_18_64) with `rates[d][y]` and
+/// denominators `dens[d]`, plus residents/households large enough to judge.
+fn panel(depts: Vec<Dept>, rates: &[Vec<f64>], dens: &[f64]) -> Panel {
+    let n = depts.len();
+    let inds = vec![
+        "outside_labour_18_64".to_string(),
+        "residents".into(),
+        "households".into(),
+    ];
+    let mut num = vec![vec![f64::NAN; n * YEARS]; 3];
+    let mut den = vec![vec![f64::NAN; n * YEARS]; 3];
+    for d in 0..n {
+        for y in 0..YEARS {
+            num[0][d * YEARS + y] = (rates[d][y] * dens[d]).round();
+            den[0][d * YEARS + y] = dens[d];
+            num[1][d * YEARS + y] = 1000.0;
+            num[2][d * YEARS + y] = 400.0;
+        }
+    }
+    Panel {
+        first_year: FIRST,
+        years: YEARS,
+        depts,
+        indicators: inds,
+        num,
+        den,
+        category: vec![None; n],
+    }
+}
+
+fn run(p: &Panel, scope: &[usize], cfg: &ReviewConfig) -> Review {
+    let (peers, covs) = peer_groups(&p.depts, scope, &cfg.peers);
+    annual(p, &Catalogue::builtin(), LAST, scope, &peers, covs, cfg)
+}
+
+fn flagged(r: &Review, d: usize, test: &str, comparator: &str) -> bool {
+    r.findings.iter().any(|f| {
+        f.dept == d && f.test == test && f.comparator == comparator && f.severity.is_some()
+    })
+}
+
+fn cfg(k: usize) -> ReviewConfig {
+    let mut c = ReviewConfig::default();
+    c.peers.k = k;
+    c.peers.covariates = vec!["construction_year".into()];
+    c
+}
+
+/// 30 peers at 20 % (n = 1,000) in other organisations, plus the target.
+fn with_target(target_rates: Vec<f64>, target_den: f64) -> Panel {
+    let mut depts = vec![dept(0, "Egen", 1970.0)];
+    let mut rates = vec![target_rates];
+    let mut dens = vec![target_den];
+    for i in 1..=30 {
+        depts.push(dept(i, "Andre", 1960.0 + i as f64));
+        rates.push(vec![0.20; YEARS]);
+        dens.push(1000.0);
+    }
+    panel(depts, &rates, &dens)
+}
+
+#[test]
+fn a_department_at_its_peers_rate_is_not_flagged() {
+    let p = with_target(vec![0.20; YEARS], 1000.0);
+    let r = run(&p, &[0], &cfg(20));
+    assert!(r
+        .findings
+        .iter()
+        .filter(|f| f.dept == 0)
+        .all(|f| f.severity.is_none()));
+    let lvl = r
+        .findings
+        .iter()
+        .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
+        .unwrap();
+    assert!(lvl.z.abs() < 1e-9 && (lvl.reference - 0.2).abs() < 1e-12);
+}
+
+#[test]
+fn a_department_three_and_a_half_standard_errors_worse_is_flagged() {
+    // Arcsine scale: z = (asin(sqrt(p)) - asin(sqrt(0.2))) * 2 sqrt(n) = 3.5
+    // for n = 1,000 -> p = sin(asin(sqrt(0.2)) + 3.5 / (2 sqrt(1000)))^2.
+    let n: f64 = 1000.0;
+    let p = ((0.2f64).sqrt().asin() + 3.5 / (2.0 * n.sqrt()))
+        .sin()
+        .powi(2);
+    let panel = with_target(vec![p; YEARS], n);
+    let r = run(&panel, &[0], &cfg(20));
+    let lvl = r
+        .findings
+        .iter()
+        .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
+        .unwrap();
+    // Rounding the numerator to whole persons moves z by < 0.05.
+    assert!((lvl.z - 3.5).abs() < 0.05, "z = {}", lvl.z);
+    assert!(lvl.severity.is_some(), "{lvl:?}");
+}
+
+#[test]
+fn a_department_better_than_its_peers_is_never_flagged() {
+    let panel = with_target(vec![0.30, 0.25, 0.20, 0.12, 0.08, 0.05], 1000.0);
+    let r = run(&panel, &[0], &cfg(20));
+    assert!(r
+        .findings
+        .iter()
+        .filter(|f| f.dept == 0)
+        .all(|f| f.severity.is_none()));
+    assert!(
+        r.findings.iter().filter(|f| f.dept == 0).all(|f| f.z < 0.0),
+        "better means negative z"
+    );
+}
+
+#[test]
+fn a_tiny_department_with_a_large_swing_is_not_flagged_on_noise() {
+    // 55 residents 18-64: 10 % -> 25 % in a year is 5.5 -> 14 persons.
+    let panel = with_target(vec![0.20, 0.15, 0.20, 0.10, 0.10, 0.25], 55.0);
+    let r = run(&panel, &[0], &cfg(20));
+    assert!(
+        r.findings
+            .iter()
+            .filter(|f| f.dept == 0)
+            .all(|f| f.severity.is_none()),
+        "{:?}",
+        r.findings
+    );
+    // Below the catalogue's minimum denominator it is listed as too small.
+    let panel = with_target(vec![0.2, 0.2, 0.2, 0.2, 0.2, 0.6], 20.0);
+    let r = run(&panel, &[0], &cfg(20));
+    assert!(r.too_small.get(&0).is_some_and(|v| v.contains(&0)));
+    assert!(r.findings.iter().all(|f| f.dept != 0));
+}
+
+#[test]
+fn the_any_all_trigger_decides_whether_worse_than_peers_alone_counts() {
+    // The target's 20 nearest peers fall from 30 % to 15 % in the last year;
+    // 200 other departments stay at 30 %. The target stays at 30 %: its change
+    // is worse than its peers' but in line with public housing in general.
+    let mut depts = vec![dept(0, "Egen", 1970.0)];
+    let mut rates = vec![vec![0.30; YEARS]];
+    let mut dens = vec![5000.0];
+    for i in 1..=20 {
+        depts.push(dept(i, "Tvilling", 1970.0 + i as f64 * 0.01));
+        rates.push(vec![0.30, 0.30, 0.30, 0.30, 0.30, 0.15]);
+        dens.push(5000.0);
+    }
+    for i in 21..=220 {
+        depts.push(dept(i, "Andre", 1900.0 + (i % 50) as f64));
+        rates.push(vec![0.30; YEARS]);
+        dens.push(5000.0);
+    }
+    let p = panel(depts, &rates, &dens);
+    let mut any = cfg(20);
+    any.trigger = Trigger::Any;
+    let r = run(&p, &[0], &any);
+    assert!(
+        flagged(&r, 0, "development", "peers"),
+        "{:?}",
+        r.findings
+            .iter()
+            .filter(|f| f.test == "development")
+            .collect::<Vec<_>>()
+    );
+    assert!(!flagged(&r, 0, "development", "national"));
+    let mut all = any.clone();
+    all.trigger = Trigger::All;
+    let r = run(&p, &[0], &all);
+    assert!(!flagged(&r, 0, "development", "peers"));
+}
+
+#[test]
+fn peers_come_from_other_organisations_with_the_same_housing_type() {
+    let mut depts: Vec<Dept> = (0..40)
+        .map(|i| dept(i, if i < 10 { "Egen" } else { "Andre" }, 1970.0 + i as f64))
+        .collect();
+    depts[15].housing_type = "youth".into();
+    let (g, _) = peer_groups(&depts, &[0], &cfg(5).peers);
+    let ids: Vec<usize> = g[0].iter().map(|p| p.0).collect();
+    assert_eq!(
+        ids,
+        vec![10, 11, 12, 13, 14],
+        "nearest by construction year, own organisation and youth excluded"
+    );
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let e = ReviewConfig::from_toml("fdr = 2.0", "review.toml").unwrap_err();
+    assert!(e.contains("review.toml") && e.contains("`fdr`"), "{e}");
+    let e = ReviewConfig::from_toml("[peers]\nkk = 3", "review.toml").unwrap_err();
+    assert!(e.contains("kk"), "{e}");
+    let c = ReviewConfig::from_toml("trigger = \"all\"\n[peers]\nk = 10", "r.toml").unwrap();
+    assert_eq!((c.trigger, c.peers.k), (Trigger::All, 10));
+}

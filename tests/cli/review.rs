@@ -1,0 +1,160 @@
+//! `bomon review --annual` end to end on the bundled synthetic sample.
+
+use std::path::Path;
+
+use super::common::*;
+
+fn sample_store(dir: &Path) -> std::path::PathBuf {
+    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample");
+    let store = dir.join("store");
+    let files: Vec<std::path::PathBuf> = [
+        "departments.csv",
+        "observations_annual.parquet",
+        "categories.csv",
+    ]
+    .iter()
+    .map(|f| s.join(f))
+    .collect();
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let out = ingest(&store, &refs);
+    assert!(out.status.success(), "{}", stderr(&out));
+    store
+}
+
+#[test]
+fn annual_review_of_the_sample_organisation_writes_the_contracted_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let out = dir.path().join("review");
+    let o = bomon()
+        .args([
+            "review",
+            "--annual",
+            "2025",
+            "--organisation",
+            "Boligforeningen Østjylland (syntetisk)",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Internt arbejdsredskab"));
+    for f in [
+        "flags.csv",
+        "flags.parquet",
+        "tests.parquet",
+        "departments.csv",
+        "peers.csv",
+        "manifest.json",
+        "INTERNT-ARBEJDSREDSKAB.txt",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    assert!(!out.join(".bomon-tmp").exists());
+
+    let flags = std::fs::read_to_string(out.join("flags.csv")).unwrap();
+    let head = flags.lines().next().unwrap();
+    for c in [
+        "department_id",
+        "period",
+        "indicator",
+        "test",
+        "comparator",
+        "value",
+        "reference",
+        "z",
+        "p",
+        "q",
+        "severity",
+        "direction",
+    ] {
+        assert!(
+            head.split(',').any(|h| h == c),
+            "flags.csv lacks {c}: {head}"
+        );
+    }
+    // Søndervangen (9000-005) carries the sample's highest planted social
+    // pressure: it is flagged on its level of outside-labour residents.
+    assert!(
+        flags
+            .lines()
+            .any(|l| l.starts_with("9000-005,") && l.contains(",outside_labour_18_64,level,")),
+        "{flags}"
+    );
+
+    let deps = std::fs::read_to_string(out.join("departments.csv")).unwrap();
+    assert!(deps.starts_with(
+        "rank,department_id,name,organisation,municipality_code,area_id,category,score"
+    ));
+    let rows: Vec<&str> = deps
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(rows.len() >= 50, "one row per department in scope");
+    assert!(deps.contains("9000-005,Søndervangen"));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["document"],
+        "Internt arbejdsredskab - ikke til offentliggørelse"
+    );
+    assert_eq!(m["period"], "2025");
+    assert_eq!(m["snapshot"], 1);
+    assert!(m["expected_false_alarms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 3);
+    let peers = std::fs::read_to_string(out.join("peers.csv")).unwrap();
+    assert!(peers
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("department_id,peer_rank,peer_id,peer_name,peer_organisation,distance"));
+    assert!(
+        !peers
+            .lines()
+            .skip(1)
+            .any(|l| l.contains("Boligforeningen Østjylland")),
+        "peers come from other organisations"
+    );
+}
+
+#[test]
+fn review_errors_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let o = bomon()
+        .args(["review", "--annual", "1999", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no annual observations for 1999"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bomon()
+        .args([
+            "review",
+            "--annual",
+            "2025",
+            "--organisation",
+            "Ingen",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("no departments of organisation \"Ingen\""),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("r").join("manifest.json").exists());
+}
