@@ -4,6 +4,9 @@
 //!
 //! 1. generate: `bomon generate --departments 8000 --years 12 --quarters 40`
 //!    (national scale, CSV and Parquet).
+//! 3. review: `bomon review --annual 2025` of the national data of (1)
+//!    (8,000 departments, all catalogue indicators, 12 years), store to flags
+//!    on disk.
 //! 2. ingest: a long-format CSV of 3,000,000 observation rows (12,500
 //!    departments x 40 quarters x 6 quarterly indicators), Danish dialect
 //!    (`;`, decimal comma). `BOMON_BENCH_DEPTS` overrides the department count.
@@ -131,6 +134,35 @@ fn main() {
     println!(
         "generate/8000x12x40: median {:.2} s, peak RSS {:.0} MiB",
         gen[1].0, gen[1].1
+    );
+
+    let g0 = gen_dir.path().join("g0");
+    let store = gen_dir.path().join("store");
+    let (_, _) = run_measured(
+        Command::new(bin)
+            .args(["ingest", "--quiet", "--store"])
+            .arg(&store)
+            .arg(g0.join("departments.parquet"))
+            .arg(g0.join("observations_annual.parquet"))
+            .arg(g0.join("categories.parquet")),
+    );
+    let mut rev = Vec::new();
+    for run in 0..3 {
+        let out = gen_dir.path().join(format!("review{run}"));
+        let (secs, rss) = run_measured(
+            Command::new(bin)
+                .args(["review", "--quiet", "--annual", "2025", "--store"])
+                .arg(&store)
+                .arg("--out")
+                .arg(&out),
+        );
+        println!("  review run {run}: {secs:.2} s, peak RSS {rss:.0} MiB");
+        rev.push((secs, rss));
+    }
+    rev.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!(
+        "review/annual-national-8000x12: median {:.2} s, peak RSS {:.0} MiB",
+        rev[1].0, rev[1].1
     );
     drop(gen_dir);
 

@@ -58,8 +58,10 @@ pub struct ReviewConfig {
     pub slope_years: usize,
     /// Development trigger.
     pub trigger: Trigger,
-    /// False discovery rate across the review (Benjamini-Hochberg).
+    /// False discovery rate across the review for alerts (Benjamini-Hochberg q).
     pub fdr: f64,
+    /// Stricter false discovery rate for alarms.
+    pub fdr_alarm: f64,
     /// `multiplicative` or `additive` overdispersion.
     pub overdispersion: String,
     /// Triage score from which a qualitative assessment is asked for.
@@ -79,6 +81,7 @@ impl Default for ReviewConfig {
             slope_years: 5,
             trigger: Trigger::Any,
             fdr: 0.05,
+            fdr_alarm: 0.002,
             overdispersion: "multiplicative".into(),
             triage_threshold: 3.0,
             min_residents: 100.0,
@@ -110,6 +113,9 @@ impl ReviewConfig {
         }
         if !(self.fdr > 0.0 && self.fdr < 1.0) {
             return Err("key `fdr` must lie between 0 and 1".into());
+        }
+        if !(self.fdr_alarm > 0.0 && self.fdr_alarm <= self.fdr) {
+            return Err("key `fdr_alarm` must lie between 0 and `fdr`".into());
         }
         if !["multiplicative", "additive"].contains(&self.overdispersion.as_str()) {
             return Err(format!(

@@ -224,11 +224,12 @@ pub fn annual(
             (r.is_finite() && r < cfg.min_residents) || (h.is_finite() && h < cfg.min_households)
         })
         .collect();
+    let small: std::collections::HashSet<usize> = too_small_departments.iter().copied().collect();
     let judged: Vec<(usize, &PeerGroup)> = scope
         .iter()
         .copied()
         .zip(peers)
-        .filter(|(d, _)| !too_small_departments.contains(d))
+        .filter(|(d, _)| !small.contains(d))
         .collect();
 
     let per_indicator: Vec<IndicatorResult> = (0..n_ind)
@@ -324,6 +325,17 @@ pub fn annual(
             let all: Vec<usize> = (0..n_all).collect();
             let national_slope = comp_slope(&all);
 
+            let mut muni_totals: HashMap<&str, (f64, f64)> = HashMap::new();
+            for x in 0..n_all {
+                let (a, b) = panel.get(i, x, year);
+                if a.is_finite() && b >= min_den && b > 0.0 {
+                    let e = muni_totals
+                        .entry(panel.depts[x].municipality.as_str())
+                        .or_insert((0.0, 0.0));
+                    e.0 += a;
+                    e.1 += b;
+                }
+            }
             for &(d, group) in &judged {
                 let (n1, d1) = panel.get(i, d, year);
                 if !(d1 >= min_den && d1 > 0.0 && n1.is_finite()) {
@@ -394,14 +406,12 @@ pub fn annual(
                         nat.p[d],
                     ));
                 }
-                let muni = &panel.depts[d].municipality;
-                let (ma, mb) = pooled(
-                    panel,
-                    i,
-                    (0..n_all).filter(|&x| x != d && &panel.depts[x].municipality == muni),
-                    year,
-                    min_den,
-                );
+                // The municipality's other departments: its totals less this one.
+                let (ta, tb) = muni_totals
+                    .get(panel.depts[d].municipality.as_str())
+                    .copied()
+                    .unwrap_or((0.0, 0.0));
+                let (ma, mb) = (ta - n1, tb - d1);
                 if mb > 0.0 {
                     let (z, p) = z_against(m, n1, d1, ma / mb, nat.phi, nat.tau2, w);
                     out.push(mk(
@@ -476,15 +486,15 @@ pub fn annual(
     let q = bh_qvalues(&p);
     for (f, q) in findings.iter_mut().zip(&q) {
         f.q = *q;
-        if *q <= cfg.fdr {
-            f.severity = if f.z > Z998 {
-                Some(Severity::Alarm)
-            } else if f.z > Z95 {
-                Some(Severity::Alert)
-            } else {
-                None
-            };
-        }
+        // Both the FDR and the one-sided limit must be passed: alert at
+        // q <= fdr beyond the 95 % limit, alarm at q <= fdr_alarm beyond 99.8 %.
+        f.severity = if *q <= cfg.fdr_alarm && f.z > Z998 {
+            Some(Severity::Alarm)
+        } else if *q <= cfg.fdr && f.z > Z95 {
+            Some(Severity::Alert)
+        } else {
+            None
+        };
     }
     // The strategy's trigger: a development worse than peers AND national
     // (`all`), or either (`any`).

@@ -211,15 +211,18 @@ pub fn triage(
     cfg: &ReviewConfig,
     da: bool,
 ) -> Vec<Triage> {
+    let mut by_dept: std::collections::HashMap<usize, Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for f in review.findings.iter().filter(|f| f.severity.is_some()) {
+        by_dept.entry(f.dept).or_default().push(f);
+    }
+    let small: std::collections::HashSet<usize> =
+        review.too_small_departments.iter().copied().collect();
     let mut out: Vec<Triage> = review
         .scope
         .iter()
         .map(|&d| {
-            let flags: Vec<&Finding> = review
-                .findings
-                .iter()
-                .filter(|f| f.dept == d && f.severity.is_some())
-                .collect();
+            let flags: Vec<&Finding> = by_dept.get(&d).cloned().unwrap_or_default();
             let alarms = flags
                 .iter()
                 .filter(|f| f.severity == Some(Severity::Alarm))
@@ -269,7 +272,7 @@ pub fn triage(
             if !inds.is_empty() {
                 score += (inds.len() - 1) as f64 + cat_bonus;
             }
-            let too_small = review.too_small_departments.contains(&d);
+            let too_small = small.contains(&d);
             // Strongest findings first, one per indicator and test.
             let mut strongest: Vec<&Finding> = flags.clone();
             strongest.sort_by(|a, b| b.z.total_cmp(&a.z));
