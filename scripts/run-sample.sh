@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled SYNTHETIC sample: build bomon, ingest the sample
-# into a fresh store under out/, and show the sample organisation's figures.
+# into a fresh store under out/, and run the annual full review of the sample
+# organisation (triage list, flags, peers, manifest under out/review-2025/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -13,12 +14,14 @@ mkdir -p "$out"
   "$s/observations_quarterly.parquet" "$s/categories.csv"
 "$bomon" ingest --store "$out/store" "$s/observations_quarterly_resubmitted.parquet"
 "$bomon" store log --store "$out/store"
-echo "Outside the labour market 18-64, 2025, the sample organisation (SYNTHETIC data):"
-"$bomon" query --store "$out/store" \
-  "SELECT d.name, o.numerator, o.denominator,
-          round(100.0 * o.numerator / o.denominator, 1) AS pct
-     FROM observations o JOIN departments d ON o.department_id = d.department_id
-    WHERE o.indicator = 'outside_labour_18_64' AND o.period = '2025'
-      AND d.organisation LIKE 'Boligforeningen Østjylland%' AND o.denominator >= 50
-    ORDER BY pct DESC LIMIT 10"
-echo "Internt arbejdsredskab - ikke til offentliggørelse. Store written to $out/store."
+org="Boligforeningen Østjylland (syntetisk)"
+"$bomon" review --store "$out/store" --annual 2025 --organisation "$org" --out "$out/review-2025"
+echo "Triage, annual review 2025 of $org (SYNTHETIC data), top 10:"
+python3 - "$out/review-2025/departments.csv" <<'PY' 2>/dev/null || head -11 "$out/review-2025/departments.csv" | cut -d, -f1-3,7-10
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+for r in rows[:10]:
+    print(f"{r['rank']:>3} {r['name'][:24]:<24} {r['category'] or '-':<7} score {float(r['score']):5.1f}  {r['reason'][:90]}")
+PY
+echo "Outputs in $out/review-2025: flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."
+echo "Internt arbejdsredskab - ikke til offentliggørelse."

@@ -104,11 +104,12 @@ fn worse(d: Direction) -> Worse {
     }
 }
 
-/// Per indicator and year: national funnel over all departments with data.
+/// Per indicator and year: the national funnel of public housing of the same
+/// housing type (youth dwellings are compared with youth dwellings), per department.
 struct National {
-    target: f64,
-    phi: f64,
-    tau2: f64,
+    target: Vec<f64>,
+    phi: Vec<f64>,
+    tau2: Vec<f64>,
     z: Vec<f64>,
     p: Vec<f64>,
 }
@@ -123,46 +124,64 @@ fn national(
     od: Overdispersion,
 ) -> National {
     let n = panel.depts.len();
-    let (mut num, mut den) = (vec![f64::NAN; n], vec![0.0; n]);
-    for d in 0..n {
-        let (a, b) = panel.get(i, d, year);
-        if a.is_finite() && b >= min_den && b > 0.0 {
-            num[d] = a;
-            den[d] = b;
+    let mut out = National {
+        target: vec![f64::NAN; n],
+        phi: vec![1.0; n],
+        tau2: vec![0.0; n],
+        z: vec![f64::NAN; n],
+        p: vec![f64::NAN; n],
+    };
+    let mut types: Vec<&str> = panel
+        .depts
+        .iter()
+        .map(|d| d.housing_type.as_str())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    for ty in types {
+        let (mut num, mut den) = (vec![f64::NAN; n], vec![0.0; n]);
+        for d in (0..n).filter(|&d| panel.depts[d].housing_type == ty) {
+            let (a, b) = panel.get(i, d, year);
+            if a.is_finite() && b >= min_den && b > 0.0 {
+                num[d] = a;
+                den[d] = b;
+            }
         }
-    }
-    // Ratios (income against the region) are compared on the log scale with
-    // the pooled ratio as target.
-    let m = measure(kind);
-    let pooled = {
         let (sn, sd) = (0..n)
             .filter(|&d| den[d] > 0.0)
             .fold((0.0, 0.0), |(a, b), d| (a + num[d], b + den[d]));
-        sn / sd
-    };
-    let f = funnel(
-        &num,
-        &den,
-        &FunnelOptions {
-            measure: m,
-            overdispersion: od,
-            winsorise: 0.1,
-            limits: LimitMethod::Normal,
-            target: Some(pooled),
-            worse: worse(dir),
-        },
-    );
-    National {
-        target: pooled,
-        phi: if od == Overdispersion::Multiplicative {
+        if sd <= 0.0 {
+            continue;
+        }
+        let pooled = sn / sd;
+        // Ratios (income against the region) are compared on the log scale with
+        // the pooled ratio as target.
+        let f = funnel(
+            &num,
+            &den,
+            &FunnelOptions {
+                measure: measure(kind),
+                overdispersion: od,
+                winsorise: 0.1,
+                limits: LimitMethod::Normal,
+                target: Some(pooled),
+                worse: worse(dir),
+            },
+        );
+        let phi = if od == Overdispersion::Multiplicative {
             f.phi.max(1.0)
         } else {
             1.0
-        },
-        tau2: f.tau2,
-        z: f.points.iter().map(|p| p.z_adjusted).collect(),
-        p: f.points.iter().map(|p| p.p).collect(),
+        };
+        for d in (0..n).filter(|&d| panel.depts[d].housing_type == ty) {
+            out.target[d] = pooled;
+            out.phi[d] = phi;
+            out.tau2[d] = f.tau2;
+            out.z[d] = f.points[d].z_adjusted;
+            out.p[d] = f.points[d].p;
+        }
     }
+    out
 }
 
 fn pooled(
@@ -321,16 +340,29 @@ pub fn annual(
                     None
                 }
             };
-            let national_change = comp_change(&mut (0..n_all));
-            let all: Vec<usize> = (0..n_all).collect();
-            let national_slope = comp_slope(&all);
+            let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
+            for x in 0..n_all {
+                by_type
+                    .entry(panel.depts[x].housing_type.as_str())
+                    .or_default()
+                    .push(x);
+            }
+            let national_change: HashMap<&str, Option<Estimate>> = by_type
+                .iter()
+                .map(|(t, m)| (*t, comp_change(&mut m.iter().copied())))
+                .collect();
+            let national_slope: HashMap<&str, Option<Estimate>> =
+                by_type.iter().map(|(t, m)| (*t, comp_slope(m))).collect();
 
-            let mut muni_totals: HashMap<&str, (f64, f64)> = HashMap::new();
+            let mut muni_totals: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
             for x in 0..n_all {
                 let (a, b) = panel.get(i, x, year);
                 if a.is_finite() && b >= min_den && b > 0.0 {
                     let e = muni_totals
-                        .entry(panel.depts[x].municipality.as_str())
+                        .entry((
+                            panel.depts[x].municipality.as_str(),
+                            panel.depts[x].housing_type.as_str(),
+                        ))
                         .or_insert((0.0, 0.0));
                     e.0 += a;
                     e.1 += b;
@@ -376,7 +408,7 @@ pub fn annual(
                 let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
                 if pb > 0.0 {
                     let target = pa / pb;
-                    let (z, p) = z_against(m, n1, d1, target, nat.phi, nat.tau2, w);
+                    let (z, p) = z_against(m, n1, d1, target, nat.phi[d], nat.tau2[d], w);
                     out.push(mk(
                         "level",
                         "peers",
@@ -390,7 +422,7 @@ pub fn annual(
                     // Persistence: the same comparison a year earlier.
                     if pd0 >= min_den && qb > 0.0 {
                         let (z0, _) =
-                            z_against(m, pn0, pd0, qa / qb, nat_prev.phi, nat_prev.tau2, w);
+                            z_against(m, pn0, pd0, qa / qb, nat_prev.phi[d], nat_prev.tau2[d], w);
                         last.push(((d, i), z0 * sign > Z95));
                     }
                 }
@@ -399,21 +431,24 @@ pub fn annual(
                         "level",
                         "national",
                         value,
-                        nat.target,
+                        nat.target[d],
                         prev,
-                        nat_prev.target,
+                        nat_prev.target[d],
                         nat.z[d] * sign,
                         nat.p[d],
                     ));
                 }
-                // The municipality's other departments: its totals less this one.
+                // The municipality's other departments of the same housing type: totals less this one.
                 let (ta, tb) = muni_totals
-                    .get(panel.depts[d].municipality.as_str())
+                    .get(&(
+                        panel.depts[d].municipality.as_str(),
+                        panel.depts[d].housing_type.as_str(),
+                    ))
                     .copied()
                     .unwrap_or((0.0, 0.0));
                 let (ma, mb) = (ta - n1, tb - d1);
                 if mb > 0.0 {
-                    let (z, p) = z_against(m, n1, d1, ma / mb, nat.phi, nat.tau2, w);
+                    let (z, p) = z_against(m, n1, d1, ma / mb, nat.phi[d], nat.tau2[d], w);
                     out.push(mk(
                         "level",
                         "municipality",
@@ -429,7 +464,13 @@ pub fn annual(
                 if let Some(u) = dev[d].0 {
                     for (comparator, c) in [
                         ("peers", comp_change(&mut members.iter().copied())),
-                        ("national", national_change),
+                        (
+                            "national",
+                            national_change
+                                .get(panel.depts[d].housing_type.as_str())
+                                .copied()
+                                .flatten(),
+                        ),
                     ] {
                         if let Some(c) = c {
                             let z = compare(u, c, tau2_change) * sign;
@@ -449,7 +490,13 @@ pub fn annual(
                 if let Some(u) = dev[d].1 {
                     for (comparator, c) in [
                         ("peers", comp_slope(&members)),
-                        ("national", national_slope),
+                        (
+                            "national",
+                            national_slope
+                                .get(panel.depts[d].housing_type.as_str())
+                                .copied()
+                                .flatten(),
+                        ),
                     ] {
                         if let Some(c) = c {
                             let z = compare(u, c, tau2_slope) * sign;
@@ -481,6 +528,8 @@ pub fn annual(
         }
         flagged_last_year.extend(l);
     }
+    // Tests without a usable comparator (e.g. a rate against a zero target) are dropped.
+    findings.retain(|f| f.p.is_finite() && f.z.is_finite());
     // False-discovery control across every test of the review.
     let p: Vec<f64> = findings.iter().map(|f| f.p).collect();
     let q = bh_qvalues(&p);

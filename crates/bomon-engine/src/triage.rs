@@ -169,8 +169,8 @@ fn sentence(
         ("peers", false) => "comparable departments",
         ("national", true) => "almene boliger på landsplan",
         ("national", false) => "public housing nationally",
-        (_, true) => "kommunens øvrige afdelinger",
-        (_, false) => "the municipality's other departments",
+        (_, true) => "kommunens øvrige afdelinger af samme type",
+        (_, false) => "the municipality's other departments of the same type",
     };
     let y = review.year;
     let value = f.numerator / f.denominator;
@@ -268,7 +268,7 @@ pub fn triage(
                 let e = strongest_by.entry((f.indicator, f.test)).or_insert(0.0);
                 *e = e.max(w);
             }
-            let mut score: f64 = strongest_by.values().sum();
+            let mut score: f64 = 0.0 + strongest_by.values().sum::<f64>();
             if !inds.is_empty() {
                 score += (inds.len() - 1) as f64 + cat_bonus;
             }

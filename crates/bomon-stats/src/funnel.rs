@@ -342,7 +342,9 @@ pub fn z_against(
     tau2: f64,
     worse: Worse,
 ) -> (f64, f64) {
-    if !(den > 0.0 && num >= 0.0 && target.is_finite()) {
+    // A ratio against a zero target has no finite log scale: no test.
+    let ratio = matches!(measure, Measure::RatioLog | Measure::RatioSqrt);
+    if !(den > 0.0 && num >= 0.0 && target.is_finite()) || (ratio && target <= 0.0) {
         return (f64::NAN, f64::NAN);
     }
     let scale = Scale { measure };
