@@ -164,6 +164,12 @@ fn main() {
         if !REVIEW_YEARS.contains(&start) {
             continue;
         }
+        // The income ratio has no sampling error (its denominator is the
+        // region's mean income): "expected z" is not defined for it.
+        // Quarterly-only indicators belong to the quarterly review.
+        if t.indicator == "income_ratio_15_64" || !planted.indicators.contains(&t.indicator) {
+            continue;
+        }
         let den = planted
             .dens
             .get(&(t.department_id.clone(), t.indicator.clone()))
@@ -203,6 +209,12 @@ fn main() {
         if z >= 4.0 {
             strong += 1;
             strong_hit += usize::from(hit);
+            if std::env::var("BOMON_DETECTION_VERBOSE").is_ok() && !hit {
+                println!(
+                    "    missed: {} {} {} {} effect {:.2} den {den} p {:.3} z {z:.1}",
+                    t.department_id, t.indicator, t.start_period, t.shape, t.effect, p
+                );
+            }
         }
     }
     println!("  recall of strong planted deteriorations (expected z >= 4) within two years: {strong_hit}/{strong} ({:.1} %)", 100.0 * strong_hit as f64 / strong.max(1) as f64);

@@ -221,3 +221,39 @@ fn configuration_errors_name_the_key() {
     let c = ReviewConfig::from_toml("trigger = \"all\"\n[peers]\nk = 10", "r.toml").unwrap();
     assert_eq!((c.trigger, c.peers.k), (Trigger::All, 10));
 }
+
+#[test]
+fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
+    // 120 stable departments at 20 % with year-to-year noise of +-1 point;
+    // the target steps from 20 % to 26 % in 2024 (n = 2,000: about 6 standard errors).
+    let mut depts = vec![dept(0, "Egen", 1970.0)];
+    let mut rates = vec![vec![0.20, 0.20, 0.20, 0.20, 0.26, 0.26]];
+    let mut dens = vec![2000.0];
+    for i in 1..=120 {
+        depts.push(dept(i, "Andre", 1940.0 + (i % 60) as f64));
+        rates.push(
+            (0..YEARS)
+                .map(|y| 0.20 + 0.01 * (((i * 7 + y * 3) % 3) as f64 - 1.0))
+                .collect(),
+        );
+        dens.push(2000.0);
+    }
+    let p = panel(depts, &rates, &dens);
+    let c = cfg(20);
+    let scope: Vec<usize> = (0..p.depts.len()).collect();
+    let (peers, covs) = peer_groups(&p.depts, &scope, &c.peers);
+    let r = annual(&p, &Catalogue::builtin(), 2024, &scope, &peers, covs, &c);
+    assert!(
+        flagged(&r, 0, "development", "peers") || flagged(&r, 0, "development", "national"),
+        "step not flagged"
+    );
+    let others = r
+        .findings
+        .iter()
+        .filter(|f| f.dept != 0 && f.test == "development" && f.severity.is_some())
+        .count();
+    assert_eq!(
+        others, 0,
+        "stable departments are not flagged for their noise"
+    );
+}
