@@ -67,10 +67,28 @@ enum Command {
     Spc(analysis::SpcArgs),
     /// Mann-Kendall trend test with Sen's slope (columns series, period, value).
     Trend(analysis::TrendArgs),
+    /// The national lists (udsat, parallelsamfund, omdannelse, forebyggelse) for a year.
+    Categorize(CategorizeArgs),
     /// Review departments: the annual full review (--annual YEAR).
     Review(ReviewArgs),
     /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
     Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct CategorizeArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// The list year (data of that year and the years before it).
+    #[arg(long, value_name = "YEAR")]
+    period: i32,
+    /// Rule set id (default: the one in force for the year).
+    #[arg(long, value_name = "ID")]
+    ruleset: Option<String>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -225,6 +243,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Trend(a) => analysis::run_trend(a),
         Command::Generate(a) => generate(g, a),
         Command::Review(a) => review(g, &catalogue, a),
+        Command::Categorize(a) => categorize(g, &catalogue, a),
     }
 }
 
@@ -310,6 +329,26 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
             Some(id) => eprintln!("snapshot {id} written to {}", a.store.display()),
             None => eprintln!("no new data; the store is unchanged"),
         }
+    }
+    Ok(())
+}
+
+fn categorize(g: &Global, catalogue: &Catalogue, a: CategorizeArgs) -> Result<()> {
+    let store = Store::open(&a.store)?;
+    let s = bomon_rules::run::run(&store, catalogue, a.period, a.ruleset.as_deref(), &a.out)
+        .map_err(anyhow::Error::msg)?;
+    if !g.quiet {
+        let counts: Vec<String> = s.counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        eprintln!(
+            "national lists {} ({}): {} areas, {} with at least the minimum residents; {} -> {}",
+            a.period,
+            s.ruleset,
+            s.areas,
+            s.eligible,
+            counts.join(", "),
+            a.out.display()
+        );
+        eprintln!("{INTERNAL_DA}");
     }
     Ok(())
 }

@@ -158,3 +158,51 @@ fn review_errors_are_one_clear_line() {
     );
     assert!(!dir.path().join("r").join("manifest.json").exists());
 }
+
+#[test]
+fn categorize_writes_the_national_lists_with_criteria_and_margins() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let out = dir.path().join("lists");
+    let o = bomon()
+        .args(["categorize", "--period", "2025", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("national-2018"), "{}", stderr(&o));
+    let areas = std::fs::read_to_string(out.join("areas.csv")).unwrap();
+    assert!(areas.starts_with(
+        "area_id,municipality_code,period,ruleset,residents,eligible,udsat,udsat_criteria_met"
+    ));
+    let crit = std::fs::read_to_string(out.join("criteria.csv")).unwrap();
+    assert!(
+        crit.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(",udsat,labour,outside_labour_18_64,")),
+        "{}",
+        &crit[..300.min(crit.len())]
+    );
+    let o = bomon()
+        .args([
+            "categorize",
+            "--period",
+            "2025",
+            "--ruleset",
+            "nope",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unknown rule set \"nope\""),
+        "{}",
+        stderr(&o)
+    );
+}

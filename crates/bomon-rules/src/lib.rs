@@ -1,0 +1,16 @@
+//! bomon-rules: the categorisation rule sets as versioned data - the national
+//! lists of almenboligloven section 61 a and 61 b (udsat boligområde,
+//! parallelsamfund, omdannelsesområde, forebyggelsesområde) under the current
+//! and the historical rules - and their evaluation on housing areas.
+//!
+//! The municipal red/orange/yellow points model is not here yet (see the
+//! categorisation issue's notes).
+#![deny(missing_docs)]
+
+pub mod evaluate;
+pub mod load;
+pub mod ruleset;
+pub mod run;
+
+pub use evaluate::{evaluate, AreaData, AreaResult};
+pub use ruleset::{builtin, RuleSet};

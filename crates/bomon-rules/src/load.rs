@@ -1,0 +1,133 @@
+//! Pooled counts per housing area (and nationally) from a store snapshot.
+
+use std::collections::HashMap;
+
+use bomon_store::{Snapshot, StoredTable};
+use polars::prelude::*;
+
+use crate::evaluate::AreaData;
+
+fn col_str(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(df
+        .column(c)?
+        .str()?
+        .into_iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn col_f64(df: &DataFrame, c: &str) -> PolarsResult<Vec<f64>> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
+/// Areas (by `area_id` of the departments) and the national totals for the
+/// annual observations of `first..=last`. Returns (areas, national, area -> municipality).
+pub fn load(
+    snap: &Snapshot<'_>,
+    first: i32,
+    last: i32,
+) -> Result<(Vec<AreaData>, AreaData, HashMap<String, String>), bomon_store::Error> {
+    let perr = |e| bomon_store::Error::Usage(format!("reading the store: {e}"));
+    let deps = snap
+        .table(StoredTable::Departments)?
+        .select([
+            col("department_id"),
+            col("area_id"),
+            col("municipality_code"),
+        ])
+        .collect()
+        .map_err(perr)?;
+    let (ids, areas, munis) = (
+        col_str(&deps, "department_id").map_err(perr)?,
+        col_str(&deps, "area_id").map_err(perr)?,
+        col_str(&deps, "municipality_code").map_err(perr)?,
+    );
+    let mut area_of: HashMap<String, String> = HashMap::new();
+    let mut muni_of: HashMap<String, String> = HashMap::new();
+    for i in 0..ids.len() {
+        if let (Some(d), Some(a)) = (&ids[i], &areas[i]) {
+            area_of.insert(d.clone(), a.clone());
+            muni_of
+                .entry(a.clone())
+                .or_insert_with(|| munis[i].clone().unwrap_or_default());
+        }
+    }
+    let obs = snap
+        .table(StoredTable::Observations)?
+        .filter(
+            col("quarter")
+                .is_null()
+                .and(col("year").gt_eq(lit(first)))
+                .and(col("year").lt_eq(lit(last))),
+        )
+        .select([
+            col("department_id"),
+            col("year"),
+            col("indicator"),
+            col("numerator"),
+            col("denominator"),
+            col("value"),
+        ])
+        .collect()
+        .map_err(perr)?;
+    let (od, oy, oi) = (
+        col_str(&obs, "department_id").map_err(perr)?,
+        col_f64(&obs, "year").map_err(perr)?,
+        col_str(&obs, "indicator").map_err(perr)?,
+    );
+    let (on, odn, ov) = (
+        col_f64(&obs, "numerator").map_err(perr)?,
+        col_f64(&obs, "denominator").map_err(perr)?,
+        col_f64(&obs, "value").map_err(perr)?,
+    );
+    let mut by_area: HashMap<String, AreaData> = HashMap::new();
+    let mut national = AreaData {
+        id: "national".into(),
+        ..Default::default()
+    };
+    for r in 0..obs.height() {
+        let (Some(d), Some(ind)) = (&od[r], &oi[r]) else {
+            continue;
+        };
+        let y = oy[r] as i32;
+        if ind == "residents" {
+            if let Some(a) = area_of.get(d) {
+                if y == last && ov[r].is_finite() {
+                    by_area
+                        .entry(a.clone())
+                        .or_insert_with(|| AreaData {
+                            id: a.clone(),
+                            ..Default::default()
+                        })
+                        .residents += ov[r];
+                }
+            }
+            continue;
+        }
+        if !(on[r].is_finite() && odn[r].is_finite()) {
+            continue;
+        }
+        let key = (ind.clone(), y);
+        let e = national.counts.entry(key.clone()).or_insert((0.0, 0.0));
+        e.0 += on[r];
+        e.1 += odn[r];
+        if let Some(a) = area_of.get(d) {
+            let ad = by_area.entry(a.clone()).or_insert_with(|| AreaData {
+                id: a.clone(),
+                ..Default::default()
+            });
+            let e = ad.counts.entry(key).or_insert((0.0, 0.0));
+            e.0 += on[r];
+            e.1 += odn[r];
+        }
+    }
+    let mut v: Vec<AreaData> = by_area.into_values().collect();
+    v.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((v, national, muni_of))
+}
