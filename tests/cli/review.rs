@@ -206,3 +206,28 @@ fn categorize_writes_the_national_lists_with_criteria_and_margins() {
         stderr(&o)
     );
 }
+
+#[test]
+fn imported_categories_take_precedence_over_computed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let out = dir.path().join("lists");
+    let o = bomon()
+        .args(["categorize", "--period", "2025", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = std::fs::read_to_string(out.join("municipal.csv")).unwrap();
+    let head: Vec<&str> = m.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (imp, fin, src) = (col("category_imported"), col("category"), col("source"));
+    let rows: Vec<Vec<&str>> = m.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().any(|r| r[src] == "imported"));
+    for r in rows.iter().filter(|r| !r[imp].is_empty()) {
+        assert_eq!((r[fin], r[src]), (r[imp], "imported"));
+    }
+    assert!(m.contains("PLACEHOLDER calibration"));
+}

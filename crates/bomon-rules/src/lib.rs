@@ -3,12 +3,13 @@
 //! parallelsamfund, omdannelsesområde, forebyggelsesområde) under the current
 //! and the historical rules - and their evaluation on housing areas.
 //!
-//! The municipal red/orange/yellow points model is not here yet (see the
-//! categorisation issue's notes).
+//! The municipality's red/orange/yellow/green points model is configuration
+//! too ([`municipal`]); the shipped calibration is a placeholder and says so.
 #![deny(missing_docs)]
 
 pub mod evaluate;
 pub mod load;
+pub mod municipal;
 pub mod ruleset;
 pub mod run;
 

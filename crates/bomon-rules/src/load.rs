@@ -26,13 +26,23 @@ fn col_f64(df: &DataFrame, c: &str) -> PolarsResult<Vec<f64>> {
         .collect())
 }
 
-/// Areas (by `area_id` of the departments) and the national totals for the
-/// annual observations of `first..=last`. Returns (areas, national, area -> municipality).
-pub fn load(
-    snap: &Snapshot<'_>,
-    first: i32,
-    last: i32,
-) -> Result<(Vec<AreaData>, AreaData, HashMap<String, String>), bomon_store::Error> {
+/// What a categorisation reads from the store.
+pub struct Loaded {
+    /// Pooled counts per housing area.
+    pub areas: Vec<AreaData>,
+    /// Pooled counts of all departments.
+    pub national: AreaData,
+    /// Area -> municipality code.
+    pub area_municipality: HashMap<String, String>,
+    /// Pooled counts of all departments per municipality.
+    pub municipal: HashMap<String, AreaData>,
+    /// Imported categories: (area id, year) -> category.
+    pub imported: HashMap<(String, i32), String>,
+}
+
+/// Areas (by `area_id` of the departments), municipalities and the national
+/// totals for the annual observations of `first..=last`, and imported categories.
+pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_store::Error> {
     let perr = |e| bomon_store::Error::Usage(format!("reading the store: {e}"));
     let deps = snap
         .table(StoredTable::Departments)?
@@ -50,7 +60,11 @@ pub fn load(
     );
     let mut area_of: HashMap<String, String> = HashMap::new();
     let mut muni_of: HashMap<String, String> = HashMap::new();
+    let mut dept_muni: HashMap<String, String> = HashMap::new();
     for i in 0..ids.len() {
+        if let (Some(d), Some(m)) = (&ids[i], &munis[i]) {
+            dept_muni.insert(d.clone(), m.clone());
+        }
         if let (Some(d), Some(a)) = (&ids[i], &areas[i]) {
             area_of.insert(d.clone(), a.clone());
             muni_of
@@ -91,6 +105,7 @@ pub fn load(
         id: "national".into(),
         ..Default::default()
     };
+    let mut municipal: HashMap<String, AreaData> = HashMap::new();
     for r in 0..obs.height() {
         let (Some(d), Some(ind)) = (&od[r], &oi[r]) else {
             continue;
@@ -117,6 +132,15 @@ pub fn load(
         let e = national.counts.entry(key.clone()).or_insert((0.0, 0.0));
         e.0 += on[r];
         e.1 += odn[r];
+        if let Some(m) = dept_muni.get(d) {
+            let md = municipal.entry(m.clone()).or_insert_with(|| AreaData {
+                id: m.clone(),
+                ..Default::default()
+            });
+            let e = md.counts.entry(key.clone()).or_insert((0.0, 0.0));
+            e.0 += on[r];
+            e.1 += odn[r];
+        }
         if let Some(a) = area_of.get(d) {
             let ad = by_area.entry(a.clone()).or_insert_with(|| AreaData {
                 id: a.clone(),
@@ -129,5 +153,28 @@ pub fn load(
     }
     let mut v: Vec<AreaData> = by_area.into_values().collect();
     v.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok((v, national, muni_of))
+    let cats = snap
+        .table(StoredTable::Categories)?
+        .collect()
+        .map_err(perr)?;
+    let (ca, cp, cc) = (
+        col_str(&cats, "area_id").map_err(perr)?,
+        col_str(&cats, "period").map_err(perr)?,
+        col_str(&cats, "category").map_err(perr)?,
+    );
+    let mut imported = HashMap::new();
+    for i in 0..cats.height() {
+        if let (Some(a), Some(p), Some(c)) = (&ca[i], &cp[i], &cc[i]) {
+            if let Ok(y) = p.parse::<i32>() {
+                imported.insert((a.clone(), y), c.clone());
+            }
+        }
+    }
+    Ok(Loaded {
+        areas: v,
+        national,
+        area_municipality: muni_of,
+        municipal,
+        imported,
+    })
 }

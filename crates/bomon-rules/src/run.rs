@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use bomon_store::{Catalogue, Store};
 
-use crate::evaluate::{evaluate, AreaResult};
+use crate::evaluate::{evaluate, AreaData, AreaResult};
 use crate::load::load;
+use crate::municipal::{categorise, PointsModel, BUILTIN as MUNICIPAL};
 use crate::ruleset::{builtin, RuleSet};
 
 /// A run's counts per list.
@@ -60,8 +61,8 @@ pub fn run(
     let sets = builtin(&ids)?;
     let history_years = 4;
     let snap = store.snapshot(None).map_err(|e| e.to_string())?;
-    let (areas, national, muni) =
-        load(&snap, period - history_years - 4, period).map_err(|e| e.to_string())?;
+    let loaded = load(&snap, period - history_years - 4, period).map_err(|e| e.to_string())?;
+    let (areas, national, muni) = (&loaded.areas, &loaded.national, &loaded.area_municipality);
     if areas.is_empty() {
         return Err("no housing areas in the store: departments need an area_id".into());
     }
@@ -79,7 +80,7 @@ pub fn run(
                 .and_then(|v| v.iter().find(|r| r.area == a))
                 .is_some_and(|r| r.on(list))
         };
-        let r = evaluate(rs, &areas, &national, y, &was_on);
+        let r = evaluate(rs, areas, national, y, &was_on);
         results.insert(y, r);
     }
     let rs = pick(&sets, period, forced)?;
@@ -187,6 +188,83 @@ pub fn run(
         }
     }
     w.flush().map_err(|e| e.to_string())?;
+    // The municipal model: imported categories take precedence.
+    let model = PointsModel::from_toml(MUNICIPAL.1, MUNICIPAL.0, catalogue)?;
+    let mut w = csv::Writer::from_path(tmp.join("municipal.csv")).map_err(werr)?;
+    let mut head = vec![
+        "area_id".to_string(),
+        "municipality_code".into(),
+        "period".into(),
+        "residents".into(),
+        "points".into(),
+    ];
+    head.extend(model.themes.iter().map(|t| format!("points {}", t.name)));
+    head.extend(
+        [
+            "category_computed",
+            "category_imported",
+            "category",
+            "source",
+            "previous_category",
+            "movement",
+            "model",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&head).map_err(werr)?;
+    let empty = AreaData::default();
+    let mut municipal_counts: HashMap<String, usize> = HashMap::new();
+    for a in areas.iter() {
+        let m = muni
+            .get(&a.id)
+            .and_then(|m| loaded.municipal.get(m))
+            .unwrap_or(&empty);
+        let c = categorise(&model, catalogue, a, m, period);
+        let prev_c = categorise(&model, catalogue, a, m, period - 1);
+        let imp = loaded.imported.get(&(a.id.clone(), period)).cloned();
+        let imp_prev = loaded.imported.get(&(a.id.clone(), period - 1)).cloned();
+        let (category, source) = match (&imp, c.category) {
+            (Some(i), _) => (Some(i.clone()), "imported"),
+            (None, Some(cc)) => (Some(cc.to_string()), "computed"),
+            (None, None) => (None, ""),
+        };
+        let previous = imp_prev.or_else(|| prev_c.category.map(str::to_string));
+        let movement = match (&previous, &category) {
+            (Some(p), Some(c)) if p == c => "stays".to_string(),
+            (Some(p), Some(c)) => format!("{p} -> {c}"),
+            _ => String::new(),
+        };
+        if let Some(c) = &category {
+            *municipal_counts.entry(c.clone()).or_default() += 1;
+        }
+        let mut rec = vec![
+            a.id.clone(),
+            muni.get(&a.id).cloned().unwrap_or_default(),
+            period.to_string(),
+            format!("{}", a.residents),
+            c.points.to_string(),
+        ];
+        rec.extend(c.theme_points.iter().map(|p| p.to_string()));
+        rec.extend([
+            c.category.unwrap_or("").to_string(),
+            imp.unwrap_or_default(),
+            category.unwrap_or_default(),
+            source.to_string(),
+            previous.unwrap_or_default(),
+            movement,
+            format!(
+                "{}{}",
+                model.id,
+                if model.placeholder {
+                    " (PLACEHOLDER calibration)"
+                } else {
+                    ""
+                }
+            ),
+        ]);
+        w.write_record(&rec).map_err(werr)?;
+    }
+    w.flush().map_err(|e| e.to_string())?;
     let eligible = now.iter().filter(|r| r.eligible).count();
     let manifest = serde_json::json!({
         "document": "Internt arbejdsredskab - ikke til offentliggørelse",
@@ -199,7 +277,9 @@ pub fn run(
         "areas": now.len(),
         "eligible_areas": eligible,
         "lists": counts.iter().map(|(l, n)| serde_json::json!({"list": l, "areas": n})).collect::<Vec<_>>(),
-        "municipal_model": "not implemented yet; imported categories are in the store's categories table",
+        "municipal_model": model.id,
+        "municipal_model_placeholder": model.placeholder,
+        "municipal_categories": municipal_counts,
     });
     std::fs::write(
         tmp.join("manifest.json"),
@@ -208,7 +288,12 @@ pub fn run(
     .map_err(|e| e.to_string())?;
     let mut files = Vec::new();
     let _ = std::fs::remove_file(out.join("manifest.json"));
-    for f in ["areas.csv", "criteria.csv", "manifest.json"] {
+    for f in [
+        "areas.csv",
+        "criteria.csv",
+        "municipal.csv",
+        "manifest.json",
+    ] {
         std::fs::rename(tmp.join(f), out.join(f)).map_err(|e| e.to_string())?;
         files.push(out.join(f));
     }

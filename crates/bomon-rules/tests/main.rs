@@ -228,3 +228,66 @@ fn rule_set_errors_name_the_problem() {
         assert_eq!(s.iter().filter(|r| r.covers(y)).count(), 1, "{y}");
     }
 }
+
+#[test]
+fn municipal_points_model_scores_distance_from_the_municipal_average() {
+    use bomon_rules::municipal::{categorise, PointsModel, BUILTIN};
+    let cat = Catalogue::builtin();
+    let m = PointsModel::from_toml(BUILTIN.1, BUILTIN.0, &cat).unwrap();
+    assert!(
+        m.placeholder,
+        "the shipped calibration must say it is a placeholder"
+    );
+    assert_eq!(m.themes.len(), 8);
+    // Bands 1.25, 1.5, 2, 3 times the average on the worse side.
+    assert_eq!(
+        m.points(0.20, 0.20, bomon_store::Direction::HigherIsWorse),
+        0
+    );
+    assert_eq!(
+        m.points(0.25, 0.20, bomon_store::Direction::HigherIsWorse),
+        1
+    );
+    assert_eq!(
+        m.points(0.40, 0.20, bomon_store::Direction::HigherIsWorse),
+        3
+    );
+    assert_eq!(
+        m.points(0.10, 0.20, bomon_store::Direction::HigherIsWorse),
+        0,
+        "better is never points"
+    );
+    assert_eq!(
+        m.points(0.50, 0.75, bomon_store::Direction::LowerIsWorse),
+        2,
+        "income 0.75/0.5 = 1.5x worse"
+    );
+    // An area 3x the municipality on labour (4 points) and 2x on youth crime (3 points).
+    let muni = area(
+        "751",
+        0.0,
+        &[
+            ("outside_labour_18_64", 0.15),
+            ("youth_charged", 0.04),
+            ("public_support", 0.2),
+        ],
+    );
+    let a = area(
+        "A",
+        800.0,
+        &[
+            ("outside_labour_18_64", 0.45),
+            ("youth_charged", 0.08),
+            ("public_support", 0.2),
+        ],
+    );
+    let c = categorise(&m, &cat, &a, &muni, 2025);
+    assert_eq!(c.points, 7);
+    assert_eq!(c.category, Some("yellow"));
+    let small = area("B", 499.0, &[("outside_labour_18_64", 0.9)]);
+    assert_eq!(
+        categorise(&m, &cat, &small, &muni, 2025).category,
+        None,
+        "under 500 residents: not categorised"
+    );
+}
