@@ -175,7 +175,7 @@ fn categorize_writes_the_national_lists_with_criteria_and_margins() {
     assert!(stderr(&o).contains("national-2018"), "{}", stderr(&o));
     let areas = std::fs::read_to_string(out.join("areas.csv")).unwrap();
     assert!(areas.starts_with(
-        "area_id,municipality_code,period,ruleset,residents,eligible,udsat,udsat_criteria_met"
+        "area_id,municipality_code,period,ruleset,residents,eligible,departments,udsat,udsat_criteria_met"
     ));
     let crit = std::fs::read_to_string(out.join("criteria.csv")).unwrap();
     assert!(

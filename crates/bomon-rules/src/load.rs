@@ -38,6 +38,8 @@ pub struct Loaded {
     pub municipal: HashMap<String, AreaData>,
     /// Imported categories: (area id, year) -> category.
     pub imported: HashMap<(String, i32), String>,
+    /// Area -> its departments' ids.
+    pub area_departments: HashMap<String, Vec<String>>,
 }
 
 /// Areas (by `area_id` of the departments), municipalities and the national
@@ -170,11 +172,22 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
             }
         }
     }
+    let mut area_departments: HashMap<String, Vec<String>> = HashMap::new();
+    for (d, a) in &area_of {
+        area_departments
+            .entry(a.clone())
+            .or_default()
+            .push(d.clone());
+    }
+    for v in area_departments.values_mut() {
+        v.sort();
+    }
     Ok(Loaded {
         areas: v,
         national,
         area_municipality: muni_of,
         municipal,
         imported,
+        area_departments,
     })
 }

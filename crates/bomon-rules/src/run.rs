@@ -44,6 +44,40 @@ fn pick<'a>(sets: &'a [RuleSet], year: i32, forced: Option<&str>) -> Result<&'a 
     }
 }
 
+/// The distance to a threshold in plain Danish, e.g. "1,2 procentpoint fra
+/// tærsklen (> 40 %)" for shares, "0,3 gange fra tærsklen (>= 3)" for multiples.
+fn note(c: &crate::evaluate::CriterionResult) -> String {
+    let Some(m) = c.margin else {
+        return "mangler data".into();
+    };
+    let share = c.threshold < 1.0;
+    let (dist, unit, thr) = if share {
+        (
+            m.abs() * 100.0,
+            "procentpoint",
+            format!("{} {} %", c.comparator.symbol(), fmt(c.threshold * 100.0)),
+        )
+    } else {
+        (
+            m.abs(),
+            "gange",
+            format!("{} {}", c.comparator.symbol(), fmt(c.threshold)),
+        )
+    };
+    let d = format!("{dist:.1}").replace('.', ",");
+    if c.met {
+        format!("opfyldt, {d} {unit} over tærsklen ({thr})")
+    } else {
+        format!("{d} {unit} fra tærsklen ({thr})")
+    }
+}
+
+fn fmt(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.replace('.', ",")
+}
+
 /// Evaluates the national lists for `period` (and the preceding years the
 /// history needs) and writes areas.csv and criteria.csv to `out`.
 pub fn run(
@@ -100,6 +134,7 @@ pub fn run(
         "ruleset".into(),
         "residents".into(),
         "eligible".into(),
+        "departments".into(),
     ];
     for l in &rs.lists {
         head.extend([
@@ -119,6 +154,11 @@ pub fn run(
             rs.id.clone(),
             format!("{}", r.residents),
             r.eligible.to_string(),
+            loaded
+                .area_departments
+                .get(&r.area)
+                .map(|v| v.join(" "))
+                .unwrap_or_default(),
         ];
         for (k, l) in r.lists.iter().enumerate() {
             let before = prev
@@ -162,6 +202,7 @@ pub fn run(
         "required",
         "margin",
         "early_warning",
+        "note",
     ])
     .map_err(werr)?;
     for r in now.iter().filter(|r| r.eligible) {
@@ -183,6 +224,7 @@ pub fn run(
                 c.required.to_string(),
                 c.margin.map_or(String::new(), |v| format!("{v:.6}")),
                 warn.to_string(),
+                note(c),
             ])
             .map_err(werr)?;
         }

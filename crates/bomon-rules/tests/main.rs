@@ -149,7 +149,7 @@ fn omdannelse_needs_five_consecutive_parallelsamfund_lists_and_a_gap_resets() {
         move |_: &str, y: i32, l: &str| l == "parallelsamfund" && years.contains(&y)
     };
     let on = |h: &dyn Fn(&str, i32, &str) -> bool| {
-        evaluate(&rs, &[a.clone()], &nat, 2025, h)[0].on("omdannelse")
+        evaluate(&rs, std::slice::from_ref(&a), &nat, 2025, h)[0].on("omdannelse")
     };
     assert!(
         on(&history(vec![2021, 2022, 2023, 2024])),
