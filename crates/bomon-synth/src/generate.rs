@@ -476,7 +476,9 @@ fn new_department(
 }
 
 /// Groups departments of the same organisation into housing areas of one to
-/// four departments; about 60 % of departments belong to one.
+/// six departments; about 60 % of departments belong to one. Departments of an
+/// area share part of their social pressure (an area effect), as neighbouring
+/// estates do; the sample organisation's named departments keep theirs.
 fn build_areas(deps: &mut [Department], rng: &mut ChaCha8Rng) -> Vec<Area> {
     let mut areas = Vec::new();
     let mut i = 0;
@@ -485,13 +487,17 @@ fn build_areas(deps: &mut [Department], rng: &mut ChaCha8Rng) -> Vec<Area> {
             i += 1;
             continue;
         }
-        let k = 1 + rng.gen_range(0..4usize);
+        let k = 1 + rng.gen_range(0..6usize);
         let org = deps[i].organisation.clone();
         let id = format!("{}-A{:04}", deps[i].municipality_code, areas.len() + 1);
         let mut n = 0;
         let name = deps[i].name.clone();
+        let shared = 0.7 * Normal::new(0.0, 1.0).expect("valid normal").sample(rng);
         while n < k && i < deps.len() && deps[i].organisation == org {
             deps[i].area_id = Some(id.clone());
+            if !deps[i].id.starts_with("9000-") {
+                deps[i].pressure += shared;
+            }
             n += 1;
             i += 1;
         }
