@@ -2,7 +2,7 @@
 //! department's k most similar departments on standardised structural
 //! covariates, with exact-match constraints.
 
-use bomon_stats::distance::{column_moments, k_nearest, standardised_euclidean};
+use bomon_stats::distance::{column_moments, k_nearest};
 use rayon::prelude::*;
 
 use crate::config::PeerConfig;
@@ -69,20 +69,55 @@ pub fn peer_groups(
             })
             .collect()
     };
+    // Standardise once: z = x / sd * sqrt(w), so that the standardised
+    // Euclidean distance (bomon_stats::distance) is the plain one on z.
+    let z: Vec<Vec<f64>> = x
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(&sd)
+                .zip(&w)
+                .map(|((v, s), wi)| if *s > 0.0 { v / s * wi.sqrt() } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    // Exact-match constraints as integer codes, candidates grouped by housing type.
+    let mut codes: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut org = Vec::with_capacity(depts.len());
+    let mut ht = Vec::with_capacity(depts.len());
+    for d in depts {
+        let n = codes.len() as u32;
+        org.push(*codes.entry(d.organisation.as_str()).or_insert(n));
+        let n = codes.len() as u32;
+        ht.push(*codes.entry(d.housing_type.as_str()).or_insert(n));
+    }
+    let mut by_type: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
+    for (i, t) in ht.iter().enumerate() {
+        by_type
+            .entry(if cfg.same_housing_type { *t } else { 0 })
+            .or_default()
+            .push(i);
+    }
     let groups = targets
         .par_iter()
         .map(|&t| {
+            let pool = &by_type[&if cfg.same_housing_type { ht[t] } else { 0 }];
             k_nearest(
                 t,
-                depts.len(),
+                pool.len(),
                 cfg.k,
-                |j| {
-                    (!cfg.same_housing_type || depts[j].housing_type == depts[t].housing_type)
-                        && (!cfg.other_organisations
-                            || depts[j].organisation != depts[t].organisation)
+                |j| pool[j] != t && (!cfg.other_organisations || org[pool[j]] != org[t]),
+                |_, j| {
+                    z[t].iter()
+                        .zip(&z[pool[j]])
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt()
                 },
-                |a, b| standardised_euclidean(&x[a], &x[b], &sd, &w),
             )
+            .into_iter()
+            .map(|(j, d)| (pool[j], d))
+            .collect()
         })
         .collect();
     (groups, names)
