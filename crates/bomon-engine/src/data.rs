@@ -74,25 +74,11 @@ impl Panel {
 }
 
 fn strs(df: &DataFrame, c: &str) -> Result<Vec<Option<String>>, Error> {
-    Ok(df
-        .column(c)
-        .and_then(|s| s.str().cloned())
-        .map_err(|e| Error::polars(format!("column {c}"), e))?
-        .into_iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
+    Ok(bomon_store::frame::strings(df, c)?)
 }
 
 fn floats(df: &DataFrame, c: &str) -> Result<Vec<f64>, Error> {
-    let s = df
-        .column(c)
-        .and_then(|s| s.cast(&DataType::Float64))
-        .map_err(|e| Error::polars(format!("column {c}"), e))?;
-    Ok(s.f64()
-        .map_err(|e| Error::polars(format!("column {c}"), e))?
-        .into_iter()
-        .map(|v| v.unwrap_or(f64::NAN))
-        .collect())
+    Ok(bomon_store::frame::floats(df, c)?)
 }
 
 /// Reads departments and the annual observations of `first_year..=last_year`.

@@ -461,47 +461,30 @@ pub fn annual(
                     ));
                 }
                 // Development: last year's change and the slope, against peers and nationally.
-                if let Some(u) = dev[d].0 {
-                    for (comparator, c) in [
-                        ("peers", comp_change(&mut members.iter().copied())),
-                        (
-                            "national",
-                            national_change
-                                .get(panel.depts[d].housing_type.as_str())
-                                .copied()
-                                .flatten(),
-                        ),
-                    ] {
+                let ty = panel.depts[d].housing_type.as_str();
+                let developments = [
+                    (
+                        "development",
+                        dev[d].0,
+                        tau2_change,
+                        comp_change(&mut members.iter().copied()),
+                        national_change.get(ty).copied().flatten(),
+                    ),
+                    (
+                        "trend",
+                        dev[d].1,
+                        tau2_slope,
+                        comp_slope(&members),
+                        national_slope.get(ty).copied().flatten(),
+                    ),
+                ];
+                for (test, unit, tau2, peers_dev, national_dev) in developments {
+                    let Some(u) = unit else { continue };
+                    for (comparator, c) in [("peers", peers_dev), ("national", national_dev)] {
                         if let Some(c) = c {
-                            let z = compare(u, c, tau2_change) * sign;
+                            let z = compare(u, c, tau2) * sign;
                             out.push(mk(
-                                "development",
-                                comparator,
-                                u.estimate,
-                                c.estimate,
-                                prev,
-                                f64::NAN,
-                                z,
-                                1.0 - bomon_stats::dist::pnorm(z),
-                            ));
-                        }
-                    }
-                }
-                if let Some(u) = dev[d].1 {
-                    for (comparator, c) in [
-                        ("peers", comp_slope(&members)),
-                        (
-                            "national",
-                            national_slope
-                                .get(panel.depts[d].housing_type.as_str())
-                                .copied()
-                                .flatten(),
-                        ),
-                    ] {
-                        if let Some(c) = c {
-                            let z = compare(u, c, tau2_slope) * sign;
-                            out.push(mk(
-                                "trend",
+                                test,
                                 comparator,
                                 u.estimate,
                                 c.estimate,

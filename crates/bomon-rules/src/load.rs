@@ -7,24 +7,7 @@ use polars::prelude::*;
 
 use crate::evaluate::AreaData;
 
-fn col_str(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(df
-        .column(c)?
-        .str()?
-        .into_iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
-}
-
-fn col_f64(df: &DataFrame, c: &str) -> PolarsResult<Vec<f64>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .into_iter()
-        .map(|v| v.unwrap_or(f64::NAN))
-        .collect())
-}
+use bomon_store::frame::{floats as col_f64, strings as col_str};
 
 /// What a categorisation reads from the store.
 pub struct Loaded {
@@ -56,9 +39,9 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
         .collect()
         .map_err(perr)?;
     let (ids, areas, munis) = (
-        col_str(&deps, "department_id").map_err(perr)?,
-        col_str(&deps, "area_id").map_err(perr)?,
-        col_str(&deps, "municipality_code").map_err(perr)?,
+        col_str(&deps, "department_id")?,
+        col_str(&deps, "area_id")?,
+        col_str(&deps, "municipality_code")?,
     );
     let mut area_of: HashMap<String, String> = HashMap::new();
     let mut muni_of: HashMap<String, String> = HashMap::new();
@@ -93,14 +76,14 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
         .collect()
         .map_err(perr)?;
     let (od, oy, oi) = (
-        col_str(&obs, "department_id").map_err(perr)?,
-        col_f64(&obs, "year").map_err(perr)?,
-        col_str(&obs, "indicator").map_err(perr)?,
+        col_str(&obs, "department_id")?,
+        col_f64(&obs, "year")?,
+        col_str(&obs, "indicator")?,
     );
     let (on, odn, ov) = (
-        col_f64(&obs, "numerator").map_err(perr)?,
-        col_f64(&obs, "denominator").map_err(perr)?,
-        col_f64(&obs, "value").map_err(perr)?,
+        col_f64(&obs, "numerator")?,
+        col_f64(&obs, "denominator")?,
+        col_f64(&obs, "value")?,
     );
     let mut by_area: HashMap<String, AreaData> = HashMap::new();
     let mut national = AreaData {
@@ -160,9 +143,9 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
         .collect()
         .map_err(perr)?;
     let (ca, cp, cc) = (
-        col_str(&cats, "area_id").map_err(perr)?,
-        col_str(&cats, "period").map_err(perr)?,
-        col_str(&cats, "category").map_err(perr)?,
+        col_str(&cats, "area_id")?,
+        col_str(&cats, "period")?,
+        col_str(&cats, "category")?,
     );
     let mut imported = HashMap::new();
     for i in 0..cats.height() {

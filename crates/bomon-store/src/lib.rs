@@ -15,6 +15,7 @@
 pub mod catalogue;
 pub mod dialect;
 pub mod error;
+pub mod frame;
 pub mod ingest;
 pub mod period;
 pub mod query;
