@@ -86,6 +86,9 @@ struct CategorizeArgs {
     /// Rule set id (default: the one in force for the year).
     #[arg(long, value_name = "ID")]
     ruleset: Option<String>,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    snapshot: Option<u32>,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -335,8 +338,15 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
 
 fn categorize(g: &Global, catalogue: &Catalogue, a: CategorizeArgs) -> Result<()> {
     let store = Store::open(&a.store)?;
-    let s = bomon_rules::run::run(&store, catalogue, a.period, a.ruleset.as_deref(), &a.out)
-        .map_err(anyhow::Error::msg)?;
+    let s = bomon_rules::run::run(
+        &store,
+        catalogue,
+        a.period,
+        a.ruleset.as_deref(),
+        a.snapshot,
+        &a.out,
+    )
+    .map_err(anyhow::Error::msg)?;
     if !g.quiet {
         let counts: Vec<String> = s.counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
         eprintln!(

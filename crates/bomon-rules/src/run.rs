@@ -85,6 +85,7 @@ pub fn run(
     catalogue: &Catalogue,
     period: i32,
     forced: Option<&str>,
+    snapshot: Option<u32>,
     out: &Path,
 ) -> Result<Summary, String> {
     let ids: Vec<&str> = catalogue
@@ -94,7 +95,7 @@ pub fn run(
         .collect();
     let sets = builtin(&ids)?;
     let history_years = 4;
-    let snap = store.snapshot(None).map_err(|e| e.to_string())?;
+    let snap = store.snapshot(snapshot).map_err(|e| e.to_string())?;
     let loaded = load(&snap, period - history_years - 4, period).map_err(|e| e.to_string())?;
     let (areas, national, muni) = (&loaded.areas, &loaded.national, &loaded.area_municipality);
     if areas.is_empty() {
