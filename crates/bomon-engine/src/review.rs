@@ -49,6 +49,8 @@ pub struct Finding {
     pub severity: Option<Severity>,
     /// Numerator and denominator in the review year.
     pub numerator: f64,
+    /// Numerator the year before (for the confidentiality of prompts).
+    pub previous_numerator: f64,
     /// Denominator.
     pub denominator: f64,
 }
@@ -401,6 +403,7 @@ pub fn annual(
                     q: f64::NAN,
                     severity: None,
                     numerator: n1,
+                    previous_numerator: pn0,
                     denominator: d1,
                 };
                 // Level: peers, national, municipality.

@@ -157,6 +157,7 @@ fn sentence(
     review: &Review,
     catalogue: &Catalogue,
     da: bool,
+    max_suppressed: f64,
 ) -> String {
     let id = &panel.indicators[f.indicator];
     let ind = catalogue
@@ -174,27 +175,42 @@ fn sentence(
     };
     let y = review.year;
     let value = f.numerator / f.denominator;
+    // Confidentiality: a rate whose numerator is 1-3 persons is not printed.
+    let hidden = |n: f64| n >= 1.0 && n <= max_suppressed;
+    let suppressed = if da {
+        "under 4 personer (undertrykt)"
+    } else {
+        "under 4 persons (suppressed)"
+    };
+    let fmt_rate = |v: f64, kind: Kind, da: bool, n: f64| {
+        if hidden(n) {
+            suppressed.to_string()
+        } else {
+            fmt_rate(v, kind, da)
+        }
+    };
+    let (now_n, prev_n, no_n) = (f.numerator, f.previous_numerator, f64::NAN);
     match (f.test, da) {
-        ("level", true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da), fmt_rate(f.reference, kind, da)),
-        ("level", false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da), fmt_rate(f.reference, kind, da)),
+        ("level", true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
+        ("level", false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
         ("development", true) => format!(
             "{label} ændrede sig fra {} til {} fra {} til {y}, mere ugunstigt end hos {cmp} (ændring {} mod {}).",
-            fmt_rate(f.previous, kind, da),
-            fmt_rate(value, kind, da),
+            fmt_rate(f.previous, kind, da, prev_n),
+            fmt_rate(value, kind, da, now_n),
             y - 1,
             pct_change(f.value, da),
             pct_change(f.reference, da)
         ),
         ("development", false) => format!(
             "{label} went from {} to {} between {} and {y}, a less favourable change than for {cmp} ({} against {}).",
-            fmt_rate(f.previous, kind, da),
-            fmt_rate(value, kind, da),
+            fmt_rate(f.previous, kind, da, prev_n),
+            fmt_rate(value, kind, da, now_n),
             y - 1,
             pct_change(f.value, da),
             pct_change(f.reference, da)
         ),
-        (_, true) => format!("{label} har over flere år udviklet sig mere ugunstigt end hos {cmp} (nu {}).", fmt_rate(value, kind, da)),
-        (_, false) => format!("{label} has developed less favourably than for {cmp} over several years (now {}).", fmt_rate(value, kind, da)),
+        (_, true) => format!("{label} har over flere år udviklet sig mere ugunstigt end hos {cmp} (nu {}).", fmt_rate(value, kind, da, now_n)),
+        (_, false) => format!("{label} has developed less favourably than for {cmp} over several years (now {}).", fmt_rate(value, kind, da, now_n)),
     }
 }
 
@@ -281,7 +297,16 @@ pub fn triage(
                 .iter()
                 .filter(|f| seen.insert((f.indicator, f.test)))
                 .take(5)
-                .map(|f| sentence(f, panel, review, catalogue, da))
+                .map(|f| {
+                    sentence(
+                        f,
+                        panel,
+                        review,
+                        catalogue,
+                        da,
+                        cfg.max_suppressed_numerator,
+                    )
+                })
                 .collect();
             let themes: BTreeSet<usize> =
                 inds.iter().map(|&i| theme(&panel.indicators[i])).collect();

@@ -257,3 +257,31 @@ fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
         "stable departments are not flagged for their noise"
     );
 }
+
+#[test]
+fn prompts_never_print_a_rate_from_one_to_three_persons() {
+    // 3 of 50 (6 %) against peers at 1 % of 1,000: flagged, but the prompt
+    // must not print the 6 % (three persons).
+    let mut depts = vec![dept(0, "Egen", 1970.0)];
+    let mut rates = vec![vec![0.06; YEARS]];
+    let mut dens = vec![50.0];
+    for i in 1..=30 {
+        depts.push(dept(i, "Andre", 1960.0 + i as f64));
+        rates.push(vec![0.01; YEARS]);
+        dens.push(1000.0);
+    }
+    let p = panel(depts, &rates, &dens);
+    let c = cfg(20);
+    let r = run(&p, &[0], &c);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.dept == 0 && f.severity.is_some()),
+        "{:?}",
+        r.findings
+    );
+    let t = bomon_engine::triage::triage(&r, &p, &Catalogue::builtin(), &c, true);
+    let text = t[0].findings.join(" ");
+    assert!(text.contains("under 4 personer (undertrykt)"), "{text}");
+    assert!(!text.contains("6,0 %"), "{text}");
+}
