@@ -92,6 +92,7 @@ enum OdArg {
 enum LimitsArg {
     Exact,
     Normal,
+    Wilson,
 }
 
 /// `bomon spc FILE`.
@@ -160,6 +161,7 @@ pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
         limits: match a.limits {
             LimitsArg::Exact => LimitMethod::Exact,
             LimitsArg::Normal => LimitMethod::Normal,
+            LimitsArg::Wilson => LimitMethod::Wilson,
         },
         target: a.target,
         worse: a.worse.into(),

@@ -41,6 +41,10 @@ pub enum LimitMethod {
     Exact,
     /// Normal approximation on the transformed scale.
     Normal,
+    /// Wilson-score control limits for proportions, as PHE Fingertips and
+    /// PHEindicatormethods::calculate_funnel_limits draw them (ratios fall
+    /// back to exact Poisson limits).
+    Wilson,
 }
 
 /// Which way is worse, for one-sided flags.
@@ -190,6 +194,23 @@ pub fn exact_limit(measure: Measure, target: f64, den: f64, prob: f64) -> f64 {
     }
 }
 
+/// Wilson-score control limit for a proportion `target` at denominator `n`:
+/// the solution of the Wilson score interval for the observed proportion, at
+/// `z = qnorm(prob)` (upper limit for prob > 0.5, lower otherwise). The closed
+/// form of PHE's Fingertips funnel limits (PHEindicatormethods, R/Funnels.R).
+pub fn wilson_limit(target: f64, n: f64, prob: f64) -> f64 {
+    let upper = prob > 0.5;
+    let z = qnorm(if upper { prob } else { 1.0 - prob });
+    let z2 = z * z;
+    let av = target;
+    let a = av * (n / z2 + 1.0);
+    let disc = (-8.0 * av * (n / z2 + 1.0)).powi(2)
+        - 64.0 * (1.0 / z2 + 1.0 / n) * av * (n * (av * (n / z2 + 2.0) - 1.0) + z2 * (av - 1.0));
+    let root = disc.max(0.0).sqrt() / 8.0;
+    let v = (if upper { a + root } else { a - root }) / (1.0 / z2 + 1.0 / n) / n;
+    v.clamp(0.0, 1.0)
+}
+
 /// Compares units (numerator, denominator) in a funnel plot.
 pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) -> Funnel {
     assert_eq!(
@@ -261,9 +282,14 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
             let y = scale.y(num, den);
             let z_adj = (y - t) / sd;
             let exact =
-                opts.overdispersion == Overdispersion::None && opts.limits == LimitMethod::Exact;
+                opts.overdispersion == Overdispersion::None && opts.limits != LimitMethod::Normal;
             let lim = |zq: f64, p: f64| {
-                if exact {
+                if exact
+                    && opts.limits == LimitMethod::Wilson
+                    && opts.measure == Measure::Proportion
+                {
+                    wilson_limit(target, den, p)
+                } else if exact {
                     exact_limit(opts.measure, target, den, p)
                 } else {
                     scale.back(t + zq * sd)

@@ -2,7 +2,7 @@
 //! source named.
 
 use bomon_stats::funnel::{
-    exact_limit, funnel, FunnelOptions, LimitMethod, Measure, Overdispersion, Worse,
+    exact_limit, funnel, wilson_limit, FunnelOptions, LimitMethod, Measure, Overdispersion, Worse,
 };
 use bomon_stats::multiple::bh_qvalues;
 use bomon_stats::spc::{anhoej_limits, runs_analysis, spc, Chart, Rule, Rules, SpcOptions};
@@ -636,4 +636,31 @@ fn nearest_neighbours_respect_constraints_and_mahalanobis_reduces_to_euclid() {
     let inv = distance::invert(&cov).unwrap();
     let prod: f64 = (0..2).map(|k| cov[0][k] * inv[k][0]).sum();
     assert!(close(prod, 1.0, 1e-9));
+}
+
+#[test]
+fn wilson_limits_match_phe_fingertips_funnel_table() {
+    // PHEindicatormethods (UKHSA) tests/testthat/testdata_funnel_prop_outputs.csv:
+    // calculate_funnel_limits(statistic = "proportion", multiplier = 100),
+    // baseline 80.642448 %; rows: population, lower 2s (0.025), upper 2s,
+    // lower 3s (0.001), upper 3s (0.999), in per cent.
+    let av = 0.80642448;
+    let rows: [(f64, f64, f64, f64, f64); 5] = [
+        (1.0, 3.204264, 100.0, 0.0, 100.0),
+        (20.0, 63.326743, 97.958152, 53.341156, 100.0),
+        (50.0, 69.691035, 91.593861, 63.375595, 97.909301),
+        (1008.0, 78.203374, 83.081521, 76.796814, 84.488082),
+        (110000.0, 80.408963, 80.875933, 80.274317, 81.010578),
+    ];
+    for (n, l2, u2, l3, u3) in rows {
+        let got = [
+            wilson_limit(av, n, 0.025),
+            wilson_limit(av, n, 0.975),
+            wilson_limit(av, n, 0.001),
+            wilson_limit(av, n, 0.999),
+        ];
+        for (g, w) in got.iter().zip([l2, u2, l3, u3]) {
+            assert!(close(g * 100.0, w, 5e-5), "n = {n}: {} vs {w}", g * 100.0);
+        }
+    }
 }
