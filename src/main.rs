@@ -213,6 +213,15 @@ struct QueryArgs {
 }
 
 fn main() -> ExitCode {
+    // Files bomon writes are internal documents about residents: owner-only
+    // (0600 files, 0700 directories) unless BOMON_SHARED_FILES=1 asks for the
+    // process's ordinary umask.
+    if std::env::var("BOMON_SHARED_FILES").map_or(true, |v| v != "1") {
+        // SAFETY: umask only changes this process's file-creation mask.
+        unsafe {
+            libc::umask(0o077);
+        }
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -210,3 +210,38 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn files_bomon_writes_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    assert!(ingest(&store, &[&d]).status.success());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o700);
+    assert_eq!(mode(&store.join("manifest.json")), 0o600);
+    for f in walk(&store.join("data")) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+        assert_eq!(mode(f.parent().unwrap()), 0o700);
+    }
+    // Configured otherwise: the ordinary umask.
+    let shared = dir.path().join("shared");
+    let o = bomon()
+        .env("BOMON_SHARED_FILES", "1")
+        .args(["ingest", "--store"])
+        .arg(&shared)
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Umask:"))
+                .and_then(|l| u32::from_str_radix(l[6..].trim(), 8).ok())
+        })
+        .unwrap_or(0o022);
+    assert_eq!(mode(&shared.join("manifest.json")), 0o666 & !umask);
+}
