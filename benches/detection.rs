@@ -50,7 +50,9 @@ fn run(cfg: &Config) -> Run {
         .filter(|i| i.is_annual())
         .map(|i| i.id.clone())
         .collect();
-    let rc = ReviewConfig::default();
+    let mut rc = ReviewConfig::default();
+    // BOMON_DETECTION_FDR_PER_TEST=1 evaluates FDR control within each kind of test.
+    rc.fdr_per_test = std::env::var("BOMON_DETECTION_FDR_PER_TEST").is_ok_and(|v| v == "1");
     let panel = load(&snap, END - cfg.years as i32 + 1, END, &indicators).unwrap();
     let scope: Vec<usize> = (0..panel.depts.len()).collect();
     let (peers, covs) = peer_groups(&panel.depts, &scope, &rc.peers);
@@ -125,6 +127,14 @@ fn main() {
         REVIEW_YEARS.start(),
         REVIEW_YEARS.end(),
         det.len()
+    );
+    println!(
+        "  FDR controlled {}",
+        if std::env::var("BOMON_DETECTION_FDR_PER_TEST").is_ok_and(|v| v == "1") {
+            "within each kind of test"
+        } else {
+            "across the review"
+        }
     );
 
     for (label, tests) in [

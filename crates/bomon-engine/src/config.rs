@@ -62,6 +62,9 @@ pub struct ReviewConfig {
     pub fdr: f64,
     /// Stricter false discovery rate for alarms.
     pub fdr_alarm: f64,
+    /// Control the FDR within each kind of test (level, development, trend)
+    /// instead of across the whole review.
+    pub fdr_per_test: bool,
     /// `multiplicative` or `additive` overdispersion.
     pub overdispersion: String,
     /// Triage score from which a qualitative assessment is asked for.
@@ -82,6 +85,7 @@ impl Default for ReviewConfig {
             trigger: Trigger::Any,
             fdr: 0.05,
             fdr_alarm: 0.002,
+            fdr_per_test: false,
             overdispersion: "multiplicative".into(),
             triage_threshold: 3.0,
             min_residents: 100.0,

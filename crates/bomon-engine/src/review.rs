@@ -516,9 +516,24 @@ pub fn annual(
     }
     // Tests without a usable comparator (e.g. a rate against a zero target) are dropped.
     findings.retain(|f| f.p.is_finite() && f.z.is_finite());
-    // False-discovery control across every test of the review.
-    let p: Vec<f64> = findings.iter().map(|f| f.p).collect();
-    let q = bh_qvalues(&p);
+    // False-discovery control across every test of the review, or within
+    // each kind of test (level, development, trend) when so configured.
+    let q: Vec<f64> = if cfg.fdr_per_test {
+        let mut q = vec![f64::NAN; findings.len()];
+        for test in ["level", "development", "trend"] {
+            let idx: Vec<usize> = (0..findings.len())
+                .filter(|&k| findings[k].test == test)
+                .collect();
+            let p: Vec<f64> = idx.iter().map(|&k| findings[k].p).collect();
+            for (k, v) in idx.into_iter().zip(bh_qvalues(&p)) {
+                q[k] = v;
+            }
+        }
+        q
+    } else {
+        let p: Vec<f64> = findings.iter().map(|f| f.p).collect();
+        bh_qvalues(&p)
+    };
     for (f, q) in findings.iter_mut().zip(&q) {
         f.q = *q;
         // Both the FDR and the one-sided limit must be passed: alert at
