@@ -53,6 +53,11 @@ fn run(cfg: &Config) -> Run {
     let mut rc = ReviewConfig::default();
     // BOMON_DETECTION_FDR_PER_TEST=1 evaluates FDR control within each kind of test.
     rc.fdr_per_test = std::env::var("BOMON_DETECTION_FDR_PER_TEST").is_ok_and(|v| v == "1");
+    // BOMON_DETECTION_CHANGE_YEARS=2 evaluates the two-against-three-years development test.
+    rc.change_years = std::env::var("BOMON_DETECTION_CHANGE_YEARS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let panel = load(&snap, END - cfg.years as i32 + 1, END, &indicators).unwrap();
     let scope: Vec<usize> = (0..panel.depts.len()).collect();
     let (peers, covs) = peer_groups(&panel.depts, &scope, &rc.peers);
@@ -127,6 +132,10 @@ fn main() {
         REVIEW_YEARS.start(),
         REVIEW_YEARS.end(),
         det.len()
+    );
+    println!(
+        "  development test: last {} year(s) against the years before",
+        std::env::var("BOMON_DETECTION_CHANGE_YEARS").unwrap_or_else(|_| "1".into())
     );
     println!(
         "  FDR controlled {}",

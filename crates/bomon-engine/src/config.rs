@@ -56,6 +56,10 @@ pub struct ReviewConfig {
     pub peers: PeerConfig,
     /// Years in the slope.
     pub slope_years: usize,
+    /// The development test compares the last `change_years` years with the
+    /// years before: 1 = last year's change (default); 2 = the last two years
+    /// pooled against the three before them.
+    pub change_years: usize,
     /// Development trigger.
     pub trigger: Trigger,
     /// False discovery rate across the review for alerts (Benjamini-Hochberg q).
@@ -82,6 +86,7 @@ impl Default for ReviewConfig {
         ReviewConfig {
             peers: PeerConfig::default(),
             slope_years: 5,
+            change_years: 1,
             trigger: Trigger::Any,
             fdr: 0.05,
             fdr_alarm: 0.002,
@@ -111,6 +116,9 @@ impl ReviewConfig {
         if !self.peers.weights.is_empty() && self.peers.weights.len() != self.peers.covariates.len()
         {
             return Err("key `peers.weights` must have one weight per covariate".into());
+        }
+        if !(1..=2).contains(&self.change_years) {
+            return Err("key `change_years` must be 1 or 2".into());
         }
         if self.slope_years < 3 {
             return Err("key `slope_years` must be at least 3".into());

@@ -190,17 +190,35 @@ fn pooled(
     panel: &Panel,
     i: usize,
     members: impl Iterator<Item = usize>,
-    year: i32,
+    years: impl Into<Years>,
     min_den: f64,
 ) -> (f64, f64) {
-    members.fold((0.0, 0.0), |(a, b), d| {
-        let (x, y) = panel.get(i, d, year);
-        if x.is_finite() && y >= min_den && y > 0.0 {
-            (a + x, b + y)
-        } else {
-            (a, b)
-        }
+    let years = years.into().0;
+    members.fold((0.0, 0.0), |acc, d| {
+        years.clone().fold(acc, |(a, b), yy| {
+            let (x, y) = panel.get(i, d, yy);
+            if x.is_finite() && y >= min_den && y > 0.0 {
+                (a + x, b + y)
+            } else {
+                (a, b)
+            }
+        })
     })
+}
+
+/// A year or an inclusive range of years.
+struct Years(std::ops::RangeInclusive<i32>);
+
+impl From<i32> for Years {
+    fn from(y: i32) -> Self {
+        Years(y..=y)
+    }
+}
+
+impl From<std::ops::RangeInclusive<i32>> for Years {
+    fn from(r: std::ops::RangeInclusive<i32>) -> Self {
+        Years(r)
+    }
 }
 
 fn change(n1: f64, d1: f64, n0: f64, d0: f64, kind: Kind) -> Option<Estimate> {
@@ -276,10 +294,20 @@ pub fn annual(
             // Developments of every department, for the between-department
             // heterogeneity (DerSimonian-Laird tau^2) of changes and slopes.
             let t0 = year - cfg.slope_years as i32 + 1;
+            let win = cfg.change_years.max(1) as i32;
+            let recent = (year - win + 1)..=year;
+            let base = if win == 1 {
+                (year - 1)..=(year - 1)
+            } else {
+                (year - win - 2)..=(year - win)
+            };
             let dev: Vec<Development> = (0..n_all)
                 .map(|d| {
-                    let (n1, d1) = panel.get(i, d, year);
-                    let (n0, d0) = panel.get(i, d, year - 1);
+                    // Recent years against the years before: the last year against the
+                    // one before by default (`change_years` = 1), or the last
+                    // `change_years` pooled against the three before them.
+                    let (n1, d1) = pooled(panel, i, std::iter::once(d), recent.clone(), min_den);
+                    let (n0, d0) = pooled(panel, i, std::iter::once(d), base.clone(), min_den);
                     let ch = if d1 >= min_den && d0 >= min_den {
                         change(n1, d1, n0, d0, kind)
                     } else {
@@ -319,8 +347,8 @@ pub fn annual(
             let tau2_slope = tau2_of(&|x| x.1);
             let comp_change = |members: &mut dyn Iterator<Item = usize>| -> Option<Estimate> {
                 let ms: Vec<usize> = members.collect();
-                let (a1, b1) = pooled(panel, i, ms.iter().copied(), year, min_den);
-                let (a0, b0) = pooled(panel, i, ms.iter().copied(), year - 1, min_den);
+                let (a1, b1) = pooled(panel, i, ms.iter().copied(), recent.clone(), min_den);
+                let (a0, b0) = pooled(panel, i, ms.iter().copied(), base.clone(), min_den);
                 change(a1, b1, a0, b0, kind)
             };
             let comp_slope = |members: &[usize]| -> Option<Estimate> {
