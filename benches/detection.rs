@@ -50,14 +50,16 @@ fn run(cfg: &Config) -> Run {
         .filter(|i| i.is_annual())
         .map(|i| i.id.clone())
         .collect();
-    let mut rc = ReviewConfig::default();
-    // BOMON_DETECTION_FDR_PER_TEST=1 evaluates FDR control within each kind of test.
-    rc.fdr_per_test = std::env::var("BOMON_DETECTION_FDR_PER_TEST").is_ok_and(|v| v == "1");
-    // BOMON_DETECTION_CHANGE_YEARS=2 evaluates the two-against-three-years development test.
-    rc.change_years = std::env::var("BOMON_DETECTION_CHANGE_YEARS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    // BOMON_DETECTION_FDR_PER_TEST=1 evaluates FDR control within each kind of test;
+    // BOMON_DETECTION_CHANGE_YEARS=2 the two-against-three-years development test.
+    let rc = ReviewConfig {
+        fdr_per_test: std::env::var("BOMON_DETECTION_FDR_PER_TEST").is_ok_and(|v| v == "1"),
+        change_years: std::env::var("BOMON_DETECTION_CHANGE_YEARS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1),
+        ..ReviewConfig::default()
+    };
     let panel = load(&snap, END - cfg.years as i32 + 1, END, &indicators).unwrap();
     let scope: Vec<usize> = (0..panel.depts.len()).collect();
     let (peers, covs) = peer_groups(&panel.depts, &scope, &rc.peers);

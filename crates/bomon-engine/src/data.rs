@@ -142,24 +142,7 @@ pub fn load(
         }
     }
 
-    let obs = snap
-        .table(StoredTable::Observations)?
-        .filter(
-            col("quarter")
-                .is_null()
-                .and(col("year").gt_eq(lit(first_year)))
-                .and(col("year").lt_eq(lit(last_year))),
-        )
-        .select([
-            col("department_id"),
-            col("year"),
-            col("indicator"),
-            col("numerator"),
-            col("denominator"),
-            col("value"),
-        ])
-        .collect()
-        .map_err(|e| Error::polars("reading observations", e))?;
+    let obs = snap.annual_observations(first_year, last_year)?;
     let years = (last_year - first_year + 1) as usize;
     let n = depts.len();
     let mut num = vec![vec![f64::NAN; n * years]; indicators.len()];

@@ -57,24 +57,7 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
                 .or_insert_with(|| munis[i].clone().unwrap_or_default());
         }
     }
-    let obs = snap
-        .table(StoredTable::Observations)?
-        .filter(
-            col("quarter")
-                .is_null()
-                .and(col("year").gt_eq(lit(first)))
-                .and(col("year").lt_eq(lit(last))),
-        )
-        .select([
-            col("department_id"),
-            col("year"),
-            col("indicator"),
-            col("numerator"),
-            col("denominator"),
-            col("value"),
-        ])
-        .collect()
-        .map_err(perr)?;
+    let obs = snap.annual_observations(first, last)?;
     let (od, oy, oi) = (
         col_str(&obs, "department_id")?,
         col_f64(&obs, "year")?,

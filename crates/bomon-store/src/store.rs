@@ -612,6 +612,28 @@ impl<'s> Snapshot<'s> {
             .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
     }
 
+    /// Annual observations (quarter empty) of `first..=last` as of this snapshot:
+    /// department_id, year, indicator, numerator, denominator, value.
+    pub fn annual_observations(&self, first: i32, last: i32) -> Result<DataFrame> {
+        self.table(StoredTable::Observations)?
+            .filter(
+                col("quarter")
+                    .is_null()
+                    .and(col("year").gt_eq(lit(first)))
+                    .and(col("year").lt_eq(lit(last))),
+            )
+            .select([
+                col("department_id"),
+                col("year"),
+                col("indicator"),
+                col("numerator"),
+                col("denominator"),
+                col("value"),
+            ])
+            .collect()
+            .map_err(|e| Error::polars("reading annual observations", e))
+    }
+
     /// `table` as of this snapshot: for each key, the row of the latest snapshot.
     pub fn table(&self, table: StoredTable) -> Result<LazyFrame> {
         let key: Vec<PlSmallStr> = table.key().iter().map(|k| (*k).into()).collect();
