@@ -296,6 +296,8 @@ pub fn run_spc(a: SpcArgs, quiet: bool) -> Result<()> {
         freeze: a.freeze,
         rebase: vec![],
         worse: a.worse.map(Into::into),
+        sd_floor: false,
+        between_variance: None,
     };
     let (mut s_col, mut p_col, mut v, mut c, mut lo, mut hi, mut sig, mut rule, mut concern) = (
         vec![],

@@ -100,8 +100,16 @@ struct ReviewArgs {
     #[arg(long, value_name = "DIR")]
     store: PathBuf,
     /// The year of the annual full review.
-    #[arg(long, value_name = "YEAR")]
-    annual: i32,
+    #[arg(
+        long,
+        value_name = "YEAR",
+        required_unless_present = "quarterly",
+        conflicts_with = "quarterly"
+    )]
+    annual: Option<i32>,
+    /// The quarter of the follow-up of red, orange and yellow departments, e.g. 2025Q3.
+    #[arg(long, value_name = "QUARTER")]
+    quarterly: Option<String>,
     /// Review only this organisation's departments (peers still come from all).
     #[arg(long, value_name = "NAME")]
     organisation: Option<String>,
@@ -383,8 +391,35 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         None => bomon_engine::ReviewConfig::default(),
     };
     let store = Store::open(&a.store)?;
+    if let Some(q) = &a.quarterly {
+        if a.organisation.is_some() {
+            anyhow::bail!("--organisation applies to the annual review; the quarterly follow-up selects departments by category (configure quarterly.include to add one)");
+        }
+        let opts = bomon_engine::QuarterlyOptions {
+            quarter: q.clone(),
+            snapshot: a.snapshot,
+            config,
+            danish: g.lang == "da",
+        };
+        let s = bomon_engine::run_quarterly(&store, catalogue, &opts, &a.out)?;
+        if !g.quiet {
+            eprintln!(
+                "quarterly follow-up {q}: {} departments, {} tests, {} alarms, {} alerts (nominal expected false alarms {:.1}); {} need a qualitative assessment -> {}",
+                s.departments,
+                s.tests,
+                s.alarms,
+                s.alerts,
+                s.expected_false_alarms,
+                s.needs_assessment,
+                a.out.display()
+            );
+            eprintln!("{INTERNAL_DA}");
+        }
+        return Ok(());
+    }
+    let year = a.annual.expect("clap requires --annual or --quarterly");
     let opts = bomon_engine::AnnualOptions {
-        year: a.annual,
+        year,
         organisation: a.organisation,
         snapshot: a.snapshot,
         config,
@@ -394,7 +429,7 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     if !g.quiet {
         eprintln!(
             "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",
-            a.annual,
+            year,
             s.departments,
             s.tests,
             s.alarms,

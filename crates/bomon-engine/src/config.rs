@@ -48,6 +48,90 @@ impl Default for PeerConfig {
     }
 }
 
+/// A department added to the quarterly follow-up by hand (e.g. at the
+/// department board's own request, as the strategy document allows).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Include {
+    /// Department id.
+    pub department: String,
+    /// Why (shown in the selection list).
+    pub reason: String,
+}
+
+/// An event after which a department's SPC baseline starts afresh (a
+/// renovation, a new letting policy, a merger).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rebase {
+    /// Department id.
+    pub department: String,
+    /// One indicator, or every quarterly indicator when absent.
+    #[serde(default)]
+    pub indicator: Option<String>,
+    /// First quarter of the new baseline, e.g. `2024Q1`.
+    pub period: String,
+    /// What happened.
+    pub reason: String,
+}
+
+/// The quarterly follow-up's method.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuarterlyConfig {
+    /// Categories whose departments are followed up.
+    pub categories: Vec<String>,
+    /// Departments added by hand.
+    pub include: Vec<Include>,
+    /// Rebasing events.
+    pub rebase: Vec<Rebase>,
+    /// Quarters in the frozen baseline of each chart.
+    pub baseline_quarters: usize,
+    /// Quarters monitored after the baseline: a chart spans at most
+    /// `baseline_quarters + monitor_quarters` quarters ending with the quarter
+    /// reviewed, so the baseline rolls forward and slow drift over a decade
+    /// does not read as a signal.
+    pub monitor_quarters: usize,
+    /// Fewer baseline quarters than this: "too short to judge".
+    pub min_baseline_quarters: usize,
+    /// `anhoej` or `nhs` run rules.
+    pub rules: String,
+    /// Whether run-rule signals raise alerts (outside-limit points always do).
+    pub run_rules: bool,
+    /// The one-sided CUSUM early warning against the peer rate.
+    pub cusum: bool,
+    /// CUSUM reference value k in standard errors (half the shift to detect).
+    pub cusum_k: f64,
+    /// CUSUM decision interval h in standard errors.
+    pub cusum_h: f64,
+    /// Sigma at least the baseline's standard deviation (guards against
+    /// autocorrelated series, where moving ranges understate the spread).
+    pub sd_floor: bool,
+    /// Fewer events than this per quarter on average in the baseline: too rare
+    /// to chart (followed in the annual review instead).
+    pub min_events: f64,
+}
+
+impl Default for QuarterlyConfig {
+    fn default() -> Self {
+        QuarterlyConfig {
+            categories: vec!["red".into(), "orange".into(), "yellow".into()],
+            include: vec![],
+            rebase: vec![],
+            baseline_quarters: 12,
+            monitor_quarters: 8,
+            min_baseline_quarters: 8,
+            rules: "anhoej".into(),
+            run_rules: true,
+            cusum: true,
+            cusum_k: 1.0,
+            cusum_h: 2.5,
+            sd_floor: true,
+            min_events: 3.0,
+        }
+    }
+}
+
 /// The annual review's configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -79,6 +163,8 @@ pub struct ReviewConfig {
     pub min_households: f64,
     /// Numerators from 1 to this value are not printed (they could reveal persons).
     pub max_suppressed_numerator: f64,
+    /// The quarterly follow-up (`bomon review --quarterly`).
+    pub quarterly: QuarterlyConfig,
 }
 
 impl Default for ReviewConfig {
@@ -96,6 +182,7 @@ impl Default for ReviewConfig {
             min_residents: 100.0,
             min_households: 50.0,
             max_suppressed_numerator: 3.0,
+            quarterly: QuarterlyConfig::default(),
         }
     }
 }
@@ -134,6 +221,42 @@ impl ReviewConfig {
                 "key `overdispersion` must be multiplicative or additive, found \"{}\"",
                 self.overdispersion
             ));
+        }
+        let q = &self.quarterly;
+        if !["anhoej", "nhs"].contains(&q.rules.as_str()) {
+            return Err(format!(
+                "key `quarterly.rules` must be anhoej or nhs, found \"{}\"",
+                q.rules
+            ));
+        }
+        if q.baseline_quarters < 4 || q.min_baseline_quarters < 4 {
+            return Err(
+                "keys `quarterly.baseline_quarters` and `quarterly.min_baseline_quarters` must be at least 4".into(),
+            );
+        }
+        if q.min_baseline_quarters > q.baseline_quarters {
+            return Err("key `quarterly.min_baseline_quarters` must not exceed `quarterly.baseline_quarters`".into());
+        }
+        if q.monitor_quarters == 0 {
+            return Err("key `quarterly.monitor_quarters` must be at least 1".into());
+        }
+        if !(q.cusum_k >= 0.0 && q.cusum_h > 0.0) {
+            return Err("keys `quarterly.cusum_k` (>= 0) and `quarterly.cusum_h` (> 0)".into());
+        }
+        for c in &q.categories {
+            if !["red", "orange", "yellow", "green"].contains(&c.as_str()) {
+                return Err(format!(
+                    "key `quarterly.categories`: \"{c}\" is not red, orange, yellow or green"
+                ));
+            }
+        }
+        for (i, r) in q.rebase.iter().enumerate() {
+            if crate::data::parse_quarter(&r.period).is_none() {
+                return Err(format!(
+                    "key `quarterly.rebase[{i}].period`: expected a quarter such as 2024Q1, found \"{}\"",
+                    r.period
+                ));
+            }
         }
         Ok(())
     }

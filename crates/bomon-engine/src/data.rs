@@ -81,13 +81,8 @@ fn floats(df: &DataFrame, c: &str) -> Result<Vec<f64>, Error> {
     Ok(bomon_store::frame::floats(df, c)?)
 }
 
-/// Reads departments and the annual observations of `first_year..=last_year`.
-pub fn load(
-    snap: &Snapshot<'_>,
-    first_year: i32,
-    last_year: i32,
-    indicators: &[String],
-) -> Result<Panel, Error> {
+/// Reads the departments and their covariates, sorted by id.
+pub fn load_departments(snap: &Snapshot<'_>) -> Result<Vec<Dept>, Error> {
     let deps = snap
         .table(StoredTable::Departments)?
         .sort(["department_id"], Default::default())
@@ -119,11 +114,7 @@ pub fn load(
             covariates: HashMap::new(),
         })
         .collect();
-    let index: HashMap<String, usize> = depts
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.clone(), i))
-        .collect();
+    let index = index_of(&depts);
 
     let cov = snap
         .table(StoredTable::DepartmentCovariates)?
@@ -142,6 +133,26 @@ pub fn load(
         }
     }
 
+    Ok(depts)
+}
+
+fn index_of(depts: &[Dept]) -> HashMap<String, usize> {
+    depts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.clone(), i))
+        .collect()
+}
+
+/// Reads departments and the annual observations of `first_year..=last_year`.
+pub fn load(
+    snap: &Snapshot<'_>,
+    first_year: i32,
+    last_year: i32,
+    indicators: &[String],
+) -> Result<Panel, Error> {
+    let depts = load_departments(snap)?;
+    let index = index_of(&depts);
     let obs = snap.annual_observations(first_year, last_year)?;
     let years = (last_year - first_year + 1) as usize;
     let n = depts.len();
@@ -178,41 +189,163 @@ pub fn load(
         }
     }
 
-    // Categories in force for the last year: the department's own, else its area's.
-    let cats = snap
-        .table(StoredTable::Categories)?
-        .filter(col("period").eq(lit(last_year.to_string())))
-        .collect()
-        .map_err(|e| Error::polars("reading categories", e))?;
-    let (ca, cdp, cc) = (
-        strs(&cats, "area_id")?,
-        strs(&cats, "department_id")?,
-        strs(&cats, "category")?,
-    );
-    let mut by_area: HashMap<String, String> = HashMap::new();
-    let mut by_dept: HashMap<String, String> = HashMap::new();
-    for i in 0..cats.height() {
-        if let Some(c) = &cc[i] {
-            if let Some(a) = &ca[i] {
-                by_area.insert(a.clone(), c.clone());
-            }
-            if let Some(d) = &cdp[i] {
-                by_dept.insert(d.clone(), c.clone());
-            }
-        }
-    }
-    let category = depts
-        .iter()
-        .map(|d| {
-            by_dept
-                .get(&d.id)
-                .cloned()
-                .or_else(|| d.area.as_ref().and_then(|a| by_area.get(a).cloned()))
-        })
+    let category = categories_in_force(snap, &depts, last_year)?
+        .into_iter()
+        .map(|c| c.map(|c| c.category))
         .collect();
     Ok(Panel {
         first_year,
         years,
+        depts,
+        indicators: indicators.to_vec(),
+        num,
+        den,
+        category,
+    })
+}
+
+/// A department's category in force and where it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InForce {
+    /// red, orange, yellow or green.
+    pub category: String,
+    /// The period of the categorisation.
+    pub period: String,
+    /// The area it was given to, or None when given to the department itself.
+    pub area: Option<String>,
+}
+
+/// The category in force in `year` for each department: the latest
+/// categorisation of a period up to `year` - the department's own, else its
+/// area's.
+pub fn categories_in_force(
+    snap: &Snapshot<'_>,
+    depts: &[Dept],
+    year: i32,
+) -> Result<Vec<Option<InForce>>, Error> {
+    let cats = snap
+        .table(StoredTable::Categories)?
+        .collect()
+        .map_err(|e| Error::polars("reading categories", e))?;
+    let (ca, cdp, cp, cc) = (
+        strs(&cats, "area_id")?,
+        strs(&cats, "department_id")?,
+        strs(&cats, "period")?,
+        strs(&cats, "category")?,
+    );
+    // Latest period up to `year`, per area and per department.
+    let mut by_area: HashMap<String, (i32, String)> = HashMap::new();
+    let mut by_dept: HashMap<String, (i32, String)> = HashMap::new();
+    for i in 0..cats.height() {
+        let (Some(c), Some(p)) = (&cc[i], &cp[i]) else {
+            continue;
+        };
+        let Ok(py) = p.get(..4).unwrap_or("").parse::<i32>() else {
+            continue;
+        };
+        if py > year {
+            continue;
+        }
+        let put = |m: &mut HashMap<String, (i32, String)>, k: &String| {
+            if m.get(k).is_none_or(|(y, _)| *y <= py) {
+                m.insert(k.clone(), (py, c.clone()));
+            }
+        };
+        if let Some(d) = &cdp[i] {
+            put(&mut by_dept, d);
+        } else if let Some(a) = &ca[i] {
+            put(&mut by_area, a);
+        }
+    }
+    Ok(depts
+        .iter()
+        .map(|d| {
+            if let Some((y, c)) = by_dept.get(&d.id) {
+                return Some(InForce {
+                    category: c.clone(),
+                    period: y.to_string(),
+                    area: None,
+                });
+            }
+            let a = d.area.as_ref()?;
+            by_area.get(a).map(|(y, c)| InForce {
+                category: c.clone(),
+                period: y.to_string(),
+                area: Some(a.clone()),
+            })
+        })
+        .collect())
+}
+
+/// The label of a quarter index (`year * 4 + quarter - 1`), e.g. `2025Q3`.
+pub fn quarter_label(q: i32) -> String {
+    format!("{}Q{}", q.div_euclid(4), q.rem_euclid(4) + 1)
+}
+
+/// Parses `2025Q3` into a quarter index.
+pub fn parse_quarter(s: &str) -> Option<i32> {
+    let (y, q) = s.trim().split_once(['Q', 'q'])?;
+    let y: i32 = y.parse().ok()?;
+    let q: i32 = q.parse().ok()?;
+    ((1..=4).contains(&q) && (1900..=2200).contains(&y)).then_some(y * 4 + q - 1)
+}
+
+/// Reads departments and the quarterly observations of quarters
+/// `first..=last` (quarter indices) into a panel whose period axis is the
+/// quarter index: `first_year` holds `first`, `years` the number of quarters.
+/// Categories are those in force in the last quarter's year.
+pub fn load_quarterly(
+    snap: &Snapshot<'_>,
+    first: i32,
+    last: i32,
+    indicators: &[String],
+) -> Result<Panel, Error> {
+    let depts = load_departments(snap)?;
+    let index = index_of(&depts);
+    let obs = snap.quarterly_observations(first, last)?;
+    let periods = (last - first + 1) as usize;
+    let n = depts.len();
+    let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
+    let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
+    let (od, oy, oq, oi) = (
+        strs(&obs, "department_id")?,
+        floats(&obs, "year")?,
+        floats(&obs, "quarter")?,
+        strs(&obs, "indicator")?,
+    );
+    let (on, odn, ov) = (
+        floats(&obs, "numerator")?,
+        floats(&obs, "denominator")?,
+        floats(&obs, "value")?,
+    );
+    let ind_index: HashMap<&str, usize> = indicators
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    for r in 0..obs.height() {
+        let (Some(d), Some(i)) = (
+            od[r].as_deref().and_then(|d| index.get(d)),
+            oi[r].as_deref().and_then(|i| ind_index.get(i)),
+        ) else {
+            continue;
+        };
+        let q = oy[r] as i32 * 4 + oq[r] as i32 - 1;
+        let k = d * periods + (q - first) as usize;
+        if ov[r].is_finite() {
+            num[*i][k] = ov[r];
+        } else {
+            num[*i][k] = on[r];
+            den[*i][k] = odn[r];
+        }
+    }
+    let category = categories_in_force(snap, &depts, last.div_euclid(4))?
+        .into_iter()
+        .map(|c| c.map(|c| c.category))
+        .collect();
+    Ok(Panel {
+        first_year: first,
+        years: periods,
         depts,
         indicators: indicators.to_vec(),
         num,

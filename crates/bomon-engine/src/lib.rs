@@ -8,6 +8,7 @@ pub mod config;
 pub mod data;
 pub mod output;
 pub mod peers;
+pub mod quarterly;
 pub mod review;
 pub mod triage;
 
@@ -173,9 +174,236 @@ pub fn run_annual(
         catalogue,
         opts.config.max_suppressed_numerator,
         &info,
+        vec![],
+        serde_json::json!({}),
     )?;
     Ok(Summary {
         departments: scope.len(),
+        tests: review.tests,
+        alarms: review
+            .findings
+            .iter()
+            .filter(|f| f.severity == Some(bomon_stats::Severity::Alarm))
+            .count(),
+        alerts: review
+            .findings
+            .iter()
+            .filter(|f| f.severity == Some(bomon_stats::Severity::Alert))
+            .count(),
+        needs_assessment: tri.iter().filter(|t| t.needs_assessment).count(),
+        expected_false_alarms: review.expected_false_alarms,
+        files,
+    })
+}
+
+/// Options of a quarterly follow-up run.
+#[derive(Debug, Clone)]
+pub struct QuarterlyOptions {
+    /// Quarter reviewed, e.g. `2025Q3`.
+    pub quarter: String,
+    /// Snapshot (None = latest).
+    pub snapshot: Option<u32>,
+    /// Configuration.
+    pub config: ReviewConfig,
+    /// Danish (true) or English prompts.
+    pub danish: bool,
+}
+
+/// Runs the quarterly follow-up of the at-risk departments from `store` into `out`.
+pub fn run_quarterly(
+    store: &Store,
+    catalogue: &Catalogue,
+    opts: &QuarterlyOptions,
+    out: &Path,
+) -> Result<Summary, Error> {
+    use polars::prelude::{Column, DataFrame};
+    let started = Instant::now();
+    opts.config.validate().map_err(Error::Input)?;
+    let t = data::parse_quarter(&opts.quarter).ok_or_else(|| {
+        Error::Input(format!(
+            "--quarterly: expected a quarter such as 2025Q3, found \"{}\"",
+            opts.quarter
+        ))
+    })?;
+    let qc = &opts.config.quarterly;
+    let snap = store.snapshot(opts.snapshot)?;
+    let indicators: Vec<String> = catalogue
+        .indicators()
+        .iter()
+        .filter(|i| i.is_quarterly())
+        .map(|i| i.id.clone())
+        .collect();
+    let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+    let panel = data::load_quarterly(&snap, t - span, t, &indicators)?;
+    let has_quarter = (0..panel.indicators.len())
+        .any(|i| (0..panel.depts.len()).any(|d| panel.get(i, d, t).0.is_finite()));
+    if !has_quarter {
+        return Err(Error::Input(format!(
+            "the store holds no quarterly observations for {}",
+            opts.quarter
+        )));
+    }
+    let in_force = data::categories_in_force(&snap, &panel.depts, t.div_euclid(4))?;
+    let selection = quarterly::select(&panel, &in_force, qc).map_err(Error::Input)?;
+    if selection.is_empty() {
+        return Err(Error::Input(format!(
+            "no department is {} in the categories in force for {} and none is added by hand (quarterly.include); import categories first",
+            qc.categories.join("/"),
+            opts.quarter
+        )));
+    }
+    let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
+    let (peers, covs) = peers::peer_groups(&panel.depts, &scope, &opts.config.peers);
+    let q = quarterly::quarterly(&panel, catalogue, t, selection, &peers, covs, &opts.config);
+    let tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
+
+    // The selection with the quarter's status.
+    let not_judged = |d: usize| -> String {
+        q.not_judged
+            .iter()
+            .filter(|x| x.0 == d)
+            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let sel = &q.selection;
+    let selection_df = DataFrame::new(vec![
+        Column::new(
+            "department_id".into(),
+            sel.iter()
+                .map(|s| panel.depts[s.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "name".into(),
+            sel.iter()
+                .map(|s| panel.depts[s.dept].name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "organisation".into(),
+            sel.iter()
+                .map(|s| panel.depts[s.dept].organisation.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "category".into(),
+            sel.iter()
+                .map(|s| s.category.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "selected_because".into(),
+            sel.iter().map(|s| s.reasons.join("; ")).collect::<Vec<_>>(),
+        ),
+        Column::new("status".into(), q.status.clone()),
+        Column::new(
+            "not_judged".into(),
+            sel.iter().map(|s| not_judged(s.dept)).collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(|e| Error::polars("selection", e))?;
+    // Chart points, for reports and notebooks; suppressed numerators hidden.
+    let hide = |n: f64| n >= 1.0 && n <= opts.config.max_suppressed_numerator;
+    let c = &q.charts;
+    let charts_df = DataFrame::new(vec![
+        Column::new(
+            "department_id".into(),
+            c.iter()
+                .map(|r| panel.depts[r.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "indicator".into(),
+            c.iter()
+                .map(|r| panel.indicators[r.indicator].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "chart".into(),
+            c.iter().map(|r| r.chart).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "period".into(),
+            c.iter()
+                .map(|r| data::quarter_label(r.quarter))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            c.iter()
+                .map(|r| (!(r.chart != "peers" && hide(r.numerator))).then_some(r.value))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "centre".into(),
+            c.iter().map(|r| r.centre).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "lower".into(),
+            c.iter().map(|r| r.lower).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "upper".into(),
+            c.iter().map(|r| r.upper).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "baseline".into(),
+            c.iter().map(|r| r.baseline).collect::<Vec<_>>(),
+        ),
+        Column::new("rule".into(), c.iter().map(|r| r.rule).collect::<Vec<_>>()),
+    ])
+    .map_err(|e| Error::polars("charts", e))?;
+    let count = |s: &str| q.status.iter().filter(|x| **x == s).count();
+    let manifest_extra = serde_json::json!({
+        "selected": q.selection.len(),
+        "status": {
+            "new": count("new"), "persisting": count("persisting"), "resolved": count("resolved"),
+            "shared": count("shared"), "none": count("none"), "too_short": count("too_short"),
+        },
+        "seasonal_factors": panel.indicators.iter().zip(&q.seasonal)
+            .map(|(i, s)| (i.clone(), serde_json::json!(s))).collect::<serde_json::Map<_, _>>(),
+        "method": "Deciding chart: Laney U' chart of observed / expected at the peers' pooled rate of the same quarter; own history and peers' series as Laney P'/U' charts on nationally deseasonalised denominators; expected_false_alarms is nominal (3-sigma point and CUSUM in-control ARL per chart).",
+    });
+    let info = output::RunInfo {
+        kind: "quarterly".into(),
+        period: q.review.period.clone(),
+        organisation: None,
+        snapshot: snap.id(),
+        store: store.root().display().to_string(),
+        inputs: store
+            .snapshots()
+            .iter()
+            .filter(|s| s.id <= snap.id())
+            .flat_map(|s| s.inputs.iter().map(|i| (i.file.clone(), i.sha256.clone())))
+            .collect(),
+        config: serde_json::to_value(&opts.config).expect("serialisable"),
+        config_sha256: opts.config.sha256(),
+        run_seconds: started.elapsed().as_secs_f64(),
+    };
+    let files = output::write_annual(
+        out,
+        &q.review,
+        &tri,
+        &panel,
+        catalogue,
+        opts.config.max_suppressed_numerator,
+        &info,
+        vec![
+            output::Extra {
+                name: "selection.csv".into(),
+                frame: selection_df,
+            },
+            output::Extra {
+                name: "spc.parquet".into(),
+                frame: charts_df,
+            },
+        ],
+        manifest_extra,
+    )?;
+    let review = &q.review;
+    Ok(Summary {
+        departments: review.scope.len(),
         tests: review.tests,
         alarms: review
             .findings

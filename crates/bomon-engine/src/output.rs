@@ -83,7 +83,16 @@ pub struct RunInfo {
     pub run_seconds: f64,
 }
 
+/// A further output file of a run: written as CSV or Parquet by its extension.
+pub struct Extra {
+    /// File name (`selection.csv`, `spc.parquet`).
+    pub name: String,
+    /// Contents.
+    pub frame: DataFrame,
+}
+
 /// Writes all outputs; returns the files written.
+#[allow(clippy::too_many_arguments)]
 pub fn write_annual(
     out: &Path,
     review: &Review,
@@ -92,6 +101,8 @@ pub fn write_annual(
     catalogue: &Catalogue,
     max_suppressed: f64,
     info: &RunInfo,
+    extras: Vec<Extra>,
+    manifest_extra: serde_json::Value,
 ) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(out).map_err(io(out))?;
     let tmp = out.join(".bomon-tmp");
@@ -99,7 +110,7 @@ pub fn write_annual(
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let year = review.year.to_string();
+    let year = review.period.clone();
 
     // Findings: every test (tests.parquet) and the flags (flags.csv/.parquet).
     let f = &review.findings;
@@ -179,6 +190,14 @@ pub fn write_annual(
             Column::new(
                 "suppressed".into(),
                 rows.iter().map(|x| hide(x)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "rule".into(),
+                rows.iter().map(|x| x.rule).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "attribution".into(),
+                rows.iter().map(|x| x.attribution).collect::<Vec<_>>(),
             ),
         ])
     };
@@ -355,7 +374,28 @@ pub fn write_annual(
         .iter()
         .filter(|x| x.severity == Some(bomon_stats::Severity::Alert))
         .count();
-    let manifest = serde_json::json!({
+    let mut names: Vec<String> = [
+        "flags.csv",
+        "flags.parquet",
+        "tests.parquet",
+        "departments.csv",
+        "peers.csv",
+        "INTERNT-ARBEJDSREDSKAB.txt",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for mut x in extras {
+        let path = tmp.join(&x.name);
+        if x.name.ends_with(".parquet") {
+            write_parquet(&path, &mut x.frame)?;
+        } else {
+            write_csv(&path, &x.frame)?;
+        }
+        names.push(x.name);
+    }
+    names.push("manifest.json".into());
+    let mut manifest = serde_json::json!({
         "document": INTERNAL_DA,
         "engine_version": env!("CARGO_PKG_VERSION"),
         "review": info.kind,
@@ -378,8 +418,11 @@ pub fn write_annual(
         "needs_assessment": triage.iter().filter(|x| x.needs_assessment).count(),
         "expected_false_alarms": review.expected_false_alarms,
         "expected_false_alarms_unadjusted": review.expected_false_alarms_unadjusted,
-        "files": ["flags.csv", "flags.parquet", "tests.parquet", "departments.csv", "peers.csv", "INTERNT-ARBEJDSREDSKAB.txt", "manifest.json"],
+        "files": names,
     });
+    if let (Some(m), serde_json::Value::Object(x)) = (manifest.as_object_mut(), manifest_extra) {
+        m.extend(x);
+    }
     fs::write(
         tmp.join("manifest.json"),
         serde_json::to_string_pretty(&manifest).expect("json"),
@@ -393,15 +436,7 @@ pub fn write_annual(
         fs::remove_file(&old_manifest).map_err(io(&old_manifest))?;
     }
     let mut written = Vec::new();
-    for name in [
-        "flags.csv",
-        "flags.parquet",
-        "tests.parquet",
-        "departments.csv",
-        "peers.csv",
-        "INTERNT-ARBEJDSREDSKAB.txt",
-        "manifest.json",
-    ] {
+    for name in &names {
         let dest = out.join(name);
         fs::rename(tmp.join(name), &dest).map_err(io(&dest))?;
         written.push(dest);

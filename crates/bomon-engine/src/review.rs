@@ -53,13 +53,21 @@ pub struct Finding {
     pub previous_numerator: f64,
     /// Denominator.
     pub denominator: f64,
+    /// The SPC rule behind a quarterly signal (`outside_limits`, `longest_run`,
+    /// `shift`, `trend`, `two_of_three`, `cusum`).
+    pub rule: Option<&'static str>,
+    /// Quarterly signals: `own` (the department's own) or `shared` (its peers
+    /// moved the same way - a city-wide shift).
+    pub attribution: Option<&'static str>,
 }
 
 /// The review's result.
 #[derive(Debug, Clone)]
 pub struct Review {
-    /// The year reviewed.
+    /// The year reviewed (for a quarterly run: the quarter's year).
     pub year: i32,
+    /// The period reviewed as written in outputs (`2025`, `2025Q3`).
+    pub period: String,
     /// Departments in scope (panel indices).
     pub scope: Vec<usize>,
     /// Peer groups of the departments in scope (same order).
@@ -433,6 +441,8 @@ pub fn annual(
                     numerator: n1,
                     previous_numerator: pn0,
                     denominator: d1,
+                    rule: None,
+                    attribution: None,
                 };
                 // Level: peers, national, municipality.
                 let (pa, pb) = pooled(panel, i, members.iter().copied(), year, min_den);
@@ -602,6 +612,7 @@ pub fn annual(
     let tests = findings.len();
     Review {
         year,
+        period: year.to_string(),
         scope: scope.to_vec(),
         peers: peers.to_vec(),
         peer_covariates,

@@ -190,6 +190,46 @@ fn sentence(
         }
     };
     let (now_n, prev_n, no_n) = (f.numerator, f.previous_numerator, f64::NAN);
+    let per = &review.period;
+    match (f.test, f.comparator, da) {
+        ("spc", "peers", true) => return format!(
+            "{label}: {} i {per} mod normalt {} i afdelingen; sammenlignelige afdelinger lå på {} - udviklingen er afdelingens egen ({}).",
+            fmt_rate(value, kind, da, now_n),
+            fmt_rate(f.previous, kind, da, no_n),
+            fmt_rate(f.reference_previous, kind, da, no_n),
+            rule_da(f.rule)
+        ),
+        ("spc", "peers", false) => return format!(
+            "{label}: {} in {per} against a usual {} in the department; comparable departments were at {} - the change is the department's own ({}).",
+            fmt_rate(value, kind, da, now_n),
+            fmt_rate(f.previous, kind, da, no_n),
+            fmt_rate(f.reference_previous, kind, da, no_n),
+            f.rule.unwrap_or("").replace('_', " ")
+        ),
+        ("cusum", _, true) => return format!(
+            "{label} har i flere kvartaler ligget over det forventede ud fra sammenlignelige afdelinger (nu {} mod forventet {}) - tidligt varsel.",
+            fmt_rate(value, kind, da, now_n),
+            fmt_rate(f.reference, kind, da, no_n)
+        ),
+        ("cusum", _, false) => return format!(
+            "{label} has been above what comparable departments lead one to expect for several quarters (now {} against {} expected) - early warning.",
+            fmt_rate(value, kind, da, now_n),
+            fmt_rate(f.reference, kind, da, no_n)
+        ),
+        ("spc", _, true) => return format!(
+            "{label}: {} i {per} mod normalt {}, men sammenlignelige afdelinger bevægede sig på samme måde (nu {}) - en fælles udvikling, ikke afdelingens egen.",
+            fmt_rate(value, kind, da, now_n),
+            fmt_rate(f.previous, kind, da, no_n),
+            fmt_rate(f.reference_previous, kind, da, no_n)
+        ),
+        ("spc", _, false) => return format!(
+            "{label}: {} in {per} against a usual {}, but comparable departments moved the same way (now {}) - a shared development, not the department's own.",
+            fmt_rate(value, kind, da, now_n),
+            fmt_rate(f.previous, kind, da, no_n),
+            fmt_rate(f.reference_previous, kind, da, no_n)
+        ),
+        _ => {}
+    }
     match (f.test, da) {
         ("level", true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
         ("level", false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
@@ -211,6 +251,16 @@ fn sentence(
         ),
         (_, true) => format!("{label} har over flere år udviklet sig mere ugunstigt end hos {cmp} (nu {}).", fmt_rate(value, kind, da, now_n)),
         (_, false) => format!("{label} has developed less favourably than for {cmp} over several years (now {}).", fmt_rate(value, kind, da, now_n)),
+    }
+}
+
+fn rule_da(rule: Option<&str>) -> &'static str {
+    match rule {
+        Some("outside_limits") => "uden for kontrolgrænsen",
+        Some("longest_run") | Some("shift") => "for mange kvartaler i træk over det normale",
+        Some("trend") => "stigende kvartal efter kvartal",
+        Some("two_of_three") => "to af tre kvartaler tæt på kontrolgrænsen",
+        _ => "særlig variation",
     }
 }
 
@@ -248,8 +298,7 @@ pub fn triage(
             let persistent = flags
                 .iter()
                 .filter(|f| {
-                    f.test == "level"
-                        && f.comparator == "peers"
+                    ((f.test == "level" && f.comparator == "peers") || f.attribution == Some("own"))
                         && review
                             .flagged_last_year
                             .get(&(d, f.indicator))
@@ -269,12 +318,14 @@ pub fn triage(
             let mut strongest_by: std::collections::BTreeMap<(usize, &str), f64> =
                 std::collections::BTreeMap::new();
             for f in &flags {
-                let base = if f.severity == Some(Severity::Alarm) {
+                let base = if f.attribution == Some("shared") {
+                    0.5
+                } else if f.severity == Some(Severity::Alarm) {
                     3.0
                 } else {
                     1.0
                 };
-                let persist = f.test == "level"
+                let persist = (f.test == "level" || f.attribution == Some("own"))
                     && review
                         .flagged_last_year
                         .get(&(d, f.indicator))

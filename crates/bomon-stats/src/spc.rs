@@ -75,6 +75,18 @@ pub struct SpcOptions {
     pub rebase: Vec<usize>,
     /// Which way is worse, to tell concern from improvement.
     pub worse: Option<Worse>,
+    /// Guard against autocorrelation (XmR, P', U'): sigma is at least the
+    /// standard deviation of the baseline's (standardised) values. Moving
+    /// ranges see only quarter-to-quarter variation; when whole years run high
+    /// or low together they understate the spread, and the limits then cry
+    /// wolf. Off by default (the textbook charts).
+    pub sd_floor: bool,
+    /// P, P', U, U': a between-period variance known from elsewhere (e.g.
+    /// pooled over many comparable units), on the relative scale: sigma_i^2 =
+    /// se_i^2 + tau^2 * centre^2, instead of Laney's moving-range scaling. The
+    /// additive random-effects form of Spiegelhalter's funnel (2005), over
+    /// time; a unit's own 12 baseline points estimate Laney's sigma_z poorly.
+    pub between_variance: Option<f64>,
 }
 
 impl Default for SpcOptions {
@@ -85,6 +97,8 @@ impl Default for SpcOptions {
             freeze: None,
             rebase: vec![],
             worse: None,
+            sd_floor: false,
+            between_variance: None,
         }
     }
 }
@@ -207,6 +221,16 @@ pub fn screened_amr(x: &[f64]) -> f64 {
     )
 }
 
+/// Sample standard deviation of the finite values (NaN for fewer than two).
+pub fn sample_sd(x: &[f64]) -> f64 {
+    let v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.len() < 2 {
+        return f64::NAN;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+}
+
 /// d2 for subgroups of two: sigma = AMR / 1.128.
 pub const D2: f64 = 1.128;
 
@@ -253,7 +277,10 @@ pub fn spc(values: &[f64], denominators: Option<&[f64]>, opts: &SpcOptions) -> S
             }
             Chart::Xmr => {
                 let m = mean(y[base.clone()].iter().copied());
-                let sd = screened_amr(&y[base]) / D2;
+                let mut sd = screened_amr(&y[base.clone()]) / D2;
+                if opts.sd_floor {
+                    sd = sd.max(sample_sd(&y[base]));
+                }
                 centre[s..e].fill(m);
                 sigma[s..e].fill(sd);
             }
@@ -273,13 +300,21 @@ pub fn spc(values: &[f64], denominators: Option<&[f64]>, opts: &SpcOptions) -> S
                 // Laney (2002): scale by the spread of the standardised values.
                 let sigma_z = if matches!(opts.chart, Chart::PPrime | Chart::UPrime) {
                     let z: Vec<f64> = base.clone().map(|i| (y[i] - cl) / se(i)).collect();
-                    screened_amr(&z) / D2
+                    let s = screened_amr(&z) / D2;
+                    if opts.sd_floor {
+                        s.max(sample_sd(&z))
+                    } else {
+                        s
+                    }
                 } else {
                     1.0
                 };
                 for i in s..e {
                     centre[i] = cl;
-                    sigma[i] = se(i) * sigma_z;
+                    sigma[i] = match opts.between_variance {
+                        Some(t2) => (se(i).powi(2) + t2.max(0.0) * cl * cl).sqrt(),
+                        None => se(i) * sigma_z,
+                    };
                 }
             }
         }

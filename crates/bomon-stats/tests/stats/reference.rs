@@ -609,6 +609,47 @@ fn cusum_accumulates_evidence_and_resets() {
 }
 
 #[test]
+fn standardised_cusum_and_siegmund_arl_match_montgomery() {
+    // Page's tabular CUSUM by hand: k = 0.5, h = 1.
+    let c = cusum::standardised_cusum(&[1.0, 1.0, f64::NAN, -2.0, 0.8], 0.5, 1.0);
+    let s: Vec<f64> = c.iter().map(|p| p.s).collect();
+    assert_eq!(s, vec![0.5, 1.0, 1.0, 0.0, 0.30000000000000004]);
+    assert!(!c[1].signal && c.iter().all(|p| !p.signal));
+    let c = cusum::standardised_cusum(&[2.0, 2.0], 0.5, 2.5);
+    assert!(!c[0].signal && c[1].signal);
+    // Montgomery, Introduction to Statistical Quality Control (6th ed.),
+    // Table 9.3: ARL of the two-sided tabular CUSUM with k = 1/2. In control:
+    // 168 (h = 4) and 465 (h = 5); shifts of 1 and 2 sigma: 8.38 / 3.34 (h = 4),
+    // 10.4 / 4.01 (h = 5). Siegmund's approximation is within a few per cent;
+    // the two-sided in-control ARL is 1 / (1/ARL+ + 1/ARL-) = ARL+ / 2.
+    let two_sided = |h: f64| cusum::siegmund_arl(0.0, 0.5, h) / 2.0;
+    assert!(
+        (two_sided(4.0) / 168.0 - 1.0).abs() < 0.02,
+        "{}",
+        two_sided(4.0)
+    );
+    assert!(
+        (two_sided(5.0) / 465.0 - 1.0).abs() < 0.02,
+        "{}",
+        two_sided(5.0)
+    );
+    for (delta, h, arl) in [
+        (1.0, 4.0, 8.38),
+        (2.0, 4.0, 3.34),
+        (1.0, 5.0, 10.4),
+        (2.0, 5.0, 4.01),
+    ] {
+        let a = cusum::siegmund_arl(delta, 0.5, h);
+        assert!(
+            (a / arl - 1.0).abs() < 0.05,
+            "delta {delta} h {h}: {a} vs {arl}"
+        );
+    }
+    // D = 0: b^2.
+    assert!((cusum::siegmund_arl(0.5, 0.5, 4.0) - 5.166f64.powi(2)).abs() < 1e-9);
+}
+
+#[test]
 fn nearest_neighbours_respect_constraints_and_mahalanobis_reduces_to_euclid() {
     let x = vec![
         vec![0.0, 0.0],

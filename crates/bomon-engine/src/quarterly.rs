@@ -1,0 +1,889 @@
+//! The quarterly follow-up of at-risk departments: per department and
+//! quarterly indicator three SPC charts over a rolling window of quarters,
+//! a one-sided CUSUM early warning, and the department against its peers'
+//! pooled rate for the same quarter.
+//!
+//! The charts, for the quarter reviewed `t`:
+//! - **relative to peers** (the deciding chart): the department's observed
+//!   count O against the count expected at its peers' pooled rate for the
+//!   same quarter, E = denominator x peer rate, as a Laney U' chart of O/E.
+//!   Its centre is the department's usual ratio to its peers in the frozen
+//!   baseline, so a department that is always somewhat above its peers is not
+//!   a signal (the annual review judges levels); a shift in that ratio is.
+//!   Seasonality and shifts that all peers share (a city-wide change, a new
+//!   national rule) cancel in O/E by construction.
+//! - **own history**: the department's rate, deseasonalised (below), as a
+//!   Laney P' chart (shares) or U' chart (rates), or XmR for plain values.
+//! - **peers' pooled series**, charted the same way.
+//!
+//! A signal on the relative chart in the concerning direction is the
+//! department's own (attribution `own`); a signal on its own history that the
+//! relative chart does not show while the peers' series signals too is
+//! reported as `shared`. Improvements never raise a flag.
+//!
+//! Seasonality: the own-history and peer charts divide each quarter's
+//! denominator by a national seasonal factor (pooled rate of that quarter of
+//! the year over the pooled rate of the window, across all departments in the
+//! store). A department's own 12 baseline quarters hold only three of each
+//! quarter of the year - too few to estimate its own pattern - while the
+//! national pattern is estimated from thousands of departments. The deciding
+//! relative chart needs no adjustment: the peers share the season.
+
+use std::collections::HashMap;
+
+use bomon_stats::cusum::{siegmund_arl, standardised_cusum};
+use bomon_stats::dist::pnorm;
+use bomon_stats::funnel::Worse;
+use bomon_stats::overdispersion::{phi, winsorise};
+use bomon_stats::spc::{anhoej_limits, spc, Chart, Rule, Rules, Spc, SpcOptions};
+use bomon_stats::Severity;
+use bomon_store::{Catalogue, Direction, Kind};
+use rayon::prelude::*;
+
+use crate::config::{QuarterlyConfig, ReviewConfig};
+use crate::data::{parse_quarter, quarter_label, InForce, Panel};
+use crate::peers::PeerGroup;
+use crate::review::{Finding, Review};
+
+/// A department selected for the follow-up, and why.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// Department index in the panel.
+    pub dept: usize,
+    /// Category in force, if any.
+    pub category: Option<String>,
+    /// Reasons, in words (`area A0001 orange (2025)`, `added by hand: ...`).
+    pub reasons: Vec<String>,
+}
+
+/// Departments whose category in force (their own or their area's) is one of
+/// `cfg.categories`, plus those added by hand. An unknown department added by
+/// hand is an error naming it.
+pub fn select(
+    panel: &Panel,
+    in_force: &[Option<InForce>],
+    cfg: &QuarterlyConfig,
+) -> Result<Vec<Selected>, String> {
+    let mut out: Vec<Selected> = Vec::new();
+    for (d, c) in in_force.iter().enumerate() {
+        if let Some(c) = c {
+            if cfg.categories.iter().any(|x| x == &c.category) {
+                let why = match &c.area {
+                    Some(a) => format!("area {a} {} ({})", c.category, c.period),
+                    None => format!("department {} ({})", c.category, c.period),
+                };
+                out.push(Selected {
+                    dept: d,
+                    category: Some(c.category.clone()),
+                    reasons: vec![why],
+                });
+            }
+        }
+    }
+    for inc in &cfg.include {
+        let Some(d) = panel.depts.iter().position(|x| x.id == inc.department) else {
+            return Err(format!(
+                "quarterly.include: department \"{}\" is not in the store",
+                inc.department
+            ));
+        };
+        let why = format!("added by hand: {}", inc.reason);
+        match out.iter_mut().find(|s| s.dept == d) {
+            Some(s) => s.reasons.push(why),
+            None => out.push(Selected {
+                dept: d,
+                category: in_force[d].as_ref().map(|c| c.category.clone()),
+                reasons: vec![why],
+            }),
+        }
+    }
+    out.sort_by(|a, b| panel.depts[a.dept].id.cmp(&panel.depts[b.dept].id));
+    Ok(out)
+}
+
+/// One point of a chart, for reports.
+#[derive(Debug, Clone)]
+pub struct ChartRow {
+    /// Department index.
+    pub dept: usize,
+    /// Indicator index.
+    pub indicator: usize,
+    /// `relative` (O/E against peers), `own` (deseasonalised rate) or `peers`.
+    pub chart: &'static str,
+    /// Quarter index.
+    pub quarter: i32,
+    /// Plotted value.
+    pub value: f64,
+    /// Centre line.
+    pub centre: f64,
+    /// Lower limit.
+    pub lower: f64,
+    /// Upper limit.
+    pub upper: f64,
+    /// True for baseline quarters.
+    pub baseline: bool,
+    /// The rule marking the point, if any.
+    pub rule: Option<&'static str>,
+    /// Numerator (for disclosure control).
+    pub numerator: f64,
+}
+
+/// Why a chart could not be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotJudged {
+    /// Fewer baseline quarters than the minimum.
+    TooShort,
+    /// Too few events per quarter.
+    TooRare,
+    /// No figure for the quarter reviewed.
+    Missing,
+}
+
+impl NotJudged {
+    /// Name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            NotJudged::TooShort => "too_short",
+            NotJudged::TooRare => "too_rare",
+            NotJudged::Missing => "missing",
+        }
+    }
+}
+
+/// The follow-up's result.
+#[derive(Debug, Clone)]
+pub struct Quarterly {
+    /// Findings etc., as in the annual review (`flagged_last_year` holds last
+    /// quarter's own flags).
+    pub review: Review,
+    /// The selection.
+    pub selection: Vec<Selected>,
+    /// Per selected department: `new`, `persisting`, `resolved`, `shared`,
+    /// `none` or `too_short` (same order as `selection`).
+    pub status: Vec<&'static str>,
+    /// Charts of the departments and indicators evaluated.
+    pub charts: Vec<ChartRow>,
+    /// Charts not judged: (dept, indicator, why, baseline quarters found).
+    pub not_judged: Vec<(usize, usize, NotJudged, usize)>,
+    /// National seasonal factors per indicator (quarters 1-4).
+    pub seasonal: Vec<[f64; 4]>,
+    /// Pooled between-quarter variance per indicator (relative scale).
+    pub between_variance: Vec<f64>,
+}
+
+/// National multiplicative seasonal factors per indicator over the quarters
+/// `from..=to`: the pooled rate of each quarter of the year over the pooled
+/// rate of all quarters, normalised to mean 1. Plain values get 1.
+pub fn seasonal_factors(panel: &Panel, i: usize, from: i32, to: i32) -> [f64; 4] {
+    let mut n = [0.0; 4];
+    let mut d = [0.0; 4];
+    for dep in 0..panel.depts.len() {
+        for q in from..=to {
+            let (a, b) = panel.get(i, dep, q);
+            if a.is_finite() && b > 0.0 {
+                n[q.rem_euclid(4) as usize] += a;
+                d[q.rem_euclid(4) as usize] += b;
+            }
+        }
+    }
+    let r: Vec<f64> = (0..4).map(|k| n[k] / d[k]).collect();
+    if r.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+        return [1.0; 4];
+    }
+    let m = r.iter().sum::<f64>() / 4.0;
+    [r[0] / m, r[1] / m, r[2] / m, r[3] / m]
+}
+
+/// The between-quarter variance of indicator `i` beyond Poisson noise, on
+/// the relative scale, pooled over every department in the panel over the
+/// quarters `from..=to`: each department's observed count O_q against its
+/// expected count at the national rate of that quarter times its own mean
+/// ratio R, mu_q = R E_q, and the moment estimate
+/// tau^2 = sum (m/(m-1) (O_q - mu_q)^2 - mu_q) / sum mu_q^2
+/// (the additive random-effects moment estimator of DerSimonian and Laird,
+/// over quarters instead of units). Large departments dominate the estimate,
+/// as they should: their counts carry the least Poisson noise.
+pub fn between_variance(panel: &Panel, i: usize, from: i32, to: i32) -> f64 {
+    let nq = (to - from + 1).max(0) as usize;
+    let mut rn = vec![0.0; nq];
+    let mut rd = vec![0.0; nq];
+    let ok = |a: f64, b: f64| a.is_finite() && b > 0.0;
+    for d in 0..panel.depts.len() {
+        for (k, q) in (from..=to).enumerate() {
+            let (a, b) = panel.get(i, d, q);
+            if ok(a, b) {
+                rn[k] += a;
+                rd[k] += b;
+            }
+        }
+    }
+    let rate: Vec<f64> = rn.iter().zip(&rd).map(|(a, b)| a / b).collect();
+    let (mut num, mut den) = (0.0, 0.0);
+    let mut pts: Vec<(f64, f64)> = Vec::with_capacity(nq);
+    for d in 0..panel.depts.len() {
+        pts.clear();
+        for (k, q) in (from..=to).enumerate() {
+            let (a, b) = panel.get(i, d, q);
+            if ok(a, b) && rate[k] > 0.0 {
+                pts.push((a, b * rate[k]));
+            }
+        }
+        let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
+        if pts.len() < 4 || so <= 0.0 {
+            continue;
+        }
+        let r = so / se;
+        let m = pts.len() as f64;
+        for &(o, e) in &pts {
+            let mu = r * e;
+            num += (o - mu).powi(2) * m / (m - 1.0) - mu;
+            den += mu * mu;
+        }
+    }
+    if den > 0.0 {
+        (num / den).max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// The signal of a chart at its last point, in the concerning direction:
+/// a point beyond the 3-sigma limits (alarm), or a run-rule signal that
+/// includes the last point (alert).
+fn last_signal(
+    c: &Spc,
+    baseline_end: usize,
+    worse: Worse,
+    rules: Rules,
+    run_rules: bool,
+) -> Option<(&'static str, Severity)> {
+    let n = c.points.len();
+    let p = c.points.last()?;
+    let up = worse == Worse::Higher;
+    let concern_side = |v: f64, centre: f64| if up { v > centre } else { v < centre };
+    if p.value.is_finite()
+        && (if up {
+            p.value > p.upper
+        } else {
+            p.value < p.lower
+        })
+    {
+        return Some((Rule::OutsideLimits.name(), Severity::Alarm));
+    }
+    if !run_rules || n <= baseline_end || !p.value.is_finite() {
+        return None;
+    }
+    match rules {
+        Rules::Anhoej => {
+            // The current run on the concerning side, ending with the last
+            // point, longer than Anhøj's limit for the chart's useful points.
+            let useful = c
+                .points
+                .iter()
+                .filter(|q| q.value.is_finite() && q.value != q.centre)
+                .count();
+            let (longest_max, _) = anhoej_limits(useful);
+            let mut run = 0;
+            for q in c.points.iter().rev() {
+                if !q.value.is_finite() || q.value == q.centre {
+                    continue;
+                }
+                if concern_side(q.value, q.centre) {
+                    run += 1;
+                } else {
+                    break;
+                }
+            }
+            (run > longest_max).then_some((Rule::LongestRun.name(), Severity::Alert))
+        }
+        Rules::Nhs => match (p.rule, p.concern) {
+            (Some(r), Some(true)) if r != Rule::OutsideLimits => Some((r.name(), Severity::Alert)),
+            _ => None,
+        },
+    }
+}
+
+/// Standardised distance of a chart's last point from its centre (sigma
+/// units), positive in the worse direction.
+fn z_last(c: &Spc, worse: Worse) -> f64 {
+    c.points
+        .last()
+        .map_or(f64::NAN, |p| z_point(p.value, p.centre, p.upper, worse))
+}
+
+fn z_point(v: f64, centre: f64, upper: f64, worse: Worse) -> f64 {
+    let sigma = (upper - centre) / 3.0;
+    let z = (v - centre) / sigma;
+    if worse == Worse::Higher {
+        z
+    } else {
+        -z
+    }
+}
+
+/// What one department and indicator gave at one quarter.
+#[derive(Debug, Default)]
+struct Eval {
+    findings: Vec<Finding>,
+    charts: Vec<ChartRow>,
+    not_judged: Option<(NotJudged, usize)>,
+    own_flag: bool,
+    shared_flag: bool,
+    charts_run: usize,
+    /// The deciding chart's standard error at the last quarter, in events.
+    se_events: f64,
+}
+
+struct Ctx<'a> {
+    panel: &'a Panel,
+    qc: &'a QuarterlyConfig,
+    rules: Rules,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    ctx: &Ctx<'_>,
+    i: usize,
+    d: usize,
+    t: i32,
+    peers: &[usize],
+    season: &[f64; 4],
+    rebase: Option<i32>,
+    kind: Kind,
+    worse: Worse,
+    tau2: f64,
+    keep_charts: bool,
+) -> Eval {
+    let panel = ctx.panel;
+    let qc = ctx.qc;
+    let mut ev = Eval::default();
+    let has = |dep: usize, q: i32| {
+        let (a, b) = panel.get(i, dep, q);
+        a.is_finite() && (b > 0.0 || (b.is_nan() && kind_is_value(kind)))
+    };
+    if !has(d, t) {
+        ev.not_judged = Some((NotJudged::Missing, 0));
+        return ev;
+    }
+    let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+    let mut s = (t - span + 1).max(panel.first_year);
+    if let Some(r) = rebase.filter(|&r| r <= t) {
+        s = s.max(r);
+    }
+    while s < t && !has(d, s) {
+        s += 1;
+    }
+    let be = (s + qc.baseline_quarters as i32).min(t); // baseline: s..be
+    let nb = (s..be).filter(|&q| has(d, q)).count();
+    if nb < qc.min_baseline_quarters {
+        ev.not_judged = Some((NotJudged::TooShort, nb));
+        return ev;
+    }
+    let qs: Vec<i32> = (s..=t).collect();
+    let freeze = Some((be - s) as usize);
+    let last = qs.len() - 1;
+    let o: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).0).collect();
+    let dn: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).1).collect();
+    let value_kind = kind_is_value(kind);
+    let (n_t, d_t) = (o[last], dn[last]);
+    let base_events: f64 = (0..(be - s) as usize)
+        .filter(|&k| o[k].is_finite())
+        .map(|k| o[k])
+        .sum::<f64>()
+        / nb as f64;
+    if !value_kind && base_events < qc.min_events {
+        ev.not_judged = Some((NotJudged::TooRare, nb));
+        return ev;
+    }
+    let sf = |q: i32| season[q.rem_euclid(4) as usize];
+    let own_chart = match kind {
+        Kind::Share => Chart::PPrime,
+        Kind::Count | Kind::Mean => Chart::Xmr,
+        _ => Chart::UPrime,
+    };
+    let opts = |chart: Chart| SpcOptions {
+        chart,
+        rules: ctx.rules,
+        freeze,
+        rebase: vec![],
+        worse: Some(worse),
+        sd_floor: qc.sd_floor,
+        between_variance: None,
+    };
+    // Own history, deseasonalised.
+    let own = if value_kind {
+        spc(&o, None, &opts(Chart::Xmr))
+    } else {
+        let dadj: Vec<f64> = qs.iter().zip(&dn).map(|(&q, &x)| x * sf(q)).collect();
+        spc(&o, Some(&dadj), &opts(own_chart))
+    };
+    ev.charts_run += 1;
+    let own_sig = last_signal(&own, freeze.unwrap_or(0), worse, ctx.rules, qc.run_rules);
+    let own_rate = |k: usize| if value_kind { o[k] } else { o[k] / dn[k] };
+    let base_rate = if value_kind {
+        own.points[0].centre
+    } else {
+        let (a, b) = (0..(be - s) as usize)
+            .filter(|&k| o[k].is_finite() && dn[k] > 0.0)
+            .fold((0.0, 0.0), |(a, b), k| (a + o[k], b + dn[k]));
+        a / b
+    };
+    let mk = |test: &'static str,
+              comparator: &'static str,
+              reference: f64,
+              reference_previous: f64,
+              z: f64| Finding {
+        dept: d,
+        indicator: i,
+        test,
+        comparator,
+        value: own_rate(last),
+        reference,
+        previous: base_rate,
+        reference_previous,
+        z,
+        p: if z.is_finite() {
+            1.0 - pnorm(z)
+        } else {
+            f64::NAN
+        },
+        q: f64::NAN,
+        severity: None,
+        numerator: n_t,
+        previous_numerator: f64::NAN,
+        denominator: d_t,
+        rule: None,
+        attribution: None,
+    };
+    let mut own_f = mk(
+        "spc",
+        "own_history",
+        own.points[last].centre * if value_kind { 1.0 } else { sf(t) },
+        f64::NAN,
+        z_last(&own, worse),
+    );
+    if keep_charts {
+        push_chart(&mut ev.charts, &own, "own", d, i, &qs, be, &o);
+    }
+    if value_kind || peers.is_empty() {
+        // No peer rate for plain values: the own chart decides.
+        if let Some((rule, sev)) = own_sig {
+            own_f.severity = Some(sev);
+            own_f.rule = Some(rule);
+            own_f.attribution = Some("own");
+            ev.own_flag = true;
+        }
+        ev.findings.push(own_f);
+        return ev;
+    }
+    // Peers' pooled rate per quarter.
+    let (pn, pd): (Vec<f64>, Vec<f64>) = qs
+        .iter()
+        .map(|&q| {
+            peers
+                .iter()
+                .filter(|&&p| has(p, q))
+                .fold((0.0, 0.0), |(a, b), &p| {
+                    let (x, y) = panel.get(i, p, q);
+                    (a + x, b + y)
+                })
+        })
+        .unzip();
+    let pr: Vec<f64> = pn
+        .iter()
+        .zip(&pd)
+        .map(|(a, b)| if *b > 0.0 { a / b } else { f64::NAN })
+        .collect();
+    let e: Vec<f64> = dn.iter().zip(&pr).map(|(x, r)| x * r).collect();
+    // The deciding chart's spread: Poisson noise plus the nationally pooled
+    // between-quarter variance (for the department and, averaged, its peers).
+    let n_peers = peers.iter().filter(|&&p| has(p, t)).count().max(1) as f64;
+    let rel = spc(
+        &o,
+        Some(&e),
+        &SpcOptions {
+            between_variance: Some(tau2 * (1.0 + 1.0 / n_peers)),
+            ..opts(Chart::UPrime)
+        },
+    );
+    let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
+    let peer_chart = spc(&pn, Some(&pdadj), &opts(own_chart));
+    ev.charts_run += 2;
+    let rel_sig = last_signal(&rel, freeze.unwrap_or(0), worse, ctx.rules, qc.run_rules);
+    let peer_sig = last_signal(
+        &peer_chart,
+        freeze.unwrap_or(0),
+        worse,
+        ctx.rules,
+        qc.run_rules,
+    );
+    let ratio_centre = rel.points[last].centre;
+    ev.se_events = (rel.points[last].upper - ratio_centre) / 3.0 * e[last];
+    let expected = pr[last] * ratio_centre;
+    if keep_charts {
+        push_chart(&mut ev.charts, &rel, "relative", d, i, &qs, be, &o);
+        push_chart(&mut ev.charts, &peer_chart, "peers", d, i, &qs, be, &pn);
+    }
+
+    // Context: the department against its peers' pooled rate this quarter,
+    // Poisson z with multiplicative overdispersion from the peers' own z.
+    let zp: Vec<f64> = peers
+        .iter()
+        .filter(|&&p| has(p, t))
+        .map(|&p| {
+            let (x, y) = panel.get(i, p, t);
+            let ex = y * pr[last];
+            (x - ex) / ex.sqrt()
+        })
+        .filter(|z| z.is_finite())
+        .collect();
+    let ph = if zp.len() >= 5 {
+        phi(&winsorise(&zp, 0.1)).max(1.0)
+    } else {
+        1.0
+    };
+    let ex_t = e[last];
+    let zl = (n_t - ex_t) / (ex_t * ph).sqrt();
+    let zl = if worse == Worse::Higher { zl } else { -zl };
+    ev.findings
+        .push(mk("level", "peers", pr[last], f64::NAN, zl));
+
+    // The deciding chart.
+    let mut rel_f = mk("spc", "peers", expected, pr[last], z_last(&rel, worse));
+    if let Some((rule, sev)) = rel_sig {
+        rel_f.severity = Some(sev);
+        rel_f.rule = Some(rule);
+        rel_f.attribution = Some("own");
+        ev.own_flag = true;
+    }
+    ev.findings.push(rel_f);
+
+    // Early warning: CUSUM of the relative chart's standardised monitoring points.
+    if qc.cusum {
+        let z: Vec<f64> = rel.points[(be - s) as usize..]
+            .iter()
+            .map(|p| z_point(p.value, p.centre, p.upper, worse))
+            .collect();
+        let c = standardised_cusum(&z, qc.cusum_k, qc.cusum_h);
+        let st = c.last().map_or(0.0, |x| x.s);
+        let mut cf = mk("cusum", "peers", expected, pr[last], st);
+        cf.p = f64::NAN;
+        if c.last().is_some_and(|x| x.signal) {
+            cf.severity = Some(Severity::Alert);
+            cf.rule = Some("cusum");
+            cf.attribution = Some("own");
+            ev.own_flag = true;
+        }
+        ev.findings.push(cf);
+    }
+
+    // Shared: the own history signals, the relative chart does not, and the
+    // peers' series signals the same way.
+    if !ev.own_flag && own_sig.is_some() && peer_sig.is_some() {
+        own_f.severity = Some(Severity::Alert);
+        own_f.rule = own_sig.map(|x| x.0);
+        own_f.attribution = Some("shared");
+        own_f.reference_previous = pr[last];
+        ev.shared_flag = true;
+    }
+    ev.findings.push(own_f);
+    ev
+}
+
+fn kind_is_value(kind: Kind) -> bool {
+    matches!(kind, Kind::Count | Kind::Mean)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_chart(
+    out: &mut Vec<ChartRow>,
+    c: &Spc,
+    chart: &'static str,
+    dept: usize,
+    indicator: usize,
+    qs: &[i32],
+    baseline_end: i32,
+    num: &[f64],
+) {
+    for (k, p) in c.points.iter().enumerate() {
+        out.push(ChartRow {
+            dept,
+            indicator,
+            chart,
+            quarter: qs[k],
+            value: p.value,
+            centre: p.centre,
+            lower: p.lower,
+            upper: p.upper,
+            baseline: qs[k] < baseline_end,
+            rule: p.rule.map(|r| r.name()),
+            numerator: num[k],
+        });
+    }
+}
+
+/// The standard error, in events, of department `d`'s deciding chart for
+/// indicator `i` at quarter `t` (the unit in which shifts are measured), or
+/// None when the chart cannot be judged.
+pub fn standard_error_events(
+    panel: &Panel,
+    catalogue: &Catalogue,
+    t: i32,
+    d: usize,
+    i: usize,
+    peers: &[usize],
+    cfg: &ReviewConfig,
+) -> Option<f64> {
+    let qc = &cfg.quarterly;
+    let ctx = Ctx {
+        panel,
+        qc,
+        rules: Rules::Anhoej,
+    };
+    let ind = catalogue.get(&panel.indicators[i])?;
+    let worse = if ind.direction == Direction::LowerIsWorse {
+        Worse::Lower
+    } else {
+        Worse::Higher
+    };
+    let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+    let from = (t - span + 1).max(panel.first_year);
+    let season = seasonal_factors(panel, i, from, t);
+    let tau2 = between_variance(
+        panel,
+        i,
+        from,
+        (from + qc.baseline_quarters as i32 - 1).min(t - 1),
+    );
+    let ev = evaluate(
+        &ctx, i, d, t, peers, &season, None, ind.kind, worse, tau2, false,
+    );
+    (ev.not_judged.is_none() && ev.se_events.is_finite() && ev.se_events > 0.0)
+        .then_some(ev.se_events)
+}
+
+/// Runs the follow-up of `selection` at quarter `t` (a quarter index). The
+/// panel must hold the quarters from `t - baseline - monitor` (one more than a
+/// chart needs, for last quarter's status) to `t`.
+pub fn quarterly(
+    panel: &Panel,
+    catalogue: &Catalogue,
+    t: i32,
+    selection: Vec<Selected>,
+    peers: &[PeerGroup],
+    peer_covariates: Vec<String>,
+    cfg: &ReviewConfig,
+) -> Quarterly {
+    let qc = &cfg.quarterly;
+    let ctx = Ctx {
+        panel,
+        qc,
+        rules: if qc.rules == "nhs" {
+            Rules::Nhs
+        } else {
+            Rules::Anhoej
+        },
+    };
+    let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+    let seasonal: Vec<[f64; 4]> = (0..panel.indicators.len())
+        .map(|i| seasonal_factors(panel, i, (t - span + 1).max(panel.first_year), t))
+        .collect();
+    let from = (t - span + 1).max(panel.first_year);
+    let tau2: Vec<f64> = (0..panel.indicators.len())
+        .map(|i| {
+            between_variance(
+                panel,
+                i,
+                from,
+                (from + qc.baseline_quarters as i32 - 1).min(t - 1),
+            )
+        })
+        .collect();
+    let rebase: HashMap<(&str, Option<&str>), i32> = qc
+        .rebase
+        .iter()
+        .filter_map(|r| {
+            Some((
+                (r.department.as_str(), r.indicator.as_deref()),
+                parse_quarter(&r.period)?,
+            ))
+        })
+        .collect();
+    let meta: Vec<(Kind, Worse)> = panel
+        .indicators
+        .iter()
+        .map(|id| {
+            let ind = catalogue.get(id);
+            (
+                ind.map_or(Kind::Share, |x| x.kind),
+                if ind.is_some_and(|x| x.direction == Direction::LowerIsWorse) {
+                    Worse::Lower
+                } else {
+                    Worse::Higher
+                },
+            )
+        })
+        .collect();
+    let judged: Vec<usize> = (0..panel.indicators.len())
+        .filter(|&i| {
+            catalogue
+                .get(&panel.indicators[i])
+                .is_some_and(|x| x.direction != Direction::Context)
+        })
+        .collect();
+    // Per selected department: every indicator now and a quarter ago.
+    type DeptResult = (
+        Vec<Finding>,
+        Vec<ChartRow>,
+        Vec<(usize, usize, NotJudged, usize)>,
+        bool,
+        bool,
+        bool,
+        usize,
+        Vec<usize>,
+    );
+    let results: Vec<DeptResult> = selection
+        .par_iter()
+        .enumerate()
+        .map(|(k, sel)| {
+            let d = sel.dept;
+            let members: Vec<usize> = peers[k].iter().map(|p| p.0).collect();
+            let id = panel.depts[d].id.as_str();
+            let mut findings = Vec::new();
+            let mut charts = Vec::new();
+            let mut nj = Vec::new();
+            let (mut own, mut shared, mut prev_own, mut runs) = (false, false, false, 0);
+            let mut prev_flagged = Vec::new();
+            for &i in &judged {
+                let rb = rebase
+                    .get(&(id, Some(panel.indicators[i].as_str())))
+                    .or_else(|| rebase.get(&(id, None)))
+                    .copied();
+                let (kind, worse) = meta[i];
+                let now = evaluate(
+                    &ctx,
+                    i,
+                    d,
+                    t,
+                    &members,
+                    &seasonal[i],
+                    rb,
+                    kind,
+                    worse,
+                    tau2[i],
+                    true,
+                );
+                if let Some((why, nb)) = now.not_judged {
+                    nj.push((d, i, why, nb));
+                }
+                own |= now.own_flag;
+                shared |= now.shared_flag;
+                runs += now.charts_run;
+                findings.extend(now.findings);
+                charts.extend(now.charts);
+                let before = evaluate(
+                    &ctx,
+                    i,
+                    d,
+                    t - 1,
+                    &members,
+                    &seasonal[i],
+                    rb,
+                    kind,
+                    worse,
+                    tau2[i],
+                    false,
+                );
+                if before.own_flag {
+                    prev_own = true;
+                    prev_flagged.push(i);
+                }
+            }
+            (
+                findings,
+                charts,
+                nj,
+                own,
+                shared,
+                prev_own,
+                runs,
+                prev_flagged,
+            )
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut charts = Vec::new();
+    let mut not_judged = Vec::new();
+    let mut status = Vec::new();
+    let mut too_small = HashMap::new();
+    let mut too_small_departments = Vec::new();
+    let mut flagged_last_year = HashMap::new();
+    let mut charts_run = 0usize;
+    for (k, (f, c, nj, own, shared, prev, runs, pf)) in results.into_iter().enumerate() {
+        let d = selection[k].dept;
+        let all_unjudged = nj.len() == judged.len();
+        status.push(if all_unjudged {
+            "too_short"
+        } else if own && prev {
+            "persisting"
+        } else if own {
+            "new"
+        } else if prev {
+            "resolved"
+        } else if shared {
+            "shared"
+        } else {
+            "none"
+        });
+        if !nj.is_empty() {
+            too_small.insert(d, nj.iter().map(|x| x.1).collect());
+        }
+        if all_unjudged {
+            too_small_departments.push(d);
+        }
+        for i in pf {
+            flagged_last_year.insert((d, i), true);
+        }
+        charts_run += runs;
+        findings.extend(f);
+        charts.extend(c);
+        not_judged.extend(nj);
+    }
+    // Nominal false alarms: per chart a 3-sigma point beyond the worse limit
+    // (0.135 %) and, with the CUSUM, one signal onset per in-control ARL.
+    let deciding = findings
+        .iter()
+        .filter(|f| f.test == "spc" && f.comparator == "peers")
+        .count();
+    let per_chart = 0.00135
+        + if qc.cusum {
+            1.0 / siegmund_arl(0.0, qc.cusum_k, qc.cusum_h)
+        } else {
+            0.0
+        };
+    let tests = findings.len();
+    let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
+    let _ = charts_run;
+    Quarterly {
+        review: Review {
+            year: t.div_euclid(4),
+            period: quarter_label(t),
+            scope,
+            peers: peers.to_vec(),
+            peer_covariates,
+            findings,
+            too_small,
+            too_small_departments,
+            flagged_last_year,
+            tests,
+            expected_false_alarms: deciding as f64 * per_chart,
+            expected_false_alarms_unadjusted: deciding as f64 * per_chart,
+        },
+        selection,
+        status,
+        charts,
+        not_judged,
+        seasonal,
+        between_variance: tau2,
+    }
+}
