@@ -164,6 +164,55 @@ fn main() {
         "review/annual-national-8000x12: median {:.2} s, peak RSS {:.0} MiB",
         rev[1].0, rev[1].1
     );
+    // Quarterly follow-up: the store above plus the quarterly figures; the
+    // at-risk departments (red/orange/yellow, or BOMON_BENCH_Q_CATEGORIES,
+    // e.g. "red,orange") x all quarterly indicators x 40 quarters.
+    let (_, _) = run_measured(
+        Command::new(bin)
+            .args(["ingest", "--quiet", "--store"])
+            .arg(&store)
+            .arg(g0.join("observations_quarterly.parquet")),
+    );
+    let cats = std::env::var("BOMON_BENCH_Q_CATEGORIES").unwrap_or("red,orange,yellow".into());
+    let qcfg = gen_dir.path().join("q.toml");
+    std::fs::write(
+        &qcfg,
+        format!(
+            "[quarterly]\ncategories = [{}]\n",
+            cats.split(',')
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .unwrap();
+    let mut qrev = Vec::new();
+    let mut selected = 0;
+    for run in 0..3 {
+        let out = gen_dir.path().join(format!("quarterly{run}"));
+        let (secs, rss) = run_measured(
+            Command::new(bin)
+                .args(["review", "--quiet", "--quarterly", "2025Q3", "--config"])
+                .arg(&qcfg)
+                .arg("--store")
+                .arg(&store)
+                .arg("--out")
+                .arg(&out),
+        );
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        selected = m["selected"].as_u64().unwrap_or(0);
+        println!(
+            "  quarterly run {run}: {secs:.2} s, peak RSS {rss:.0} MiB, {selected} departments"
+        );
+        qrev.push((secs, rss));
+    }
+    qrev.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!(
+        "review/quarterly-{selected}-at-risk-of-8000x40q: median {:.2} s, peak RSS {:.0} MiB",
+        qrev[1].0, qrev[1].1
+    );
     drop(gen_dir);
 
     let departments: usize = std::env::var("BOMON_BENCH_DEPTS")

@@ -6,5 +6,6 @@ mod crash;
 mod generate;
 mod ingest_errors;
 mod ingest_formats;
+mod quarterly;
 mod review;
 mod store;

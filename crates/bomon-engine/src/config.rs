@@ -104,6 +104,9 @@ pub struct QuarterlyConfig {
     pub cusum_k: f64,
     /// CUSUM decision interval h in standard errors.
     pub cusum_h: f64,
+    /// Scale the CUSUM's increments for the nationally pooled lag-1
+    /// autocorrelation of the indicator's quarters.
+    pub cusum_autocorrelation: bool,
     /// Sigma at least the baseline's standard deviation (guards against
     /// autocorrelated series, where moving ranges understate the spread).
     pub sd_floor: bool,
@@ -122,12 +125,13 @@ impl Default for QuarterlyConfig {
             monitor_quarters: 8,
             min_baseline_quarters: 8,
             rules: "anhoej".into(),
-            run_rules: true,
+            run_rules: false,
             cusum: true,
             cusum_k: 1.0,
-            cusum_h: 2.5,
+            cusum_h: 2.0,
             sd_floor: true,
-            min_events: 3.0,
+            cusum_autocorrelation: false,
+            min_events: 5.0,
         }
     }
 }

@@ -32,7 +32,7 @@
 use std::collections::HashMap;
 
 use bomon_stats::cusum::{siegmund_arl, standardised_cusum};
-use bomon_stats::dist::pnorm;
+use bomon_stats::dist::{nb_lower_midp, nb_upper_midp, pnorm, qnorm};
 use bomon_stats::funnel::Worse;
 use bomon_stats::overdispersion::{phi, winsorise};
 use bomon_stats::spc::{anhoej_limits, spc, Chart, Rule, Rules, Spc, SpcOptions};
@@ -167,8 +167,8 @@ pub struct Quarterly {
     pub not_judged: Vec<(usize, usize, NotJudged, usize)>,
     /// National seasonal factors per indicator (quarters 1-4).
     pub seasonal: Vec<[f64; 4]>,
-    /// Pooled between-quarter variance per indicator (relative scale).
-    pub between_variance: Vec<f64>,
+    /// Pooled dispersion per indicator.
+    pub dispersion: Vec<Dispersion>,
 }
 
 /// National multiplicative seasonal factors per indicator over the quarters
@@ -195,15 +195,27 @@ pub fn seasonal_factors(panel: &Panel, i: usize, from: i32, to: i32) -> [f64; 4]
 }
 
 /// The between-quarter variance of indicator `i` beyond Poisson noise, on
-/// the relative scale, pooled over every department in the panel over the
-/// quarters `from..=to`: each department's observed count O_q against its
-/// expected count at the national rate of that quarter times its own mean
-/// ratio R, mu_q = R E_q, and the moment estimate
-/// tau^2 = sum (m/(m-1) (O_q - mu_q)^2 - mu_q) / sum mu_q^2
+/// the relative scale, pooled over every department in the panel: the
+/// variance with which a department's later quarters deviate from what its
+/// own baseline predicts. Each department's ratio R to the national rate of
+/// the same quarter is estimated on the `base` quarters (first..=last); on
+/// the `check` quarters its counts O_q are compared with mu_q = R E_q, and
+/// tau^2 = sum ((O_q - mu_q)^2 - mu_q) / sum mu_q^2
 /// (the additive random-effects moment estimator of DerSimonian and Laird,
-/// over quarters instead of units). Large departments dominate the estimate,
-/// as they should: their counts carry the least Poisson noise.
-pub fn between_variance(panel: &Panel, i: usize, from: i32, to: i32) -> f64 {
+/// over quarters instead of units). Measured out of sample, it holds
+/// everything that makes a later quarter differ from the baseline besides
+/// Poisson noise - year-to-year swings, slow drift, the baseline mean's own
+/// error - so the deciding chart's limits are calibrated on what is normal
+/// nationally (an empirical null). Without check quarters the baseline
+/// itself is used, with the m/(m-1) correction. Large departments dominate
+/// the estimate, as they should.
+pub fn between_variance(
+    panel: &Panel,
+    i: usize,
+    base: (i32, i32),
+    check: (i32, i32),
+) -> Dispersion {
+    let (from, to) = (base.0.min(check.0), base.1.max(check.1));
     let nq = (to - from + 1).max(0) as usize;
     let mut rn = vec![0.0; nq];
     let mut rd = vec![0.0; nq];
@@ -218,33 +230,90 @@ pub fn between_variance(panel: &Panel, i: usize, from: i32, to: i32) -> f64 {
         }
     }
     let rate: Vec<f64> = rn.iter().zip(&rd).map(|(a, b)| a / b).collect();
+    let in_sample = check.1 < check.0;
     let (mut num, mut den) = (0.0, 0.0);
-    let mut pts: Vec<(f64, f64)> = Vec::with_capacity(nq);
+    let point = |d: usize, q: i32| -> Option<(f64, f64)> {
+        let (a, b) = panel.get(i, d, q);
+        let r = rate[(q - from) as usize];
+        (ok(a, b) && r > 0.0).then(|| (a, b * r))
+    };
     for d in 0..panel.depts.len() {
-        pts.clear();
-        for (k, q) in (from..=to).enumerate() {
-            let (a, b) = panel.get(i, d, q);
-            if ok(a, b) && rate[k] > 0.0 {
-                pts.push((a, b * rate[k]));
-            }
-        }
+        let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
         let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
         if pts.len() < 4 || so <= 0.0 {
             continue;
         }
         let r = so / se;
-        let m = pts.len() as f64;
-        for &(o, e) in &pts {
-            let mu = r * e;
-            num += (o - mu).powi(2) * m / (m - 1.0) - mu;
-            den += mu * mu;
+        if in_sample {
+            let m = pts.len() as f64;
+            for &(o, e) in &pts {
+                let mu = r * e;
+                num += (o - mu).powi(2) * m / (m - 1.0) - mu;
+                den += mu * mu;
+            }
+        } else {
+            for (o, e) in (check.0..=check.1).filter_map(|q| point(d, q)) {
+                let mu = r * e;
+                num += (o - mu).powi(2) - mu;
+                den += mu * mu;
+            }
         }
     }
-    if den > 0.0 {
-        (num / den).max(0.0)
-    } else {
-        0.0
+    let tau2 = if den > 0.0 { (num / den).max(0.0) } else { 0.0 };
+    // Lag-1 autocorrelation of the standardised out-of-sample residuals,
+    // pooled: quarters of the same year tend to run high or low together.
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    if !in_sample {
+        for d in 0..panel.depts.len() {
+            let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
+            let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
+            if pts.len() < 4 || so <= 0.0 {
+                continue;
+            }
+            let r = so / se;
+            let z: Vec<f64> = (check.0..=check.1)
+                .map(|q| {
+                    point(d, q).map_or(f64::NAN, |(o, e)| {
+                        let mu = r * e;
+                        (o - mu) / (mu + tau2 * mu * mu).sqrt()
+                    })
+                })
+                .collect();
+            for w in z.windows(2) {
+                if w[0].is_finite() && w[1].is_finite() {
+                    sxy += w[0] * w[1];
+                    sxx += 0.5 * (w[0] * w[0] + w[1] * w[1]);
+                }
+            }
+        }
     }
+    Dispersion {
+        tau2,
+        rho: if sxx > 0.0 {
+            (sxy / sxx).clamp(0.0, 0.9)
+        } else {
+            0.0
+        },
+    }
+}
+
+/// The nationally pooled dispersion of an indicator's quarterly counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Dispersion {
+    /// Between-quarter variance beyond Poisson, relative scale.
+    pub tau2: f64,
+    /// Lag-1 autocorrelation of the standardised residuals (0 to 0.9).
+    pub rho: f64,
+}
+
+/// The deciding chart's pooled variance for a run at quarter `t`: baseline
+/// as a chart's default window has it, checked on the quarters after it up
+/// to the one before `t` (the quarter reviewed never calibrates itself).
+fn pooled_variance(panel: &Panel, i: usize, t: i32, qc: &QuarterlyConfig) -> Dispersion {
+    let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+    let from = (t - span + 1).max(panel.first_year);
+    let base_end = (from + qc.baseline_quarters as i32 - 1).min(t - 1);
+    between_variance(panel, i, (from, base_end), (base_end + 1, t - 1))
 }
 
 /// The signal of a chart at its last point, in the concerning direction:
@@ -351,9 +420,10 @@ fn evaluate(
     rebase: Option<i32>,
     kind: Kind,
     worse: Worse,
-    tau2: f64,
+    disp: Dispersion,
     keep_charts: bool,
 ) -> Eval {
+    let tau2 = disp.tau2;
     let panel = ctx.panel;
     let qc = ctx.qc;
     let mut ev = Eval::default();
@@ -509,7 +579,31 @@ fn evaluate(
     let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
     let peer_chart = spc(&pn, Some(&pdadj), &opts(own_chart));
     ev.charts_run += 2;
-    let rel_sig = last_signal(&rel, freeze.unwrap_or(0), worse, ctx.rules, qc.run_rules);
+    // Its verdicts use the exact gamma-Poisson tail of each quarter's count
+    // around mu_q = centre x E_q (variance mu + tau^2 mu^2), as a probit z:
+    // small counts have long upper tails the normal limits ignore.
+    let tau2_eff = tau2 * (1.0 + 1.0 / n_peers);
+    let ratio_centre = rel.points[last].centre;
+    let zq: Vec<f64> = (0..qs.len())
+        .map(|k| {
+            let mu = ratio_centre * e[k];
+            if !(o[k].is_finite() && mu > 0.0) {
+                return f64::NAN;
+            }
+            let p = if worse == Worse::Higher {
+                nb_upper_midp(o[k], mu, tau2_eff)
+            } else {
+                nb_lower_midp(o[k], mu, tau2_eff)
+            };
+            -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
+        })
+        .collect();
+    let rel_sig = if zq[last] > 3.0 {
+        Some((Rule::OutsideLimits.name(), Severity::Alarm))
+    } else {
+        last_signal(&rel, freeze.unwrap_or(0), worse, ctx.rules, qc.run_rules)
+            .filter(|x| x.0 != Rule::OutsideLimits.name())
+    };
     let peer_sig = last_signal(
         &peer_chart,
         freeze.unwrap_or(0),
@@ -517,8 +611,8 @@ fn evaluate(
         ctx.rules,
         qc.run_rules,
     );
-    let ratio_centre = rel.points[last].centre;
-    ev.se_events = (rel.points[last].upper - ratio_centre) / 3.0 * e[last];
+    let mu_t = ratio_centre * e[last];
+    ev.se_events = (mu_t + tau2_eff * mu_t * mu_t).sqrt();
     let expected = pr[last] * ratio_centre;
     if keep_charts {
         push_chart(&mut ev.charts, &rel, "relative", d, i, &qs, be, &o);
@@ -549,7 +643,7 @@ fn evaluate(
         .push(mk("level", "peers", pr[last], f64::NAN, zl));
 
     // The deciding chart.
-    let mut rel_f = mk("spc", "peers", expected, pr[last], z_last(&rel, worse));
+    let mut rel_f = mk("spc", "peers", expected, pr[last], zq[last]);
     if let Some((rule, sev)) = rel_sig {
         rel_f.severity = Some(sev);
         rel_f.rule = Some(rule);
@@ -560,10 +654,15 @@ fn evaluate(
 
     // Early warning: CUSUM of the relative chart's standardised monitoring points.
     if qc.cusum {
-        let z: Vec<f64> = rel.points[(be - s) as usize..]
-            .iter()
-            .map(|p| z_point(p.value, p.centre, p.upper, worse))
-            .collect();
+        // Autocorrelated quarters make sums of z vary more than the CUSUM
+        // assumes; scaling the increments by sqrt((1 - rho) / (1 + rho))
+        // restores the long-run variance of an AR(1) series.
+        let f = if qc.cusum_autocorrelation {
+            ((1.0 - disp.rho) / (1.0 + disp.rho)).sqrt()
+        } else {
+            1.0
+        };
+        let z: Vec<f64> = zq[(be - s) as usize..].iter().map(|x| x * f).collect();
         let c = standardised_cusum(&z, qc.cusum_k, qc.cusum_h);
         let st = c.last().map_or(0.0, |x| x.s);
         let mut cf = mk("cusum", "peers", expected, pr[last], st);
@@ -649,12 +748,7 @@ pub fn standard_error_events(
     let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
     let from = (t - span + 1).max(panel.first_year);
     let season = seasonal_factors(panel, i, from, t);
-    let tau2 = between_variance(
-        panel,
-        i,
-        from,
-        (from + qc.baseline_quarters as i32 - 1).min(t - 1),
-    );
+    let tau2 = pooled_variance(panel, i, t, qc);
     let ev = evaluate(
         &ctx, i, d, t, peers, &season, None, ind.kind, worse, tau2, false,
     );
@@ -688,16 +782,8 @@ pub fn quarterly(
     let seasonal: Vec<[f64; 4]> = (0..panel.indicators.len())
         .map(|i| seasonal_factors(panel, i, (t - span + 1).max(panel.first_year), t))
         .collect();
-    let from = (t - span + 1).max(panel.first_year);
-    let tau2: Vec<f64> = (0..panel.indicators.len())
-        .map(|i| {
-            between_variance(
-                panel,
-                i,
-                from,
-                (from + qc.baseline_quarters as i32 - 1).min(t - 1),
-            )
-        })
+    let tau2: Vec<Dispersion> = (0..panel.indicators.len())
+        .map(|i| pooled_variance(panel, i, t, qc))
         .collect();
     let rebase: HashMap<(&str, Option<&str>), i32> = qc
         .rebase
@@ -884,6 +970,6 @@ pub fn quarterly(
         charts,
         not_judged,
         seasonal,
-        between_variance: tau2,
+        dispersion: tau2,
     }
 }

@@ -285,3 +285,5 @@ fn prompts_never_print_a_rate_from_one_to_three_persons() {
     assert!(text.contains("under 4 personer (undertrykt)"), "{text}");
     assert!(!text.contains("6,0 %"), "{text}");
 }
+
+mod engine;

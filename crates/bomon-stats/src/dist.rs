@@ -96,3 +96,37 @@ mod tests {
         assert!((ppois(17.0, 10.0) - 0.9857224).abs() < 1e-6);
     }
 }
+
+/// P(X >= x) for a gamma-Poisson (negative binomial) count with mean `mu`
+/// and variance mu + tau2 * mu^2, continuous in x (for integer x it is the
+/// exact tail): I_{1-p}(x, r) with size r = 1 / tau2 and p = r / (r + mu);
+/// with tau2 = 0 the Poisson tail P(x, mu) (regularised lower gamma). 1 for
+/// x <= 0.
+pub fn nb_upper(x: f64, mu: f64, tau2: f64) -> f64 {
+    use statrs::function::beta::beta_reg;
+    use statrs::function::gamma::gamma_lr;
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if mu <= 0.0 {
+        return 0.0;
+    }
+    if tau2 * mu < 1e-9 {
+        return gamma_lr(x, mu);
+    }
+    let r = 1.0 / tau2;
+    let p = r / (r + mu);
+    beta_reg(x, r, 1.0 - p)
+}
+
+/// Mid-p upper tail of a gamma-Poisson count at x: 0.5 (P(X >= x) + P(X >= x + 1)).
+/// Its probit, qnorm(1 - midp), is a calibrated z for small counts, where the
+/// normal approximation's upper tail is far too thin.
+pub fn nb_upper_midp(x: f64, mu: f64, tau2: f64) -> f64 {
+    0.5 * (nb_upper(x, mu, tau2) + nb_upper(x + 1.0, mu, tau2))
+}
+
+/// Mid-p lower tail: 0.5 (P(X <= x) + P(X <= x - 1)).
+pub fn nb_lower_midp(x: f64, mu: f64, tau2: f64) -> f64 {
+    0.5 * ((1.0 - nb_upper(x + 1.0, mu, tau2)) + (1.0 - nb_upper(x, mu, tau2)))
+}

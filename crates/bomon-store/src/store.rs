@@ -634,31 +634,24 @@ impl<'s> Snapshot<'s> {
             .map_err(|e| Error::polars("reading annual observations", e))
     }
 
-    /// Quarterly observations from quarter `first` to `last` (each as
-    /// `year * 4 + quarter - 1`) as of this snapshot: department_id, year,
-    /// quarter, indicator, numerator, denominator, value. The period filter
-    /// runs before the latest-row-per-key selection (year and quarter are
-    /// functions of the key's `period`, so the two commute), which keeps a
-    /// quarterly run from deduplicating the whole history.
-    pub fn quarterly_observations(&self, first: i32, last: i32) -> Result<DataFrame> {
-        let key: Vec<PlSmallStr> = StoredTable::Observations
-            .key()
-            .iter()
-            .map(|k| (*k).into())
-            .collect();
+    /// Every stored version of the quarterly observations from quarter
+    /// `first` to `last` (each as `year * 4 + quarter - 1`) up to this
+    /// snapshot, lazily: department_id, year, quarter, indicator, numerator,
+    /// denominator, value, snapshot. A reader that sorts by snapshot and
+    /// writes the rows in that order into a dense array keeps, for every key,
+    /// the latest version - what [`Snapshot::table`] gives - without a unique
+    /// over string keys (the period filter commutes with it: year and quarter
+    /// are functions of the key's `period`).
+    pub fn quarterly_observation_versions(&self, first: i32, last: i32) -> Result<LazyFrame> {
         let qi = col("year") * lit(4) + col("quarter") - lit(1);
-        self.history(StoredTable::Observations)?
+        Ok(self
+            .history(StoredTable::Observations)?
             .filter(
                 col("quarter")
                     .is_not_null()
                     .and(qi.clone().gt_eq(lit(first)))
                     .and(qi.lt_eq(lit(last))),
             )
-            .sort(
-                ["snapshot"],
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .unique_stable(Some(key), UniqueKeepStrategy::Last)
             .select([
                 col("department_id"),
                 col("year"),
@@ -667,9 +660,8 @@ impl<'s> Snapshot<'s> {
                 col("numerator"),
                 col("denominator"),
                 col("value"),
-            ])
-            .collect()
-            .map_err(|e| Error::polars("reading quarterly observations", e))
+                col("snapshot"),
+            ]))
     }
 
     /// `table` as of this snapshot: for each key, the row of the latest snapshot.

@@ -650,6 +650,40 @@ fn standardised_cusum_and_siegmund_arl_match_montgomery() {
 }
 
 #[test]
+fn gamma_poisson_tails_match_direct_summation() {
+    use bomon_stats::dist::{nb_lower_midp, nb_upper, nb_upper_midp, ppois};
+    // Poisson (tau2 = 0): P(X >= k) = 1 - ppois(k - 1).
+    for (k, mu) in [(1.0, 0.5), (5.0, 3.0), (12.0, 5.0), (40.0, 30.0)] {
+        let want = 1.0 - ppois(k - 1.0, mu);
+        assert!((nb_upper(k, mu, 0.0) - want).abs() < 1e-12, "{k} {mu}");
+    }
+    // Negative binomial with size r = 1 / tau2 and mean mu, by summing the
+    // probability mass function P(X = j) = G(j + r) / (G(r) j!) p^r (1 - p)^j.
+    let lgamma = |x: f64| statrs::function::gamma::ln_gamma(x);
+    for (k, mu, tau2) in [(9.0, 5.0, 0.5), (3.0, 2.0, 0.1), (60.0, 40.0, 0.02)] {
+        let r = 1.0 / tau2;
+        let p = r / (r + mu);
+        let below: f64 = (0..k as u32)
+            .map(|j| {
+                let j = f64::from(j);
+                (lgamma(j + r) - lgamma(r) - lgamma(j + 1.0) + r * p.ln() + j * (1.0 - p).ln())
+                    .exp()
+            })
+            .sum();
+        assert!(
+            (nb_upper(k, mu, tau2) - (1.0 - below)).abs() < 1e-10,
+            "{k} {mu} {tau2}"
+        );
+    }
+    // Mid-p is between the two tails, and upper + lower mid-p = 1.
+    let (u, l) = (nb_upper_midp(7.0, 5.0, 0.1), nb_lower_midp(7.0, 5.0, 0.1));
+    assert!(u < nb_upper(7.0, 5.0, 0.1) && u > nb_upper(8.0, 5.0, 0.1));
+    assert!((u + l - 1.0).abs() < 1e-12);
+    // Overdispersion fattens the tail.
+    assert!(nb_upper(15.0, 5.0, 0.2) > nb_upper(15.0, 5.0, 0.0));
+}
+
+#[test]
 fn nearest_neighbours_respect_constraints_and_mahalanobis_reduces_to_euclid() {
     let x = vec![
         vec![0.0, 0.0],

@@ -1,0 +1,218 @@
+//! `bomon review --quarterly` end to end on the bundled synthetic sample's
+//! at-risk departments.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::common::*;
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample")
+}
+
+fn store_with(dir: &Path, files: &[&str]) -> PathBuf {
+    let s = sample();
+    let store = dir.join("store");
+    let paths: Vec<PathBuf> = files.iter().map(|f| s.join(f)).collect();
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let out = ingest(&store, &refs);
+    assert!(out.status.success(), "{}", stderr(&out));
+    store
+}
+
+fn quarterly(store: &Path, quarter: &str, out: &Path) -> std::process::Output {
+    bomon()
+        .args(["review", "--quarterly", quarter, "--store"])
+        .arg(store)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+fn rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            head.iter()
+                .cloned()
+                .zip(x.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn quarterly_follow_up_of_the_samples_at_risk_departments() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(
+        dir.path(),
+        &[
+            "departments.csv",
+            "observations_quarterly.parquet",
+            "categories.csv",
+        ],
+    );
+    let out = dir.path().join("q");
+    let o = quarterly(&store, "2025Q3", &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Internt arbejdsredskab"));
+    for f in [
+        "flags.csv",
+        "flags.parquet",
+        "tests.parquet",
+        "departments.csv",
+        "peers.csv",
+        "selection.csv",
+        "spc.parquet",
+        "manifest.json",
+        "INTERNT-ARBEJDSREDSKAB.txt",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+
+    // The selection is exactly the departments whose area's latest category
+    // up to 2025 is red, orange or yellow (computed here from the input files).
+    let mut latest: HashMap<String, (i32, String)> = HashMap::new();
+    for r in rows(&sample().join("categories.csv")) {
+        let y: i32 = r["period"].parse().unwrap();
+        let e = latest
+            .entry(r["area_id"].clone())
+            .or_insert((0, String::new()));
+        if y <= 2025 && y >= e.0 {
+            *e = (y, r["category"].clone());
+        }
+    }
+    let expected: BTreeSet<String> = rows(&sample().join("departments.csv"))
+        .into_iter()
+        .filter(|d| {
+            latest
+                .get(&d["area_id"])
+                .is_some_and(|c| ["red", "orange", "yellow"].contains(&c.1.as_str()))
+        })
+        .map(|d| d["department_id"].clone())
+        .collect();
+    let sel = rows(&out.join("selection.csv"));
+    let got: BTreeSet<String> = sel.iter().map(|r| r["department_id"].clone()).collect();
+    assert_eq!(got, expected);
+    assert!(!got.is_empty());
+    for r in &sel {
+        assert!(r["selected_because"].starts_with("area "), "{r:?}");
+        assert!(
+            [
+                "new",
+                "persisting",
+                "resolved",
+                "shared",
+                "none",
+                "too_short"
+            ]
+            .contains(&r["status"].as_str()),
+            "{r:?}"
+        );
+    }
+
+    // Flags: the contracted columns, this quarter, only SPC/CUSUM tests, and
+    // every flag belongs to a selected department.
+    let flags = rows(&out.join("flags.csv"));
+    assert!(!flags.is_empty());
+    for f in &flags {
+        assert_eq!(f["period"], "2025Q3");
+        assert!(["spc", "cusum"].contains(&f["test"].as_str()), "{f:?}");
+        assert!(["own", "shared"].contains(&f["attribution"].as_str()));
+        assert!(["alert", "alarm"].contains(&f["severity"].as_str()));
+        assert!(got.contains(&f["department_id"]));
+        assert_eq!(f["direction"], "higher_is_worse");
+    }
+    let flagged: BTreeSet<&str> = flags
+        .iter()
+        .filter(|f| f["attribution"] == "own")
+        .map(|f| f["department_id"].as_str())
+        .collect();
+    for r in &sel {
+        let has = flagged.contains(r["department_id"].as_str());
+        assert_eq!(
+            has,
+            ["new", "persisting"].contains(&r["status"].as_str()),
+            "{r:?}"
+        );
+    }
+
+    // The manifest: what was run, and the status counts.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["review"], "quarterly");
+    assert_eq!(m["period"], "2025Q3");
+    assert_eq!(m["selected"].as_u64().unwrap() as usize, expected.len());
+    let total: u64 = m["status"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, expected.len());
+    assert!(m["document"].as_str().unwrap().contains("Internt"));
+    // Season: move-outs peak in the third quarter (summer moves), in the
+    // factors estimated from the data.
+    let s = &m["seasonal_factors"]["move_out_rate"];
+    assert!(s[2].as_f64().unwrap() > 1.1, "{s}");
+
+    // The triage has a Danish prompt for each department asked.
+    let deps = rows(&out.join("departments.csv"));
+    let asked: Vec<_> = deps
+        .iter()
+        .filter(|d| d["needs_assessment"] == "true")
+        .collect();
+    for d in asked {
+        assert!(!d["findings"].is_empty() && !d["ask"].is_empty(), "{d:?}");
+    }
+}
+
+#[test]
+fn quarterly_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(
+        dir.path(),
+        &["departments.csv", "observations_quarterly.parquet"],
+    );
+    let out = dir.path().join("q");
+    let o = quarterly(&store, "2025Q5", &out);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("expected a quarter such as 2025Q3, found \"2025Q5\""),
+        "{}",
+        stderr(&o)
+    );
+    // No categories in the store: nobody to follow up, and it says what to do.
+    let o = quarterly(&store, "2025Q3", &out);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("import categories"), "{}", stderr(&o));
+    assert!(!out.join("manifest.json").exists());
+    // A quarter without figures.
+    let o = quarterly(&store, "2031Q1", &out);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no quarterly observations for 2031Q1"),
+        "{}",
+        stderr(&o)
+    );
+    // --annual and --quarterly exclude each other.
+    let o = bomon()
+        .args([
+            "review",
+            "--annual",
+            "2025",
+            "--quarterly",
+            "2025Q3",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
