@@ -235,7 +235,7 @@ pub fn between_variance(
     let point = |d: usize, q: i32| -> Option<(f64, f64)> {
         let (a, b) = panel.get(i, d, q);
         let r = rate[(q - from) as usize];
-        (ok(a, b) && r > 0.0).then(|| (a, b * r))
+        (ok(a, b) && r > 0.0).then_some((a, b * r))
     };
     for d in 0..panel.depts.len() {
         let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
@@ -450,7 +450,8 @@ fn evaluate(
         return ev;
     }
     let qs: Vec<i32> = (s..=t).collect();
-    let freeze = Some((be - s) as usize);
+    let base_len = (be - s) as usize;
+    let freeze = Some(base_len);
     let last = qs.len() - 1;
     let o: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).0).collect();
     let dn: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).1).collect();
@@ -488,7 +489,7 @@ fn evaluate(
         spc(&o, Some(&dadj), &opts(own_chart))
     };
     ev.charts_run += 1;
-    let own_sig = last_signal(&own, freeze.unwrap_or(0), worse, ctx.rules, qc.run_rules);
+    let own_sig = last_signal(&own, base_len, worse, ctx.rules, qc.run_rules);
     let own_rate = |k: usize| if value_kind { o[k] } else { o[k] / dn[k] };
     let base_rate = if value_kind {
         own.points[0].centre
@@ -601,16 +602,10 @@ fn evaluate(
     let rel_sig = if zq[last] > 3.0 {
         Some((Rule::OutsideLimits.name(), Severity::Alarm))
     } else {
-        last_signal(&rel, freeze.unwrap_or(0), worse, ctx.rules, qc.run_rules)
+        last_signal(&rel, base_len, worse, ctx.rules, qc.run_rules)
             .filter(|x| x.0 != Rule::OutsideLimits.name())
     };
-    let peer_sig = last_signal(
-        &peer_chart,
-        freeze.unwrap_or(0),
-        worse,
-        ctx.rules,
-        qc.run_rules,
-    );
+    let peer_sig = last_signal(&peer_chart, base_len, worse, ctx.rules, qc.run_rules);
     let mu_t = ratio_centre * e[last];
     ev.se_events = (mu_t + tau2_eff * mu_t * mu_t).sqrt();
     let expected = pr[last] * ratio_centre;

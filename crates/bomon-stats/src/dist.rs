@@ -80,23 +80,6 @@ pub fn qpois(q: f64, lambda: f64) -> u64 {
     lo
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Reference values from R 4.x: qnorm(0.975), qnorm(0.999), qbinom(0.05, 9, 0.5),
-    // qpois(0.975, 10), pbinom(3, 10, 0.3).
-    #[test]
-    fn matches_r_reference_values() {
-        assert!((qnorm(0.975) - 1.959963984540054).abs() < 1e-9);
-        assert!((qnorm(0.999) - 3.090232306167813).abs() < 1e-9);
-        assert_eq!(qbinom(0.05, 9, 0.5), 2);
-        assert_eq!(qpois(0.975, 10.0), 17);
-        assert!((pbinom(3.0, 10, 0.3) - 0.6496107184).abs() < 1e-9);
-        assert!((ppois(17.0, 10.0) - 0.9857224).abs() < 1e-6);
-    }
-}
-
 /// P(X >= x) for a gamma-Poisson (negative binomial) count with mean `mu`
 /// and variance mu + tau2 * mu^2, continuous in x (for integer x it is the
 /// exact tail): I_{1-p}(x, r) with size r = 1 / tau2 and p = r / (r + mu);
@@ -129,4 +112,21 @@ pub fn nb_upper_midp(x: f64, mu: f64, tau2: f64) -> f64 {
 /// Mid-p lower tail: 0.5 (P(X <= x) + P(X <= x - 1)).
 pub fn nb_lower_midp(x: f64, mu: f64, tau2: f64) -> f64 {
     0.5 * ((1.0 - nb_upper(x + 1.0, mu, tau2)) + (1.0 - nb_upper(x, mu, tau2)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference values from R 4.x: qnorm(0.975), qnorm(0.999), qbinom(0.05, 9, 0.5),
+    // qpois(0.975, 10), pbinom(3, 10, 0.3).
+    #[test]
+    fn matches_r_reference_values() {
+        assert!((qnorm(0.975) - 1.959963984540054).abs() < 1e-9);
+        assert!((qnorm(0.999) - 3.090232306167813).abs() < 1e-9);
+        assert_eq!(qbinom(0.05, 9, 0.5), 2);
+        assert_eq!(qpois(0.975, 10.0), 17);
+        assert!((pbinom(3.0, 10, 0.3) - 0.6496107184).abs() < 1e-9);
+        assert!((ppois(17.0, 10.0) - 0.9857224).abs() < 1e-6);
+    }
 }

@@ -39,7 +39,7 @@ fn dept(id: usize, org: &str) -> Dept {
 
 /// Deterministic noise in [-1, 1] (a small LCG), so charts have spread.
 fn noise(d: usize, q: usize) -> f64 {
-    let mut x = (d as u64 * 7919 + q as u64 * 104_729 + 12_345) as u64;
+    let mut x = d as u64 * 7919 + q as u64 * 104_729 + 12_345;
     for _ in 0..3 {
         x = x
             .wrapping_mul(6_364_136_223_846_793_005)
