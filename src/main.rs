@@ -69,8 +69,10 @@ enum Command {
     Trend(analysis::TrendArgs),
     /// The national lists (udsat, parallelsamfund, omdannelse, forebyggelse) for a year.
     Categorize(CategorizeArgs),
-    /// Review departments: the annual full review (--annual YEAR).
+    /// Review departments: the annual full review (--annual YEAR) or the quarterly follow-up (--quarterly 2025Q3).
     Review(ReviewArgs),
+    /// Draw one briefing chart (funnel, trend, spc, categories) as PNG or SVG.
+    Chart(ChartArgs),
     /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
     Generate(GenerateArgs),
 }
@@ -121,6 +123,54 @@ struct ReviewArgs {
     config: Option<PathBuf>,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Data files only: no report.html, review.xlsx or charts/.
+    #[arg(long)]
+    no_report: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ChartKind {
+    Funnel,
+    Trend,
+    Spc,
+    Categories,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ChartFormat {
+    Png,
+    Svg,
+}
+
+#[derive(Args)]
+struct ChartArgs {
+    /// Which chart.
+    #[arg(value_enum)]
+    kind: ChartKind,
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Department id.
+    #[arg(long, value_name = "ID")]
+    department: String,
+    /// Indicator id (funnel, trend, spc).
+    #[arg(long, value_name = "ID")]
+    indicator: Option<String>,
+    /// Year (funnel, trend; default the latest) or quarter such as 2025Q3 (spc).
+    #[arg(long, value_name = "PERIOD")]
+    period: Option<String>,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    snapshot: Option<u32>,
+    /// Review configuration (TOML): peers, disclosure, quarterly method.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format (default: from the file name, else png).
+    #[arg(long, value_enum)]
+    format: Option<ChartFormat>,
+    /// Output file.
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 
@@ -263,6 +313,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Trend(a) => analysis::run_trend(a),
         Command::Generate(a) => generate(g, a),
         Command::Review(a) => review(g, &catalogue, a),
+        Command::Chart(a) => chart(g, &catalogue, a),
         Command::Categorize(a) => categorize(g, &catalogue, a),
     }
 }
@@ -380,8 +431,12 @@ fn categorize(g: &Global, catalogue: &Catalogue, a: CategorizeArgs) -> Result<()
     Ok(())
 }
 
-fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
-    let config = match &a.config {
+fn reporter(off: bool) -> Option<bomon_engine::output::Reporter<'static>> {
+    (!off).then_some(&bomon_report::render as bomon_engine::output::Reporter<'static>)
+}
+
+fn review_config(path: Option<&Path>) -> Result<bomon_engine::ReviewConfig> {
+    Ok(match path {
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -389,7 +444,55 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
                 .map_err(anyhow::Error::msg)?
         }
         None => bomon_engine::ReviewConfig::default(),
+    })
+}
+
+fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {
+    use bomon_report::charts::{render, Format};
+    use bomon_report::ondemand::{self, Kind, Request};
+    let config = review_config(a.config.as_deref())?;
+    let store = Store::open(&a.store)?;
+    let format = match a.format {
+        Some(ChartFormat::Svg) => Format::Svg,
+        Some(ChartFormat::Png) => Format::Png,
+        None if a
+            .out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg")) =>
+        {
+            Format::Svg
+        }
+        None => Format::Png,
     };
+    let req = Request {
+        kind: match a.kind {
+            ChartKind::Funnel => Kind::Funnel,
+            ChartKind::Trend => Kind::Trend,
+            ChartKind::Spc => Kind::Spc,
+            ChartKind::Categories => Kind::Categories,
+        },
+        department: &a.department,
+        indicator: a.indicator.as_deref(),
+        period: a.period.as_deref(),
+        snapshot: a.snapshot,
+        config: &config,
+        danish: g.lang == "da",
+    };
+    let c = ondemand::chart(&store, catalogue, &req).map_err(anyhow::Error::msg)?;
+    let bytes = render(&c, format).map_err(anyhow::Error::msg)?;
+    // Written next to the target and renamed: never a half-written chart.
+    let tmp = a.out.with_extension(format!("{}.bomon-tmp", format.ext()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+    if !g.quiet {
+        eprintln!("{} -> {}", c.title, a.out.display());
+        eprintln!("{INTERNAL_DA}");
+    }
+    Ok(())
+}
+
+fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
+    let config = review_config(a.config.as_deref())?;
     let store = Store::open(&a.store)?;
     if let Some(q) = &a.quarterly {
         if a.organisation.is_some() {
@@ -401,7 +504,8 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
             config,
             danish: g.lang == "da",
         };
-        let s = bomon_engine::run_quarterly(&store, catalogue, &opts, &a.out)?;
+        let s =
+            bomon_engine::run_quarterly(&store, catalogue, &opts, &a.out, reporter(a.no_report))?;
         if !g.quiet {
             eprintln!(
                 "quarterly follow-up {q}: {} departments, {} tests, {} alarms, {} alerts (nominal expected false alarms {:.1}); {} need a qualitative assessment -> {}",
@@ -425,7 +529,7 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         config,
         danish: g.lang == "da",
     };
-    let s = bomon_engine::run_annual(&store, catalogue, &opts, &a.out)?;
+    let s = bomon_engine::run_annual(&store, catalogue, &opts, &a.out, reporter(a.no_report))?;
     if !g.quiet {
         eprintln!(
             "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",

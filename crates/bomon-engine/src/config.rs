@@ -165,8 +165,12 @@ pub struct ReviewConfig {
     pub min_residents: f64,
     /// Departments with fewer households are too small to judge.
     pub min_households: f64,
-    /// Numerators from 1 to this value are not printed (they could reveal persons).
+    /// Counts from 1 to this value are not printed (they could reveal
+    /// persons): 4 = counts below 5 show as "<5".
     pub max_suppressed_numerator: f64,
+    /// The report gives a section (findings, charts, prompt) to at most this
+    /// many flagged departments, the highest ranked first.
+    pub report_departments: usize,
     /// The quarterly follow-up (`bomon review --quarterly`).
     pub quarterly: QuarterlyConfig,
 }
@@ -185,7 +189,8 @@ impl Default for ReviewConfig {
             triage_threshold: 3.0,
             min_residents: 100.0,
             min_households: 50.0,
-            max_suppressed_numerator: 3.0,
+            max_suppressed_numerator: 4.0,
+            report_departments: 200,
             quarterly: QuarterlyConfig::default(),
         }
     }

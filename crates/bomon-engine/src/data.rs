@@ -393,3 +393,52 @@ pub fn load_quarterly(
         category,
     })
 }
+
+/// Every categorisation of the departments `which` (their own, else their
+/// area's), per period, oldest first.
+pub fn category_history(
+    snap: &Snapshot<'_>,
+    depts: &[Dept],
+    which: &[usize],
+) -> Result<HashMap<usize, Vec<(String, String)>>, Error> {
+    let cats = snap
+        .table(StoredTable::Categories)?
+        .collect()
+        .map_err(|e| Error::polars("reading categories", e))?;
+    let (ca, cdp, cp, cc) = (
+        strs(&cats, "area_id")?,
+        strs(&cats, "department_id")?,
+        strs(&cats, "period")?,
+        strs(&cats, "category")?,
+    );
+    let mut by_area: HashMap<&str, Vec<(String, String)>> = HashMap::new();
+    let mut by_dept: HashMap<&str, Vec<(String, String)>> = HashMap::new();
+    for i in 0..cats.height() {
+        let (Some(p), Some(c)) = (&cp[i], &cc[i]) else {
+            continue;
+        };
+        if let Some(d) = &cdp[i] {
+            by_dept.entry(d).or_default().push((p.clone(), c.clone()));
+        } else if let Some(a) = &ca[i] {
+            by_area.entry(a).or_default().push((p.clone(), c.clone()));
+        }
+    }
+    let mut out = HashMap::new();
+    for &d in which {
+        let mut h = by_dept
+            .get(depts[d].id.as_str())
+            .cloned()
+            .or_else(|| {
+                depts[d]
+                    .area
+                    .as_deref()
+                    .and_then(|a| by_area.get(a).cloned())
+            })
+            .unwrap_or_default();
+        h.sort();
+        if !h.is_empty() {
+            out.insert(d, h);
+        }
+    }
+    Ok(out)
+}

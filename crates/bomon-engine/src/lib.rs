@@ -98,6 +98,7 @@ pub fn run_annual(
     catalogue: &Catalogue,
     opts: &AnnualOptions,
     out: &Path,
+    reporter: Option<output::Reporter<'_>>,
 ) -> Result<Summary, Error> {
     let started = Instant::now();
     opts.config.validate().map_err(Error::Input)?;
@@ -166,6 +167,10 @@ pub fn run_annual(
         config_sha256: opts.config.sha256(),
         run_seconds: started.elapsed().as_secs_f64(),
     };
+    let history = match reporter {
+        Some(_) => data::category_history(&snap, &panel.depts, &scope)?,
+        None => Default::default(),
+    };
     let files = output::write_annual(
         out,
         &review,
@@ -175,7 +180,18 @@ pub fn run_annual(
         opts.config.max_suppressed_numerator,
         &info,
         vec![],
-        serde_json::json!({}),
+        serde_json::json!({ "snapshot_created": snapshot_created(store, snap.id()) }),
+        reporter.map(|r| {
+            (
+                r,
+                output::ReportContext {
+                    config: &opts.config,
+                    danish: opts.danish,
+                    quarterly: None,
+                    category_history: &history,
+                },
+            )
+        }),
     )?;
     Ok(Summary {
         departments: scope.len(),
@@ -215,6 +231,7 @@ pub fn run_quarterly(
     catalogue: &Catalogue,
     opts: &QuarterlyOptions,
     out: &Path,
+    reporter: Option<output::Reporter<'_>>,
 ) -> Result<Summary, Error> {
     use polars::prelude::{Column, DataFrame};
     let started = Instant::now();
@@ -356,6 +373,7 @@ pub fn run_quarterly(
     .map_err(|e| Error::polars("charts", e))?;
     let count = |s: &str| q.status.iter().filter(|x| **x == s).count();
     let manifest_extra = serde_json::json!({
+        "snapshot_created": snapshot_created(store, snap.id()),
         "selected": q.selection.len(),
         "status": {
             "new": count("new"), "persisting": count("persisting"), "resolved": count("resolved"),
@@ -381,6 +399,10 @@ pub fn run_quarterly(
         config_sha256: opts.config.sha256(),
         run_seconds: started.elapsed().as_secs_f64(),
     };
+    let history = match reporter {
+        Some(_) => data::category_history(&snap, &panel.depts, &q.review.scope)?,
+        None => Default::default(),
+    };
     let files = output::write_annual(
         out,
         &q.review,
@@ -400,6 +422,17 @@ pub fn run_quarterly(
             },
         ],
         manifest_extra,
+        reporter.map(|r| {
+            (
+                r,
+                output::ReportContext {
+                    config: &opts.config,
+                    danish: opts.danish,
+                    quarterly: Some(&q),
+                    category_history: &history,
+                },
+            )
+        }),
     )?;
     let review = &q.review;
     Ok(Summary {
@@ -419,4 +452,13 @@ pub fn run_quarterly(
         expected_false_alarms: review.expected_false_alarms,
         files,
     })
+}
+
+fn snapshot_created(store: &Store, id: u32) -> String {
+    store
+        .snapshots()
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.created.clone())
+        .unwrap_or_default()
 }

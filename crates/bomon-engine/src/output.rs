@@ -83,12 +83,51 @@ pub struct RunInfo {
     pub run_seconds: f64,
 }
 
+/// What a report renderer gets: everything the run computed, in memory.
+pub struct ReportInput<'a> {
+    /// The review (findings, scope, peers).
+    pub review: &'a Review,
+    /// Triage, ranked.
+    pub triage: &'a [Triage],
+    /// The panel: annual (years) or quarterly (quarter indices).
+    pub panel: &'a Panel,
+    /// The catalogue.
+    pub catalogue: &'a Catalogue,
+    /// The run's manifest (as written to manifest.json).
+    pub manifest: &'a serde_json::Value,
+    /// The configuration used.
+    pub config: &'a crate::ReviewConfig,
+    /// Danish (true) or English.
+    pub danish: bool,
+    /// The quarterly follow-up's selection, status and charts.
+    pub quarterly: Option<&'a crate::quarterly::Quarterly>,
+    /// Category history per department index: (period, category), oldest first.
+    pub category_history: &'a std::collections::HashMap<usize, Vec<(String, String)>>,
+}
+
+/// Renders reports into a directory; returns the top-level names written
+/// (files or directories), which are then published with the run.
+pub type Reporter<'r> = &'r (dyn Fn(&ReportInput<'_>, &Path) -> Result<Vec<String>, String> + Sync);
+
 /// A further output file of a run: written as CSV or Parquet by its extension.
 pub struct Extra {
     /// File name (`selection.csv`, `spc.parquet`).
     pub name: String,
     /// Contents.
     pub frame: DataFrame,
+}
+
+/// What a report needs beyond the review's own data.
+#[derive(Clone, Copy)]
+pub struct ReportContext<'a> {
+    /// The configuration used.
+    pub config: &'a crate::ReviewConfig,
+    /// Danish (true) or English.
+    pub danish: bool,
+    /// Quarterly results.
+    pub quarterly: Option<&'a crate::quarterly::Quarterly>,
+    /// Category history per department.
+    pub category_history: &'a std::collections::HashMap<usize, Vec<(String, String)>>,
 }
 
 /// Writes all outputs; returns the files written.
@@ -103,6 +142,7 @@ pub fn write_annual(
     info: &RunInfo,
     extras: Vec<Extra>,
     manifest_extra: serde_json::Value,
+    report: Option<(Reporter<'_>, ReportContext<'_>)>,
 ) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(out).map_err(io(out))?;
     let tmp = out.join(".bomon-tmp");
@@ -423,6 +463,31 @@ pub fn write_annual(
     if let (Some(m), serde_json::Value::Object(x)) = (manifest.as_object_mut(), manifest_extra) {
         m.extend(x);
     }
+    if let Some((render, ctx)) = report {
+        let input = ReportInput {
+            review,
+            triage,
+            panel,
+            catalogue,
+            manifest: &manifest,
+            config: ctx.config,
+            danish: ctx.danish,
+            quarterly: ctx.quarterly,
+            category_history: ctx.category_history,
+        };
+        let written = render(&input, &tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
+        let mut files: Vec<serde_json::Value> =
+            manifest["files"].as_array().cloned().unwrap_or_default();
+        files.pop(); // manifest.json stays last
+        for w in &written {
+            files.push(serde_json::json!(w));
+        }
+        files.push(serde_json::json!("manifest.json"));
+        manifest["files"] = serde_json::Value::Array(files);
+        let last = names.pop();
+        names.extend(written);
+        names.extend(last);
+    }
     fs::write(
         tmp.join("manifest.json"),
         serde_json::to_string_pretty(&manifest).expect("json"),
@@ -438,6 +503,9 @@ pub fn write_annual(
     let mut written = Vec::new();
     for name in &names {
         let dest = out.join(name);
+        if dest.is_dir() {
+            fs::remove_dir_all(&dest).map_err(io(&dest))?;
+        }
         fs::rename(tmp.join(name), &dest).map_err(io(&dest))?;
         written.push(dest);
     }

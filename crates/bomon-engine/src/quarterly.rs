@@ -124,6 +124,8 @@ pub struct ChartRow {
     pub baseline: bool,
     /// The rule marking the point, if any.
     pub rule: Option<&'static str>,
+    /// Whether the rule's signal lies in the worse direction.
+    pub concern: bool,
     /// Numerator (for disclosure control).
     pub numerator: f64,
 }
@@ -711,6 +713,7 @@ fn push_chart(
             upper: p.upper,
             baseline: qs[k] < baseline_end,
             rule: p.rule.map(|r| r.name()),
+            concern: p.concern == Some(true),
             numerator: num[k],
         });
     }

@@ -1,0 +1,135 @@
+//! bomon-report: what the coordinator, the management and the boards see -
+//! a self-contained HTML report (`report.html`), an XLSX workbook with the
+//! assessment form (`review.xlsx`) and PNG/SVG briefing charts (`charts/`),
+//! in Danish by default, with disclosure control.
+//!
+//! Disclosure control: a count from 1 up to the configured threshold minus
+//! one (`max_suppressed_numerator`, default 4: counts below 5) is never
+//! printed - it shows as "<5" - and neither is a rate whose numerator is
+//! suppressed, in text, tables, workbook or chart. Departments under the
+//! configured residents/households minimum are listed as too small to judge,
+//! without figures.
+#![deny(missing_docs)]
+
+pub mod charts;
+mod html;
+pub mod ondemand;
+pub mod spec;
+mod xlsx;
+
+use std::path::Path;
+
+use bomon_engine::output::ReportInput;
+use rayon::prelude::*;
+
+pub use spec::{department_charts, ChartFile};
+
+/// The marking on every page, sheet and chart.
+pub const INTERNAL_DA: &str = "Internt arbejdsredskab - ikke til offentliggørelse";
+/// The marking in English.
+pub const INTERNAL_EN: &str = "Internal working document - not for publication";
+
+/// Words for a run: Danish or English.
+pub(crate) fn tr(da: bool, d: &'static str, e: &'static str) -> &'static str {
+    if da {
+        d
+    } else {
+        e
+    }
+}
+
+/// Disclosure rules of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Disclosure {
+    /// Counts from 1 to this are suppressed.
+    pub max_suppressed: f64,
+}
+
+impl Disclosure {
+    /// Whether a count must not be printed.
+    pub fn hidden(&self, n: f64) -> bool {
+        n >= 1.0 && n <= self.max_suppressed
+    }
+
+    /// "<5" for the default.
+    pub fn mark(&self) -> String {
+        format!("<{}", self.max_suppressed as i64 + 1)
+    }
+
+    /// A count as printed.
+    pub fn count(&self, n: f64) -> String {
+        if !n.is_finite() {
+            String::new()
+        } else if self.hidden(n) {
+            self.mark()
+        } else {
+            format!("{}", n.round() as i64)
+        }
+    }
+}
+
+/// Renders report.html, review.xlsx and charts/ into `dir`; returns the names
+/// written. Charts render in parallel.
+pub fn render(input: &ReportInput<'_>, dir: &Path) -> Result<Vec<String>, String> {
+    let da = input.danish;
+    let disc = Disclosure {
+        max_suppressed: input.config.max_suppressed_numerator,
+    };
+    // The departments that get a section: flagged ones, by rank, capped.
+    let sections: Vec<usize> = input
+        .triage
+        .iter()
+        .filter(|t| t.alarms + t.alerts > 0)
+        .take(input.config.report_departments)
+        .map(|t| t.dept)
+        .collect();
+    let specs: Vec<(usize, Vec<ChartFile>)> = sections
+        .iter()
+        .map(|&d| (d, department_charts(input, d, &disc)))
+        .collect();
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(|e| format!("{}: {e}", charts_dir.display()))?;
+    // Render every chart as SVG and PNG, in parallel; keep the SVG for the page.
+    let flat: Vec<&ChartFile> = specs.iter().flat_map(|(_, v)| v.iter()).collect();
+    let svgs: Vec<String> = flat
+        .par_iter()
+        .map(|cf| -> Result<String, String> {
+            let svg = charts::render(&cf.chart, charts::Format::Svg)?;
+            let png = charts::render(&cf.chart, charts::Format::Png)?;
+            let base = charts_dir.join(&cf.name);
+            std::fs::write(base.with_extension("svg"), &svg)
+                .and_then(|_| std::fs::write(base.with_extension("png"), &png))
+                .map_err(|e| format!("{}: {e}", base.display()))?;
+            Ok(String::from_utf8(svg).map_err(|e| e.to_string())?)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut k = 0;
+    let inline: Vec<(usize, Vec<(ChartFile, String)>)> = specs
+        .into_iter()
+        .map(|(d, v)| {
+            let out = v
+                .into_iter()
+                .map(|cf| {
+                    let s = svgs[k].clone();
+                    k += 1;
+                    (cf, s)
+                })
+                .collect();
+            (d, out)
+        })
+        .collect();
+    std::fs::write(
+        charts_dir.join("INTERNT-ARBEJDSREDSKAB.txt"),
+        format!("{INTERNAL_DA}\n{INTERNAL_EN}\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    let page = html::page(input, &inline, &disc)?;
+    std::fs::write(dir.join("report.html"), page).map_err(|e| format!("report.html: {e}"))?;
+    xlsx::workbook(input, &sections, &disc, &dir.join("review.xlsx"))?;
+    let _ = da;
+    Ok(vec![
+        "report.html".into(),
+        "review.xlsx".into(),
+        "charts".into(),
+    ])
+}

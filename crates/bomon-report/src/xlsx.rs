@@ -1,0 +1,316 @@
+//! review.xlsx: a triage sheet (sortable, filterable, frozen header), the
+//! flags, a sheet per flagged department with its figures, and the
+//! assessment form whose filled-in copy `bomon assess import` reads back
+//! (columns: the `assessments` format of shared/DESIGN.md section 3).
+//! Row 1 of every sheet carries the internal marking; headers are in row 2.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use bomon_engine::output::ReportInput;
+use rust_xlsxwriter::{DataValidation, Format, Workbook, Worksheet, XlsxError};
+
+use crate::spec::scale;
+use crate::{tr, Disclosure, INTERNAL_DA, INTERNAL_EN};
+
+/// Assessment outcomes and roles (the form's lists).
+pub const OUTCOMES: [&str; 4] = ["no_concern", "monitor", "dialogue", "initiative"];
+/// Roles of who assessed.
+pub const ROLES: [&str; 6] = [
+    "afdelingsbestyrelse",
+    "ejendomsfunktionær",
+    "inspektør",
+    "boligsocial medarbejder",
+    "koordinator",
+    "other",
+];
+
+fn head(
+    ws: &mut Worksheet,
+    da: bool,
+    cols: &[&str],
+    bold: &Format,
+    mark: &Format,
+) -> Result<(), XlsxError> {
+    ws.write_string_with_format(0, 0, if da { INTERNAL_DA } else { INTERNAL_EN }, mark)?;
+    for (c, h) in cols.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, bold)?;
+    }
+    ws.set_freeze_panes(2, 0)?;
+    ws.set_header(format!("&C{}", if da { INTERNAL_DA } else { INTERNAL_EN }));
+    ws.set_footer("&L&A&R&P / &N");
+    ws.set_landscape();
+    Ok(())
+}
+
+fn unique_name(base: &str, used: &mut HashSet<String>) -> String {
+    let clean: String = base
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .collect();
+    let mut name: String = clean.chars().take(31).collect();
+    let mut k = 2;
+    while used.contains(&name.to_lowercase()) {
+        let suffix = format!(" ({k})");
+        name = clean
+            .chars()
+            .take(31 - suffix.chars().count())
+            .collect::<String>()
+            + &suffix;
+        k += 1;
+    }
+    used.insert(name.to_lowercase());
+    name
+}
+
+pub(crate) fn workbook(
+    input: &ReportInput<'_>,
+    sections: &[usize],
+    disc: &Disclosure,
+    path: &Path,
+) -> Result<(), String> {
+    build(input, sections, disc, path).map_err(|e| format!("review.xlsx: {e}"))
+}
+
+fn build(
+    input: &ReportInput<'_>,
+    sections: &[usize],
+    disc: &Disclosure,
+    path: &Path,
+) -> Result<(), XlsxError> {
+    let da = input.danish;
+    let panel = input.panel;
+    let review = input.review;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold().set_background_color("#EEF4FA");
+    let mark = Format::new().set_bold().set_font_color("#8B0000");
+    let pct = Format::new().set_num_format("0.0");
+    let mut used = HashSet::new();
+
+    // Triage.
+    let ws = wb.add_worksheet();
+    ws.set_name(unique_name(tr(da, "Prioritering", "Triage"), &mut used))?;
+    let cols = [
+        tr(da, "nr", "rank"),
+        "department_id",
+        tr(da, "navn", "name"),
+        tr(da, "organisation", "organisation"),
+        tr(da, "kategori", "category"),
+        tr(da, "point", "score"),
+        tr(da, "alarmer", "alarms"),
+        tr(da, "opmærksomheder", "alerts"),
+        tr(da, "vurdering ønskes", "assessment wanted"),
+        tr(da, "for lille", "too small"),
+        tr(da, "hovedgrund", "main reason"),
+    ];
+    head(ws, da, &cols, &bold, &mark)?;
+    for (r, t) in input.triage.iter().enumerate() {
+        let row = r as u32 + 2;
+        let d = &panel.depts[t.dept];
+        ws.write_number(row, 0, t.rank as f64)?;
+        ws.write_string(row, 1, &d.id)?;
+        ws.write_string(row, 2, &d.name)?;
+        ws.write_string(row, 3, &d.organisation)?;
+        ws.write_string(row, 4, t.category.as_deref().unwrap_or(""))?;
+        ws.write_number(row, 5, (t.score * 10.0).round() / 10.0)?;
+        ws.write_number(row, 6, t.alarms as f64)?;
+        ws.write_number(row, 7, t.alerts as f64)?;
+        ws.write_string(
+            row,
+            8,
+            if t.needs_assessment {
+                tr(da, "ja", "yes")
+            } else {
+                ""
+            },
+        )?;
+        ws.write_string(row, 9, if t.too_small { tr(da, "ja", "yes") } else { "" })?;
+        ws.write_string(row, 10, &t.reason)?;
+    }
+    ws.autofilter(1, 0, input.triage.len() as u32 + 1, cols.len() as u16 - 1)?;
+    for (c, w) in [6, 11, 28, 28, 10, 7, 8, 8, 10, 8, 90].iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+
+    // Flags.
+    let ws = wb.add_worksheet();
+    ws.set_name(unique_name(tr(da, "Markeringer", "Flags"), &mut used))?;
+    let cols = [
+        "department_id",
+        "period",
+        "indicator",
+        "test",
+        "comparator",
+        tr(da, "værdi", "value"),
+        tr(da, "reference", "reference"),
+        "z",
+        "q",
+        "severity",
+        tr(da, "tæller", "numerator"),
+        tr(da, "nævner", "denominator"),
+        "rule",
+        "attribution",
+    ];
+    head(ws, da, &cols, &bold, &mark)?;
+    let flags: Vec<_> = review
+        .findings
+        .iter()
+        .filter(|f| f.severity.is_some())
+        .collect();
+    for (r, f) in flags.iter().enumerate() {
+        let row = r as u32 + 2;
+        let ind = &panel.indicators[f.indicator];
+        let kind = input.catalogue.get(ind).map(|x| x.kind);
+        let fac = kind.map_or(1.0, |k| scale(k, da).0);
+        let hidden = disc.hidden(f.numerator);
+        ws.write_string(row, 0, &panel.depts[f.dept].id)?;
+        ws.write_string(row, 1, &review.period)?;
+        ws.write_string(row, 2, ind)?;
+        ws.write_string(row, 3, f.test)?;
+        ws.write_string(row, 4, f.comparator)?;
+        let is_rate = matches!(f.test, "level" | "spc" | "cusum");
+        if is_rate && hidden {
+            ws.write_string(row, 5, disc.mark())?;
+        } else if f.value.is_finite() {
+            ws.write_number_with_format(row, 5, f.value * if is_rate { fac } else { 1.0 }, &pct)?;
+        }
+        if f.reference.is_finite() {
+            ws.write_number_with_format(
+                row,
+                6,
+                f.reference * if is_rate { fac } else { 1.0 },
+                &pct,
+            )?;
+        }
+        if f.z.is_finite() {
+            ws.write_number(row, 7, (f.z * 100.0).round() / 100.0)?;
+        }
+        if f.q.is_finite() {
+            ws.write_number(row, 8, f.q)?;
+        }
+        ws.write_string(row, 9, f.severity.map_or("", |s| s.name()))?;
+        ws.write_string(row, 10, disc.count(f.numerator))?;
+        if f.denominator.is_finite() {
+            ws.write_number(row, 11, f.denominator)?;
+        }
+        ws.write_string(row, 12, f.rule.unwrap_or(""))?;
+        ws.write_string(row, 13, f.attribution.unwrap_or(""))?;
+    }
+    ws.autofilter(1, 0, flags.len() as u32 + 1, cols.len() as u16 - 1)?;
+
+    // A sheet per flagged department: its figures per indicator and period.
+    for &d in sections {
+        let dp = &panel.depts[d];
+        let ws = wb.add_worksheet();
+        ws.set_name(unique_name(&format!("{} {}", dp.id, dp.name), &mut used))?;
+        let periods: Vec<i32> = (panel.first_year..panel.first_year + panel.years as i32).collect();
+        let labels: Vec<String> = periods
+            .iter()
+            .map(|&p| {
+                if input.quarterly.is_some() {
+                    bomon_engine::data::quarter_label(p)
+                } else {
+                    p.to_string()
+                }
+            })
+            .collect();
+        let mut cols: Vec<&str> = vec![tr(da, "nøgletal", "indicator"), tr(da, "enhed", "unit")];
+        cols.extend(labels.iter().map(|s| s.as_str()));
+        head(ws, da, &cols, &bold, &mark)?;
+        ws.set_column_width(0, 44)?;
+        let mut row = 2;
+        for (i, id) in panel.indicators.iter().enumerate() {
+            let Some(ind) = input.catalogue.get(id) else {
+                continue;
+            };
+            let (fac, unit) = scale(ind.kind, da);
+            let any = periods.iter().any(|&p| panel.get(i, d, p).0.is_finite());
+            if !any {
+                continue;
+            }
+            ws.write_string(row, 0, if da { &ind.label_da } else { &ind.label_en })?;
+            ws.write_string(row, 1, unit)?;
+            for (c, &p) in periods.iter().enumerate() {
+                let (n, dn) = panel.get(i, d, p);
+                let col = c as u16 + 2;
+                if !n.is_finite() {
+                    continue;
+                }
+                if dn.is_nan() {
+                    ws.write_string(row, col, disc.count(n))?;
+                } else if disc.hidden(n) {
+                    ws.write_string(row, col, disc.mark())?;
+                } else if dn > 0.0 {
+                    ws.write_number_with_format(row, col, n / dn * fac, &pct)?;
+                }
+            }
+            row += 1;
+        }
+    }
+
+    // The assessment form.
+    let ws = wb.add_worksheet();
+    ws.set_name(unique_name(
+        tr(da, "Vurderingsskema", "Assessment form"),
+        &mut used,
+    ))?;
+    let cols = [
+        "department_id",
+        "period",
+        "assessed_on",
+        "assessed_by_role",
+        "outcome",
+        "note",
+    ];
+    head(ws, da, &cols, &bold, &mark)?;
+    let asked: Vec<_> = input.triage.iter().filter(|t| t.needs_assessment).collect();
+    for (r, t) in asked.iter().enumerate() {
+        let row = r as u32 + 2;
+        ws.write_string(row, 0, &panel.depts[t.dept].id)?;
+        ws.write_string(row, 1, &review.period)?;
+    }
+    let last = (asked.len() as u32 + 1).max(200);
+    ws.add_data_validation(
+        2,
+        3,
+        last,
+        3,
+        &DataValidation::new().allow_list_strings(&ROLES)?,
+    )?;
+    ws.add_data_validation(
+        2,
+        4,
+        last,
+        4,
+        &DataValidation::new().allow_list_strings(&OUTCOMES)?,
+    )?;
+    for (c, w) in [14, 10, 12, 24, 12, 80].iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    let note_col = 7;
+    let help = if da {
+        [
+            "Udfyld én række pr. vurdering: dato (ÅÅÅÅ-MM-DD), hvem der vurderede, udfald og en kort note.",
+            "Udfald: no_concern (ingen bekymring), monitor (følges), dialogue (dialog), initiative (indsats).",
+            "Noten må IKKE indeholde personoplysninger: ingen navne, adresser eller CPR-numre.",
+            "Noter med et CPR-nummer afvises ved indlæsning (bomon assess import).",
+        ]
+    } else {
+        [
+            "One row per assessment: date (YYYY-MM-DD), who assessed, outcome and a short note.",
+            "Outcomes: no_concern, monitor, dialogue, initiative.",
+            "The note must NOT contain personal data: no names, addresses or CPR numbers.",
+            "Notes with a CPR number are refused on import (bomon assess import).",
+        ]
+    };
+    for (k, h) in help.iter().enumerate() {
+        ws.write_string_with_format(
+            k as u32 + 1,
+            note_col,
+            *h,
+            if k == 2 { &mark } else { &bold },
+        )?;
+    }
+    ws.set_column_width(note_col, 90)?;
+    wb.save(path)
+}
