@@ -7,5 +7,6 @@ mod generate;
 mod ingest_errors;
 mod ingest_formats;
 mod quarterly;
+mod report;
 mod review;
 mod store;

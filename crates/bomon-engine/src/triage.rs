@@ -177,14 +177,15 @@ fn sentence(
     let value = f.numerator / f.denominator;
     // Confidentiality: a rate whose numerator is 1-3 persons is not printed.
     let hidden = |n: f64| n >= 1.0 && n <= max_suppressed;
+    let limit = max_suppressed as i64 + 1;
     let suppressed = if da {
-        "under 4 personer (undertrykt)"
+        format!("under {limit} personer (undertrykt)")
     } else {
-        "under 4 persons (suppressed)"
+        format!("under {limit} persons (suppressed)")
     };
     let fmt_rate = |v: f64, kind: Kind, da: bool, n: f64| {
         if hidden(n) {
-            suppressed.to_string()
+            suppressed.clone()
         } else {
             fmt_rate(v, kind, da)
         }

@@ -259,9 +259,9 @@ fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
 }
 
 #[test]
-fn prompts_never_print_a_rate_from_one_to_three_persons() {
+fn prompts_never_print_a_rate_from_one_to_four_persons() {
     // 3 of 50 (6 %) against peers at 1 % of 1,000: flagged, but the prompt
-    // must not print the 6 % (three persons).
+    // must not print the 6 % (three persons; counts below 5 are suppressed).
     let mut depts = vec![dept(0, "Egen", 1970.0)];
     let mut rates = vec![vec![0.06; YEARS]];
     let mut dens = vec![50.0];
@@ -282,7 +282,7 @@ fn prompts_never_print_a_rate_from_one_to_three_persons() {
     );
     let t = bomon_engine::triage::triage(&r, &p, &Catalogue::builtin(), &c, true);
     let text = t[0].findings.join(" ");
-    assert!(text.contains("under 4 personer (undertrykt)"), "{text}");
+    assert!(text.contains("under 5 personer (undertrykt)"), "{text}");
     assert!(!text.contains("6,0 %"), "{text}");
 }
 
