@@ -7,13 +7,17 @@
 //! 3. review: `bomon review --annual 2025` of the national data of (1)
 //!    (8,000 departments, all catalogue indicators, 12 years), store to flags
 //!    on disk.
+//!    Then the same review with its report (report.html, review.xlsx and
+//!    charts for the 200 highest-ranked flagged departments), the quarterly
+//!    follow-up of the at-risk departments, and the bundled sample
+//!    organisation's report.
 //! 2. ingest: a long-format CSV of 3,000,000 observation rows (12,500
 //!    departments x 40 quarters x 6 quarterly indicators), Danish dialect
 //!    (`;`, decimal comma). `BOMON_BENCH_DEPTS` overrides the department count.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -102,6 +106,50 @@ fn run_measured(cmd: &mut Command) -> (f64, f64) {
     (secs, usage.ru_maxrss as f64 / 1024.0)
 }
 
+/// Runs a workload three times; prints each run and the median (wall time,
+/// peak RSS). `cmd(run)` gives the command and its output directory;
+/// `note(out)` adds a word about the output.
+fn three(
+    label: &str,
+    mut cmd: impl FnMut(usize) -> (Command, PathBuf),
+    note: impl Fn(&Path) -> String,
+) -> (f64, f64) {
+    let mut v = Vec::new();
+    for run in 0..3 {
+        let (mut c, out) = cmd(run);
+        let (secs, rss) = run_measured(&mut c);
+        println!(
+            "  {label} run {run}: {secs:.2} s, peak RSS {rss:.0} MiB{}",
+            note(&out)
+        );
+        v.push((secs, rss));
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!(
+        "{label}: median {:.2} s, peak RSS {:.0} MiB",
+        v[1].0, v[1].1
+    );
+    v[1]
+}
+
+fn chart_count(out: &Path) -> String {
+    let n = std::fs::read_dir(out.join("charts"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    format!(", {n} chart files")
+}
+
+fn review_cmd(bin: &str, store: &Path, out: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin);
+    c.args(["review", "--quiet"])
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` would pass nothing: skip then.
     if !std::env::args().any(|a| a == "--bench") {
@@ -109,36 +157,31 @@ fn main() {
     }
     let bin = env!("CARGO_BIN_EXE_bomon");
     let gen_dir = tempfile::tempdir().unwrap();
-    let mut gen = Vec::new();
-    for run in 0..3 {
-        let out = gen_dir.path().join(format!("g{run}"));
-        let (secs, rss) = run_measured(
-            Command::new(bin)
-                .args([
-                    "generate",
-                    "--quiet",
-                    "--departments",
-                    "8000",
-                    "--years",
-                    "12",
-                    "--quarters",
-                    "40",
-                    "--out",
-                ])
-                .arg(&out),
-        );
-        println!("  generate run {run}: {secs:.2} s, peak RSS {rss:.0} MiB");
-        gen.push((secs, rss));
-    }
-    gen.sort_by(|a, b| a.0.total_cmp(&b.0));
-    println!(
-        "generate/8000x12x40: median {:.2} s, peak RSS {:.0} MiB",
-        gen[1].0, gen[1].1
+    let g = gen_dir.path();
+    three(
+        "generate/8000x12x40",
+        |run| {
+            let out = g.join(format!("g{run}"));
+            let mut c = Command::new(bin);
+            c.args([
+                "generate",
+                "--quiet",
+                "--departments",
+                "8000",
+                "--years",
+                "12",
+                "--quarters",
+                "40",
+                "--out",
+            ])
+            .arg(&out);
+            (c, out)
+        },
+        |_| String::new(),
     );
-
-    let g0 = gen_dir.path().join("g0");
-    let store = gen_dir.path().join("store");
-    let (_, _) = run_measured(
+    let g0 = g.join("g0");
+    let store = g.join("store");
+    run_measured(
         Command::new(bin)
             .args(["ingest", "--quiet", "--store"])
             .arg(&store)
@@ -146,74 +189,98 @@ fn main() {
             .arg(g0.join("observations_annual.parquet"))
             .arg(g0.join("categories.parquet")),
     );
-    let mut rev = Vec::new();
-    for run in 0..3 {
-        let out = gen_dir.path().join(format!("review{run}"));
-        let (secs, rss) = run_measured(
-            Command::new(bin)
-                .args(["review", "--quiet", "--annual", "2025", "--store"])
-                .arg(&store)
-                .arg("--out")
-                .arg(&out),
-        );
-        println!("  review run {run}: {secs:.2} s, peak RSS {rss:.0} MiB");
-        rev.push((secs, rss));
-    }
-    rev.sort_by(|a, b| a.0.total_cmp(&b.0));
-    println!(
-        "review/annual-national-8000x12: median {:.2} s, peak RSS {:.0} MiB",
-        rev[1].0, rev[1].1
+    three(
+        "review/annual-national-8000x12 (no report)",
+        |run| {
+            let out = g.join(format!("review{run}"));
+            (
+                review_cmd(bin, &store, &out, &["--no-report", "--annual", "2025"]),
+                out,
+            )
+        },
+        |_| String::new(),
     );
+    // The same review with its report: sections and charts for the 200
+    // highest-ranked flagged departments (report_departments), rendered in parallel.
+    three(
+        "review+report/annual-national-top200",
+        |run| {
+            let out = g.join(format!("report{run}"));
+            (review_cmd(bin, &store, &out, &["--annual", "2025"]), out)
+        },
+        chart_count,
+    );
+
     // Quarterly follow-up: the store above plus the quarterly figures; the
     // at-risk departments (red/orange/yellow, or BOMON_BENCH_Q_CATEGORIES,
     // e.g. "red,orange") x all quarterly indicators x 40 quarters.
-    let (_, _) = run_measured(
+    run_measured(
         Command::new(bin)
             .args(["ingest", "--quiet", "--store"])
             .arg(&store)
             .arg(g0.join("observations_quarterly.parquet")),
     );
     let cats = std::env::var("BOMON_BENCH_Q_CATEGORIES").unwrap_or("red,orange,yellow".into());
-    let qcfg = gen_dir.path().join("q.toml");
+    let qcfg = g.join("q.toml");
+    let list: Vec<String> = cats.split(',').map(|c| format!("\"{c}\"")).collect();
     std::fs::write(
         &qcfg,
-        format!(
-            "[quarterly]\ncategories = [{}]\n",
-            cats.split(',')
-                .map(|c| format!("\"{c}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        format!("[quarterly]\ncategories = [{}]\n", list.join(", ")),
     )
     .unwrap();
-    let mut qrev = Vec::new();
-    let mut selected = 0;
-    for run in 0..3 {
-        let out = gen_dir.path().join(format!("quarterly{run}"));
-        let (secs, rss) = run_measured(
-            Command::new(bin)
-                .args(["review", "--quiet", "--quarterly", "2025Q3", "--config"])
-                .arg(&qcfg)
-                .arg("--store")
-                .arg(&store)
-                .arg("--out")
-                .arg(&out),
-        );
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
-                .unwrap();
-        selected = m["selected"].as_u64().unwrap_or(0);
-        println!(
-            "  quarterly run {run}: {secs:.2} s, peak RSS {rss:.0} MiB, {selected} departments"
-        );
-        qrev.push((secs, rss));
-    }
-    qrev.sort_by(|a, b| a.0.total_cmp(&b.0));
-    println!(
-        "review/quarterly-{selected}-at-risk-of-8000x40q: median {:.2} s, peak RSS {:.0} MiB",
-        qrev[1].0, qrev[1].1
+    let q = qcfg.to_str().unwrap();
+    three(
+        "review/quarterly-at-risk-of-8000x40q (no report)",
+        |run| {
+            let out = g.join(format!("quarterly{run}"));
+            (
+                review_cmd(
+                    bin,
+                    &store,
+                    &out,
+                    &["--no-report", "--quarterly", "2025Q3", "--config", q],
+                ),
+                out,
+            )
+        },
+        |out| {
+            let m: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                    .unwrap();
+            format!(", {} departments", m["selected"])
+        },
     );
     drop(gen_dir);
+
+    // The bundled sample organisation's report (about 50 departments, all charts).
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample");
+    let sdir = tempfile::tempdir().unwrap();
+    let sstore = sdir.path().join("store");
+    run_measured(
+        Command::new(bin)
+            .args(["ingest", "--quiet", "--store"])
+            .arg(&sstore)
+            .arg(sample.join("departments.csv"))
+            .arg(sample.join("observations_annual.parquet"))
+            .arg(sample.join("categories.csv")),
+    );
+    let org = "Boligforeningen Østjylland (syntetisk)";
+    three(
+        "review+report/sample-organisation",
+        |run| {
+            let out = sdir.path().join(format!("r{run}"));
+            (
+                review_cmd(
+                    bin,
+                    &sstore,
+                    &out,
+                    &["--annual", "2025", "--organisation", org],
+                ),
+                out,
+            )
+        },
+        chart_count,
+    );
 
     let departments: usize = std::env::var("BOMON_BENCH_DEPTS")
         .ok()

@@ -26,5 +26,5 @@ PY
 "$bomon" review --quiet --store "$out/store" --quarterly 2025Q3 --out "$out/quarterly-2025Q3"
 echo "Quarterly follow-up 2025Q3 of red/orange/yellow departments (status per department):"
 cut -d, -f6 "$out/quarterly-2025Q3/selection.csv" | tail -n +2 | sort | uniq -c
-echo "Outputs in $out/review-2025: flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."
+echo "Outputs in $out/review-2025: report.html (open in a browser), review.xlsx, charts/, flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."
 echo "Internt arbejdsredskab - ikke til offentliggørelse."

@@ -53,7 +53,11 @@ fn browse(page: &Path, shot: &Path) -> Option<String> {
     let url = format!("file://{}", page.display());
     let mut c = Command::new(&bin);
     args(&mut c);
-    let o = c.arg(format!("--screenshot={}", shot.display())).arg(&url).output().unwrap();
+    let o = c
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut c = Command::new(&bin);
     args(&mut c);
@@ -82,7 +86,12 @@ fn sample_reports_render_in_a_headless_browser() {
     let annual = dir.path().join("annual");
     review(
         &store,
-        &["--annual", "2025", "--organisation", "Boligforeningen Østjylland (syntetisk)"],
+        &[
+            "--annual",
+            "2025",
+            "--organisation",
+            "Boligforeningen Østjylland (syntetisk)",
+        ],
         &annual,
     );
     let quarterly = dir.path().join("quarterly");
@@ -94,29 +103,56 @@ fn sample_reports_render_in_a_headless_browser() {
         let m: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
                 .unwrap();
-        let files: Vec<&str> = m["files"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        let files: Vec<&str> = m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
         assert!(files.contains(&"report.html") && files.contains(&"charts"));
         assert_eq!(files.last(), Some(&"manifest.json"));
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
         assert!(html.contains("id=\"triage-table\""));
         assert!(html.contains("<svg"));
         assert!(html.contains("Internt arbejdsredskab - ikke til offentliggørelse"));
-        assert!(html.contains("SYNTETISKE DATA"), "the sample says it is synthetic");
-        assert!(html.contains(m["config_sha256"].as_str().unwrap()), "manifest shown");
-        let charts: Vec<_> = std::fs::read_dir(out.join("charts")).unwrap().map(|e| e.unwrap().path()).collect();
-        assert!(charts.iter().any(|p| p.extension().is_some_and(|e| e == "png")));
-        assert!(charts.iter().any(|p| p.extension().is_some_and(|e| e == "svg")));
+        assert!(
+            html.contains("SYNTETISKE DATA"),
+            "the sample says it is synthetic"
+        );
+        assert!(
+            html.contains(m["config_sha256"].as_str().unwrap()),
+            "manifest shown"
+        );
+        let charts: Vec<_> = std::fs::read_dir(out.join("charts"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(charts
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "png")));
+        assert!(charts
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "svg")));
         // A screenshot and the rendered DOM, when the browser is installed
         // (.ci/run installs it; a developer machine may not have it).
         let shot = out.join("screenshot.png");
         match browse(&out.join("report.html"), &shot) {
             Some(dom) => {
-                assert!(dom.contains("triage-table"), "triage table in the rendered page");
+                assert!(
+                    dom.contains("triage-table"),
+                    "triage table in the rendered page"
+                );
                 assert!(dom.contains("<svg"), "a chart in the rendered page");
                 let png = std::fs::read(&shot).unwrap();
-                assert!(png.len() > 20_000 && png.starts_with(b"\x89PNG"), "screenshot {} bytes", png.len());
+                assert!(
+                    png.len() > 20_000 && png.starts_with(b"\x89PNG"),
+                    "screenshot {} bytes",
+                    png.len()
+                );
             }
-            None => eprintln!("chromium not installed: browser check skipped (.ci/run installs it)"),
+            None => {
+                eprintln!("chromium not installed: browser check skipped (.ci/run installs it)")
+            }
         }
     }
     let html = std::fs::read_to_string(annual.join("report.html")).unwrap();
@@ -140,25 +176,71 @@ fn charts_on_demand() {
             .unwrap()
     };
     let svg = dir.path().join("trend.svg");
-    let o = run(&["trend", "--department", "9000-005", "--indicator", "move_out_rate", "--out", svg.to_str().unwrap()]);
+    let o = run(&[
+        "trend",
+        "--department",
+        "9000-005",
+        "--indicator",
+        "move_out_rate",
+        "--out",
+        svg.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("Søndervangen") && text.contains("ikke til offentliggørelse"));
     for (kind, extra) in [
-        ("funnel", vec!["--indicator", "move_out_rate", "--period", "2025"]),
-        ("spc", vec!["--indicator", "move_out_rate", "--period", "2025Q3"]),
+        (
+            "funnel",
+            vec!["--indicator", "move_out_rate", "--period", "2025"],
+        ),
+        (
+            "spc",
+            vec!["--indicator", "move_out_rate", "--period", "2025Q3"],
+        ),
         ("categories", vec![]),
     ] {
         let png = dir.path().join(format!("{kind}.png"));
-        let mut a = vec![kind, "--department", "9000-005", "--out", png.to_str().unwrap()];
+        let mut a = vec![
+            kind,
+            "--department",
+            "9000-005",
+            "--out",
+            png.to_str().unwrap(),
+        ];
         a.extend(extra);
         let o = run(&a);
         assert!(o.status.success(), "{kind}: {}", stderr(&o));
         assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     }
-    let o = run(&["trend", "--department", "NOPE", "--indicator", "move_out_rate", "--out", "/dev/null"]);
+    let o = run(&[
+        "trend",
+        "--department",
+        "NOPE",
+        "--indicator",
+        "move_out_rate",
+        "--out",
+        "/dev/null",
+    ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("unknown department \"NOPE\""), "{}", stderr(&o));
-    let o = run(&["spc", "--department", "9000-005", "--indicator", "move_out_rate", "--period", "2025-3", "--out", "/dev/null"]);
-    assert!(stderr(&o).contains("expected a quarter such as 2025Q3"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown department \"NOPE\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "spc",
+        "--department",
+        "9000-005",
+        "--indicator",
+        "move_out_rate",
+        "--period",
+        "2025-3",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(
+        stderr(&o).contains("expected a quarter such as 2025Q3"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -262,7 +262,7 @@ where
                 .y_label_formatter(&|y| num(*y, 1, c.danish))
                 .label_style(label.clone())
                 .axis_desc_style(label.clone())
-                .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+                .max_light_lines(0)
                 .draw()
                 .map_err(err)?;
             for (k, dash) in [(1usize, false), (2, false), (3, true), (4, true)] {
@@ -328,7 +328,7 @@ where
                 .y_label_formatter(&|y| num(*y, 1, c.danish))
                 .label_style(label.clone())
                 .axis_desc_style(label.clone())
-                .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+                .max_light_lines(0)
                 .draw()
                 .map_err(err)?;
             // Peer band (inter-quartile range).
@@ -393,7 +393,7 @@ where
                 .y_label_formatter(&|y| num(*y, 1, c.danish))
                 .label_style(label.clone())
                 .axis_desc_style(label.clone())
-                .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+                .max_light_lines(0)
                 .draw()
                 .map_err(err)?;
             if *baseline > 0 {

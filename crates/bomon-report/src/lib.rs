@@ -100,7 +100,7 @@ pub fn render(input: &ReportInput<'_>, dir: &Path) -> Result<Vec<String>, String
             std::fs::write(base.with_extension("svg"), &svg)
                 .and_then(|_| std::fs::write(base.with_extension("png"), &png))
                 .map_err(|e| format!("{}: {e}", base.display()))?;
-            Ok(String::from_utf8(svg).map_err(|e| e.to_string())?)
+            String::from_utf8(svg).map_err(|e| e.to_string())
         })
         .collect::<Result<_, _>>()?;
     let mut k = 0;

@@ -111,8 +111,8 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
                 None => latest_year(&snap)?,
             };
             let first = year - r.config.slope_years.max(2) as i32 + 1;
-            let panel =
-                data::load(&snap, first, year, &[ind.id.clone()]).map_err(|e| e.to_string())?;
+            let panel = data::load(&snap, first, year, std::slice::from_ref(&ind.id))
+                .map_err(|e| e.to_string())?;
             let (peers, _) = peer_groups(&panel.depts, &[d], &r.config.peers);
             let members: Vec<usize> = peers[0].iter().map(|p| p.0).collect();
             Ok(if r.kind == Kind::Funnel {
@@ -130,7 +130,7 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
             })?;
             let qc = &r.config.quarterly;
             let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
-            let panel = data::load_quarterly(&snap, t - span, t, &[ind.id.clone()])
+            let panel = data::load_quarterly(&snap, t - span, t, std::slice::from_ref(&ind.id))
                 .map_err(|e| e.to_string())?;
             let sel = vec![Selected {
                 dept: d,

@@ -233,6 +233,7 @@ pub fn funnel(
 
 /// The quarterly own-history chart (deseasonalised rate, centre and limits,
 /// baseline shaded, signals marked) with the peers' series.
+#[allow(clippy::too_many_arguments)]
 pub fn spc(
     panel: &Panel,
     kind: Kind,

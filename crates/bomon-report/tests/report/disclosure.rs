@@ -106,7 +106,13 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         "store": "store", "inputs": [], "organisation": "Egen", "review": "annual", "period": "2025",
     });
     let mut history = HashMap::new();
-    history.insert(0usize, vec![("2024".to_string(), "yellow".to_string()), ("2025".into(), "orange".into())]);
+    history.insert(
+        0usize,
+        vec![
+            ("2024".to_string(), "yellow".to_string()),
+            ("2025".into(), "orange".into()),
+        ],
+    );
     let input = ReportInput {
         review: &review,
         triage: &tri,
@@ -123,7 +129,9 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
     assert_eq!(names, vec!["report.html", "review.xlsx", "charts"]);
 
     // The chart specs leave the department's suppressed points out.
-    let disc = Disclosure { max_suppressed: cfg.max_suppressed_numerator };
+    let disc = Disclosure {
+        max_suppressed: cfg.max_suppressed_numerator,
+    };
     let charts = department_charts(&input, 0, &disc);
     assert!(!charts.is_empty());
     for c in &charts {
@@ -131,12 +139,17 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
             assert!(points.iter().all(|p| !p.2), "the focus point is suppressed");
         }
         if let bomon_report::charts::Spec::Trend { department, .. } = &c.chart.spec {
-            assert!(department.iter().all(Option::is_none), "1 and 4 persons: all suppressed");
+            assert!(
+                department.iter().all(Option::is_none),
+                "1 and 4 persons: all suppressed"
+            );
         }
     }
 
     // Text outputs: HTML and SVG. The rate 4/59 = 6.78 % in any spelling.
-    let forbidden = ["6,78", "6.78", "6,8 %", "6.8 %", "0.0678", "1,69", "1.69", "1,7 %"];
+    let forbidden = [
+        "6,78", "6.78", "6,8 %", "6.8 %", "0.0678", "1,69", "1.69", "1,7 %",
+    ];
     let mut svgs = 0;
     for f in files(dir.path()) {
         let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -145,7 +158,11 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
             for x in forbidden {
                 assert!(!text.contains(x), "{} prints {x}", f.display());
             }
-            assert!(text.contains("ikke til offentliggørelse"), "{} is not marked", f.display());
+            assert!(
+                text.contains("ikke til offentliggørelse"),
+                "{} is not marked",
+                f.display()
+            );
             if ext == "svg" {
                 svgs += 1;
                 assert!(text.contains("Æblehaven Øst på Ålbæk"), "{}", f.display());
@@ -158,19 +175,33 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
     }
     assert!(svgs >= 3, "funnel, trend and categories: {svgs}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.contains("under 5 personer (undertrykt)"), "the finding says it is suppressed");
+    assert!(
+        html.contains("under 5 personer (undertrykt)"),
+        "the finding says it is suppressed"
+    );
     assert!(html.contains("id=\"triage-table\"") && html.contains("<svg"));
     assert!(html.contains(NAME));
     assert!(html.contains("Internt arbejdsredskab - ikke til offentliggørelse"));
-    assert!(!html.contains("http://") || html.matches("http://").all(|_| html.contains("http://www.w3.org")));
-    assert!(!html.contains("https://"), "self-contained: no network references");
+    assert!(
+        !html.contains("http://")
+            || html
+                .matches("http://")
+                .all(|_| html.contains("http://www.w3.org"))
+    );
+    assert!(
+        !html.contains("https://"),
+        "self-contained: no network references"
+    );
 
     // The workbook: expected sheets, marking, no leaked count or rate.
     let mut wb: Xlsx<_> = open_workbook(dir.path().join("review.xlsx")).unwrap();
     let sheets = wb.sheet_names().to_vec();
     assert_eq!(sheets[0], "Prioritering");
     assert_eq!(sheets[1], "Markeringer");
-    assert!(sheets.iter().any(|s| s.starts_with("D000 Æblehaven")), "{sheets:?}");
+    assert!(
+        sheets.iter().any(|s| s.starts_with("D000 Æblehaven")),
+        "{sheets:?}"
+    );
     assert_eq!(sheets.last().unwrap(), "Vurderingsskema");
     for s in &sheets {
         let r = wb.worksheet_range(s).unwrap();
@@ -180,7 +211,10 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
             for c in row {
                 match c {
                     Data::Float(v) => {
-                        assert!((v - 6.779661).abs() > 0.01 && (v - 0.0678).abs() > 0.001, "{s}: {v}");
+                        assert!(
+                            (v - 6.779661).abs() > 0.01 && (v - 0.0678).abs() > 0.001,
+                            "{s}: {v}"
+                        );
                         assert!((v - 1.694915).abs() > 0.01, "{s}: {v}");
                     }
                     Data::String(t) => {
@@ -195,11 +229,17 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
     }
     // The flags sheet shows the department's count as "<5".
     let flags = wb.worksheet_range("Markeringer").unwrap();
-    let head: Vec<String> = flags.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
+    let head: Vec<String> = flags
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let num_col = head.iter().position(|h| h == "tæller").unwrap();
     let mut rows = 0;
     for row in flags.rows().skip(2) {
-        if row[0].to_string() == "D000" {
+        if row[0] == "D000" {
             rows += 1;
             assert_eq!(row[num_col].to_string(), "<5");
         }
@@ -207,8 +247,25 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
     assert!(rows > 0);
     // The form: the department asked, with its period; column names of the contract.
     let form = wb.worksheet_range("Vurderingsskema").unwrap();
-    let head: Vec<String> = form.rows().nth(1).unwrap().iter().take(6).map(|c| c.to_string()).collect();
-    assert_eq!(head, ["department_id", "period", "assessed_on", "assessed_by_role", "outcome", "note"]);
+    let head: Vec<String> = form
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .take(6)
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "department_id",
+            "period",
+            "assessed_on",
+            "assessed_by_role",
+            "outcome",
+            "note"
+        ]
+    );
     assert_eq!(form.get((2, 0)).unwrap().to_string(), "D000");
     assert_eq!(form.get((2, 1)).unwrap().to_string(), "2025");
 }
@@ -224,7 +281,10 @@ fn charts_render_danish_text_with_the_bundled_font() {
         caption: "Kilde: bomon · Internt - ikke til offentliggørelse".into(),
         danish: true,
         spec: Spec::Categories {
-            history: vec![("2024".into(), "yellow".into()), ("2025".into(), "red".into())],
+            history: vec![
+                ("2024".into(), "yellow".into()),
+                ("2025".into(), "red".into()),
+            ],
         },
     };
     let svg = String::from_utf8(render(&c, Format::Svg).unwrap()).unwrap();
@@ -239,6 +299,9 @@ fn charts_render_danish_text_with_the_bundled_font() {
     let info = r.next_frame(&mut buf).unwrap();
     let w = info.width as usize;
     let band = &buf[(info.height as usize - 40) * w * 3..];
-    let dark = band.chunks(3).filter(|p| p[0] < 128 && p[1] < 128 && p[2] < 128).count();
+    let dark = band
+        .chunks(3)
+        .filter(|p| p[0] < 128 && p[1] < 128 && p[2] < 128)
+        .count();
     assert!(dark > 200, "caption text rendered: {dark} dark pixels");
 }
