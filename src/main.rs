@@ -127,6 +127,9 @@ struct ReviewArgs {
     /// Data files only: no report.html, review.xlsx or charts/.
     #[arg(long)]
     no_report: bool,
+    /// Do not record the review (flags, triage) in the store.
+    #[arg(long)]
+    no_record: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -491,6 +494,22 @@ fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {
     Ok(())
 }
 
+/// Writes a finished review into the store (a new snapshot), so that later
+/// queries, `bomon show` and the assessment log see it.
+fn record(
+    mut store: Store,
+    catalogue: &Catalogue,
+    s: &bomon_engine::Summary,
+    off: bool,
+) -> Result<()> {
+    if off {
+        return Ok(());
+    }
+    let lock = store.lock()?;
+    store.commit(&lock, s.record.clone(), vec![], catalogue.sha256())?;
+    Ok(())
+}
+
 fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
     let store = Store::open(&a.store)?;
@@ -530,6 +549,7 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         danish: g.lang == "da",
     };
     let s = bomon_engine::run_annual(&store, catalogue, &opts, &a.out, reporter(a.no_report))?;
+    record(store, catalogue, &s, a.no_record)?;
     if !g.quiet {
         eprintln!(
             "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",

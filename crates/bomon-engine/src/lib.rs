@@ -9,6 +9,7 @@ pub mod data;
 pub mod output;
 pub mod peers;
 pub mod quarterly;
+pub mod record;
 pub mod review;
 pub mod triage;
 
@@ -90,6 +91,8 @@ pub struct Summary {
     pub expected_false_alarms: f64,
     /// Files written.
     pub files: Vec<PathBuf>,
+    /// The review as store tables, for `Store::commit` (recording is the caller's choice).
+    pub record: Vec<(bomon_store::StoredTable, polars::prelude::DataFrame)>,
 }
 
 /// Runs the annual review from `store` into `out`.
@@ -193,7 +196,19 @@ pub fn run_annual(
             )
         }),
     )?;
+    let scope_name = opts.organisation.clone().unwrap_or_else(|| "all".into());
+    let record = record::frames(
+        &record::review_id("annual", &review.period, &scope_name),
+        "annual",
+        &scope_name,
+        &review,
+        &tri,
+        &panel,
+        snap.id(),
+        &opts.config.sha256(),
+    )?;
     Ok(Summary {
+        record,
         departments: scope.len(),
         tests: review.tests,
         alarms: review
@@ -435,7 +450,18 @@ pub fn run_quarterly(
         }),
     )?;
     let review = &q.review;
+    let record = record::frames(
+        &record::review_id("quarterly", &review.period, "at-risk"),
+        "quarterly",
+        "at-risk",
+        review,
+        &tri,
+        &panel,
+        snap.id(),
+        &opts.config.sha256(),
+    )?;
     Ok(Summary {
+        record,
         departments: review.scope.len(),
         tests: review.tests,
         alarms: review

@@ -42,15 +42,25 @@ pub enum StoredTable {
     Observations,
     /// Imported municipal categories.
     Categories,
+    /// Reviews recorded in the store: one row per review run (a re-run of
+    /// the same kind, period and scope supersedes).
+    Reviews,
+    /// The flags of recorded reviews.
+    ReviewFlags,
+    /// The triage of recorded reviews: rank, score, whether an assessment was asked.
+    ReviewDepartments,
 }
 
 impl StoredTable {
     /// All tables, in a fixed order.
-    pub const ALL: [StoredTable; 4] = [
+    pub const ALL: [StoredTable; 7] = [
         StoredTable::Departments,
         StoredTable::DepartmentCovariates,
         StoredTable::Observations,
         StoredTable::Categories,
+        StoredTable::Reviews,
+        StoredTable::ReviewFlags,
+        StoredTable::ReviewDepartments,
     ];
 
     /// The table's name in the store and in SQL.
@@ -60,6 +70,9 @@ impl StoredTable {
             StoredTable::DepartmentCovariates => "department_covariates",
             StoredTable::Observations => "observations",
             StoredTable::Categories => "categories",
+            StoredTable::Reviews => "reviews",
+            StoredTable::ReviewFlags => "review_flags",
+            StoredTable::ReviewDepartments => "review_departments",
         }
     }
 
@@ -75,6 +88,15 @@ impl StoredTable {
             StoredTable::DepartmentCovariates => &["department_id", "covariate"],
             StoredTable::Observations => &["department_id", "period", "indicator"],
             StoredTable::Categories => &["area_id", "department_id", "period"],
+            StoredTable::Reviews => &["review_id"],
+            StoredTable::ReviewFlags => &[
+                "review_id",
+                "department_id",
+                "indicator",
+                "test",
+                "comparator",
+            ],
+            StoredTable::ReviewDepartments => &["review_id", "department_id"],
         }
     }
 
@@ -115,6 +137,46 @@ impl StoredTable {
                 ("department_id", String),
                 ("period", String),
                 ("category", String),
+                ("snapshot", Int32),
+            ],
+            StoredTable::Reviews => &[
+                ("review_id", String),
+                ("kind", String),
+                ("period", String),
+                ("scope", String),
+                ("reviewed_snapshot", Int32),
+                ("created", String),
+                ("config_sha256", String),
+                ("departments", Int64),
+                ("flags", Int64),
+                ("expected_false_alarms", Float64),
+                ("snapshot", Int32),
+            ],
+            StoredTable::ReviewFlags => &[
+                ("review_id", String),
+                ("department_id", String),
+                ("period", String),
+                ("indicator", String),
+                ("test", String),
+                ("comparator", String),
+                ("value", Float64),
+                ("reference", Float64),
+                ("z", Float64),
+                ("q", Float64),
+                ("severity", String),
+                ("rule", String),
+                ("attribution", String),
+                ("snapshot", Int32),
+            ],
+            StoredTable::ReviewDepartments => &[
+                ("review_id", String),
+                ("department_id", String),
+                ("period", String),
+                ("rank", Int64),
+                ("score", Float64),
+                ("category", String),
+                ("needs_assessment", Boolean),
+                ("reason", String),
                 ("snapshot", Int32),
             ],
         };

@@ -1,0 +1,150 @@
+//! A review written into the store: its run, flags and triage as tables
+//! (`reviews`, `review_flags`, `review_departments`), so analysts can query
+//! past reviews and the assessment log can tell which prompts are open.
+
+use bomon_store::StoredTable;
+use polars::prelude::*;
+
+use crate::data::Panel;
+use crate::review::Review;
+use crate::triage::Triage;
+use crate::Error;
+
+/// The id of a review: kind, period and scope (a re-run supersedes).
+pub fn review_id(kind: &str, period: &str, scope: &str) -> String {
+    format!("{kind}:{period}:{scope}")
+}
+
+/// The frames to commit for a finished review.
+#[allow(clippy::too_many_arguments)]
+pub fn frames(
+    id: &str,
+    kind: &str,
+    scope: &str,
+    review: &Review,
+    triage: &[Triage],
+    panel: &Panel,
+    reviewed_snapshot: u32,
+    config_sha256: &str,
+) -> Result<Vec<(StoredTable, DataFrame)>, Error> {
+    let err = |e| Error::polars("recording the review", e);
+    let flags: Vec<_> = review
+        .findings
+        .iter()
+        .filter(|f| f.severity.is_some())
+        .collect();
+    let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let reviews = DataFrame::new(vec![
+        Column::new("review_id".into(), [id]),
+        Column::new("kind".into(), [kind]),
+        Column::new("period".into(), [review.period.as_str()]),
+        Column::new("scope".into(), [scope]),
+        Column::new("reviewed_snapshot".into(), [reviewed_snapshot as i32]),
+        Column::new("created".into(), [created.as_str()]),
+        Column::new("config_sha256".into(), [config_sha256]),
+        Column::new("departments".into(), [review.scope.len() as i64]),
+        Column::new("flags".into(), [flags.len() as i64]),
+        Column::new(
+            "expected_false_alarms".into(),
+            [review.expected_false_alarms],
+        ),
+    ])
+    .map_err(err)?;
+    let n = flags.len();
+    let review_flags = DataFrame::new(vec![
+        Column::new("review_id".into(), vec![id; n]),
+        Column::new(
+            "department_id".into(),
+            flags
+                .iter()
+                .map(|f| panel.depts[f.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("period".into(), vec![review.period.as_str(); n]),
+        Column::new(
+            "indicator".into(),
+            flags
+                .iter()
+                .map(|f| panel.indicators[f.indicator].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "test".into(),
+            flags.iter().map(|f| f.test).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "comparator".into(),
+            flags.iter().map(|f| f.comparator).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            flags.iter().map(|f| f.value).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reference".into(),
+            flags.iter().map(|f| f.reference).collect::<Vec<_>>(),
+        ),
+        Column::new("z".into(), flags.iter().map(|f| f.z).collect::<Vec<_>>()),
+        Column::new("q".into(), flags.iter().map(|f| f.q).collect::<Vec<_>>()),
+        Column::new(
+            "severity".into(),
+            flags
+                .iter()
+                .map(|f| f.severity.map(|s| s.name()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rule".into(),
+            flags.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "attribution".into(),
+            flags.iter().map(|f| f.attribution).collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(err)?;
+    let m = triage.len();
+    let departments = DataFrame::new(vec![
+        Column::new("review_id".into(), vec![id; m]),
+        Column::new(
+            "department_id".into(),
+            triage
+                .iter()
+                .map(|t| panel.depts[t.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("period".into(), vec![review.period.as_str(); m]),
+        Column::new(
+            "rank".into(),
+            triage.iter().map(|t| t.rank as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "score".into(),
+            triage.iter().map(|t| t.score).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "category".into(),
+            triage
+                .iter()
+                .map(|t| t.category.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "needs_assessment".into(),
+            triage
+                .iter()
+                .map(|t| t.needs_assessment)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reason".into(),
+            triage.iter().map(|t| t.reason.as_str()).collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(err)?;
+    Ok(vec![
+        (StoredTable::Reviews, reviews),
+        (StoredTable::ReviewFlags, review_flags),
+        (StoredTable::ReviewDepartments, departments),
+    ])
+}
