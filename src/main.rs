@@ -73,6 +73,10 @@ enum Command {
     Review(ReviewArgs),
     /// Draw one briefing chart (funnel, trend, spc, categories) as PNG or SVG.
     Chart(ChartArgs),
+    /// A department and its twins: distance, covariates, an indicator over the years, percentiles.
+    Peers(PeersArgs),
+    /// A department card: every indicator for the last years against peers and nationally, flags, category.
+    Show(ShowArgs),
     /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
     Generate(GenerateArgs),
 }
@@ -130,6 +134,65 @@ struct ReviewArgs {
     /// Do not record the review (flags, triage) in the store.
     #[arg(long)]
     no_record: bool,
+}
+
+#[derive(Args)]
+struct PeersArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Department id.
+    #[arg(long, value_name = "ID")]
+    department: String,
+    /// Indicator whose values are shown (default: covariates only).
+    #[arg(long, value_name = "ID")]
+    indicator: Option<String>,
+    /// Last year shown (default: the latest with data).
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+    /// Number of peers (default: the review's, 20).
+    #[arg(long, value_name = "N")]
+    k: Option<usize>,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    snapshot: Option<u32>,
+    /// Review configuration (TOML): peer covariates, disclosure.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: output::Format,
+    /// Write the listing to a file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Also draw the comparison (trend against the peer band) to FILE.svg or FILE.png.
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ShowArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Department id.
+    #[arg(long, value_name = "ID")]
+    department: String,
+    /// Last year shown (default: the latest with data).
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    snapshot: Option<u32>,
+    /// Review configuration (TOML): peers, disclosure.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: output::Format,
+    /// Write the listing to a file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -290,8 +353,22 @@ fn main() -> ExitCode {
             if let Some(bomon_store::Error::Rejected(r)) = e.downcast_ref::<bomon_store::Error>() {
                 eprint!("bomon: {r}");
             } else {
-                let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-                eprintln!("bomon: {}", chain.join(": "));
+                // One line; a cause already spelled out by the message before
+                // it is not repeated (polars errors carry their source twice).
+                let mut chain: Vec<String> = Vec::new();
+                for c in e.chain().map(|c| c.to_string()) {
+                    if !chain.iter().any(|p| p.ends_with(&c) || p.contains(&c)) {
+                        chain.push(c);
+                    }
+                }
+                let mut line = chain.join(": ");
+                // polars repeats its own message inside one error, too.
+                for part in line.clone().split(": ").collect::<Vec<_>>().windows(2) {
+                    if part[0] == part[1] {
+                        line = line.replacen(&format!("{0}: {0}", part[0]), part[0], 1);
+                    }
+                }
+                eprintln!("bomon: {line}");
             }
             ExitCode::FAILURE
         }
@@ -317,6 +394,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Generate(a) => generate(g, a),
         Command::Review(a) => review(g, &catalogue, a),
         Command::Chart(a) => chart(g, &catalogue, a),
+        Command::Peers(a) => peers(g, &catalogue, a),
+        Command::Show(a) => show(g, &catalogue, a),
         Command::Categorize(a) => categorize(g, &catalogue, a),
     }
 }
@@ -448,6 +527,99 @@ fn review_config(path: Option<&Path>) -> Result<bomon_engine::ReviewConfig> {
         }
         None => bomon_engine::ReviewConfig::default(),
     })
+}
+
+fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
+    let config = review_config(a.config.as_deref())?;
+    let store = Store::open(&a.store)?;
+    let snap = store.snapshot(a.snapshot)?;
+    let mut v = bomon_engine::explore::peers(
+        &snap,
+        catalogue,
+        &a.department,
+        a.indicator.as_deref(),
+        a.year,
+        a.k,
+        &config,
+    )?;
+    if let Some(path) = &a.chart {
+        let i = v.indicator.context("--chart needs --indicator")?;
+        let ind = catalogue
+            .get(&v.panel.indicators[i])
+            .context("indicator in the catalogue")?;
+        let da = g.lang == "da";
+        let synthetic = v.panel.depts[v.dept]
+            .covariates
+            .get("synthetic")
+            .is_some_and(|x| *x >= 1.0);
+        let l = bomon_report::spec::Labels {
+            indicator: if da { &ind.label_da } else { &ind.label_en },
+            department: &v.panel.depts[v.dept].name,
+            caption: bomon_report::spec::caption(
+                &format!(
+                    "{}: bomon, snapshot {}",
+                    if da { "Kilde" } else { "Source" },
+                    snap.id()
+                ),
+                synthetic,
+                da,
+            ),
+            da,
+        };
+        let disc = bomon_report::Disclosure {
+            max_suppressed: config.max_suppressed_numerator,
+        };
+        let c = bomon_report::spec::trend(
+            &v.panel,
+            ind.kind,
+            i,
+            v.dept,
+            &v.peers,
+            v.years.clone(),
+            &disc,
+            &l,
+        );
+        let format = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+        {
+            bomon_report::charts::Format::Svg
+        } else {
+            bomon_report::charts::Format::Png
+        };
+        let bytes = bomon_report::charts::render(&c, format).map_err(anyhow::Error::msg)?;
+        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    output::write_listing(
+        &v.header,
+        &mut v.frame,
+        a.format,
+        a.out.as_deref(),
+        g.lang == "da",
+    )
+}
+
+fn show(g: &Global, catalogue: &Catalogue, a: ShowArgs) -> Result<()> {
+    let config = review_config(a.config.as_deref())?;
+    let store = Store::open(&a.store)?;
+    let snap = store.snapshot(a.snapshot)?;
+    let mut c = bomon_engine::explore::show(
+        &snap,
+        catalogue,
+        &a.department,
+        a.year,
+        &config,
+        g.lang == "da",
+    )?;
+    let mut header = vec![INTERNAL_DA.to_string()];
+    header.extend(c.header);
+    output::write_listing(
+        &header,
+        &mut c.frame,
+        a.format,
+        a.out.as_deref(),
+        g.lang == "da",
+    )
 }
 
 fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {

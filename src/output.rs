@@ -114,3 +114,162 @@ pub fn write_frame(df: &mut DataFrame, format: Format, out: Option<&Path>) -> Re
     sink.flush()?;
     Ok(())
 }
+
+/// A number for a terminal table: one decimal (two for small values),
+/// decimal comma in Danish.
+fn table_number(f: f64, da: bool) -> String {
+    if !f.is_finite() {
+        return String::new();
+    }
+    let s = if f.abs() < 10.0 {
+        format!("{f:.2}")
+    } else {
+        format!("{f:.1}")
+    };
+    if da {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+/// Writes a listing: header lines, then the frame as a table that fits the
+/// terminal (COLUMNS, default 80: wide text columns are shortened with "…",
+/// columns that still do not fit are left out with a note), or as CSV/JSON/
+/// Parquet with everything.
+pub fn write_listing(
+    header: &[String],
+    df: &mut DataFrame,
+    format: Format,
+    out: Option<&Path>,
+    da: bool,
+) -> Result<()> {
+    if format != Format::Table {
+        return write_frame(df, format, out);
+    }
+    let width: usize = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&w| w >= 40)
+        .unwrap_or(80);
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let numeric: Vec<bool> = df
+        .get_columns()
+        .iter()
+        .map(|c| c.dtype().is_primitive_numeric())
+        .collect();
+    let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let mut row = Vec::with_capacity(names.len());
+        for c in df.get_columns() {
+            let v = c.get(i)?;
+            row.push(match v {
+                AnyValue::Float64(f) => table_number(f, da),
+                AnyValue::Float32(f) => table_number(f64::from(f), da),
+                AnyValue::Null => "-".into(),
+                other => cell_text(&other),
+            });
+        }
+        cells.push(row);
+    }
+    let len = |s: &str| s.chars().count();
+    let mut w: Vec<usize> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            cells
+                .iter()
+                .map(|r| len(&r[k]))
+                .max()
+                .unwrap_or(0)
+                .max(len(n))
+        })
+        .collect();
+    let total = |w: &[usize], n: usize| w[..n].iter().sum::<usize>() + 2 * n.saturating_sub(1);
+    // Which columns fit, with free-text columns (not ids) at 10 characters
+    // at least; then shorten those columns, widest first, to fit the width.
+    let text = |k: usize| {
+        !numeric[k] && !names[k].ends_with("_id") && names[k] != "indicator" && names[k] != "unit"
+    };
+    let min: Vec<usize> = (0..w.len())
+        .map(|k| if text(k) { w[k].min(10) } else { w[k] })
+        .collect();
+    let mut shown = w.len();
+    while shown > 1 && total(&min, shown) > width {
+        shown -= 1;
+    }
+    while total(&w, shown) > width {
+        let Some((k, _)) = w[..shown]
+            .iter()
+            .enumerate()
+            .filter(|(k, x)| text(*k) && **x > min[*k])
+            .max_by_key(|(_, x)| **x)
+        else {
+            break;
+        };
+        w[k] -= 1;
+    }
+    let fit = |s: &str, n: usize| -> String {
+        if len(s) <= n {
+            s.to_string()
+        } else {
+            s.chars().take(n.saturating_sub(1)).collect::<String>() + "…"
+        }
+    };
+    let mut sink: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    for h in header {
+        // Wrapped at word boundaries to the terminal's width.
+        let mut line = String::new();
+        for word in h.split(' ') {
+            if !line.is_empty() && len(&line) + 1 + len(word) > width {
+                writeln!(sink, "{line}")?;
+                line = format!("  {word}");
+            } else {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+            }
+        }
+        writeln!(sink, "{line}")?;
+    }
+    let line = |row: &[String]| -> String {
+        (0..shown)
+            .map(|k| {
+                let s = fit(&row[k], w[k]);
+                if numeric[k] {
+                    format!("{s:>width$}", width = w[k])
+                } else {
+                    format!("{s:<width$}", width = w[k])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(sink, "{}", line(&names))?;
+    writeln!(sink, "{}", "-".repeat(total(&w, shown).min(width)))?;
+    for r in &cells {
+        writeln!(sink, "{}", line(r))?;
+    }
+    if shown < names.len() {
+        let note = format!(
+            "(+{} columns: {}; --format csv shows all)",
+            names.len() - shown,
+            names[shown..].join(", ")
+        );
+        writeln!(sink, "{}", fit(&note, width))?;
+    }
+    sink.flush()?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 mod analysis;
 mod common;
 mod crash;
+mod explore;
 mod generate;
 mod ingest_errors;
 mod ingest_formats;

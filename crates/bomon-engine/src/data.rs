@@ -152,43 +152,9 @@ pub fn load(
     indicators: &[String],
 ) -> Result<Panel, Error> {
     let depts = load_departments(snap)?;
-    let index = index_of(&depts);
-    let obs = snap.annual_observations(first_year, last_year)?;
     let years = (last_year - first_year + 1) as usize;
-    let n = depts.len();
-    let mut num = vec![vec![f64::NAN; n * years]; indicators.len()];
-    let mut den = vec![vec![f64::NAN; n * years]; indicators.len()];
-    let (od, oy, oi) = (
-        strs(&obs, "department_id")?,
-        floats(&obs, "year")?,
-        strs(&obs, "indicator")?,
-    );
-    let (on, odn, ov) = (
-        floats(&obs, "numerator")?,
-        floats(&obs, "denominator")?,
-        floats(&obs, "value")?,
-    );
-    let ind_index: HashMap<&str, usize> = indicators
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    for r in 0..obs.height() {
-        let (Some(d), Some(i)) = (
-            od[r].as_deref().and_then(|d| index.get(d)),
-            oi[r].as_deref().and_then(|i| ind_index.get(i)),
-        ) else {
-            continue;
-        };
-        let k = d * years + (oy[r] as i32 - first_year) as usize;
-        if ov[r].is_finite() {
-            num[*i][k] = ov[r];
-        } else {
-            num[*i][k] = on[r];
-            den[*i][k] = odn[r];
-        }
-    }
-
+    let obs = snap.observation_versions(false, first_year, last_year)?;
+    let (num, den) = fill(obs, &depts, indicators, years)?;
     let category = categories_in_force(snap, &depts, last_year)?
         .into_iter()
         .map(|c| c.map(|c| c.category))
@@ -202,6 +168,90 @@ pub fn load(
         den,
         category,
     })
+}
+
+/// Numerators and denominators per indicator and (department, period) from
+/// stored observation versions: integer codes by hash joins (multi-threaded
+/// in polars), rows in snapshot order so a later version of a key overwrites
+/// an earlier one, then one pass over plain slices.
+fn fill(
+    obs: LazyFrame,
+    depts: &[Dept],
+    indicators: &[String],
+    periods: usize,
+) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>), Error> {
+    let n = depts.len();
+    let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
+    let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
+    let codes = |name: &str, code: &str, ids: Vec<&str>| -> PolarsResult<LazyFrame> {
+        let k = ids.len() as u32;
+        Ok(DataFrame::new(vec![
+            Column::new(name.into(), ids),
+            Column::new(code.into(), (0..k).collect::<Vec<u32>>()),
+        ])?
+        .lazy())
+    };
+    let coded = (|| -> PolarsResult<DataFrame> {
+        obs.join(
+            codes(
+                "indicator",
+                "i",
+                indicators.iter().map(|s| s.as_str()).collect(),
+            )?,
+            [col("indicator")],
+            [col("indicator")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            codes(
+                "department_id",
+                "d",
+                depts.iter().map(|d| d.id.as_str()).collect(),
+            )?,
+            [col("department_id")],
+            [col("department_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .sort(
+            ["snapshot"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select([
+            col("d"),
+            col("i"),
+            col("k").cast(DataType::UInt32),
+            col("numerator").cast(DataType::Float64),
+            col("denominator").cast(DataType::Float64),
+            col("value").cast(DataType::Float64),
+        ])
+        .collect()
+    })()
+    .map_err(|e| Error::polars("reading observations", e))?;
+    let u32s = |c: &str| -> Result<Vec<u32>, Error> {
+        Ok(coded
+            .column(c)
+            .and_then(|x| x.u32().cloned())
+            .map_err(|e| Error::polars(format!("column {c}"), e))?
+            .into_no_null_iter()
+            .collect())
+    };
+    let (cd, ci, ck) = (u32s("d")?, u32s("i")?, u32s("k")?);
+    let (on, odn, ov) = (
+        floats(&coded, "numerator")?,
+        floats(&coded, "denominator")?,
+        floats(&coded, "value")?,
+    );
+    for r in 0..coded.height() {
+        let (i, k) = (ci[r] as usize, cd[r] as usize * periods + ck[r] as usize);
+        if ov[r].is_finite() {
+            num[i][k] = ov[r];
+            den[i][k] = f64::NAN;
+        } else {
+            num[i][k] = on[r];
+            den[i][k] = odn[r];
+        }
+    }
+    Ok((num, den))
 }
 
 /// A department's category in force and where it comes from.
@@ -301,84 +351,9 @@ pub fn load_quarterly(
     indicators: &[String],
 ) -> Result<Panel, Error> {
     let depts = load_departments(snap)?;
-    let obs = snap.quarterly_observation_versions(first, last)?;
     let periods = (last - first + 1) as usize;
-    let n = depts.len();
-    let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
-    let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
-    // Integer codes by hash joins (multi-threaded in polars), then one pass
-    // over plain slices; rows in snapshot order, so a later version of a
-    // key overwrites an earlier one.
-    let codes = |name: &str, code: &str, ids: Vec<&str>| -> PolarsResult<LazyFrame> {
-        let k = ids.len() as u32;
-        Ok(DataFrame::new(vec![
-            Column::new(name.into(), ids),
-            Column::new(code.into(), (0..k).collect::<Vec<u32>>()),
-        ])?
-        .lazy())
-    };
-    let coded = (|| -> PolarsResult<DataFrame> {
-        obs.join(
-            codes(
-                "department_id",
-                "d",
-                depts.iter().map(|d| d.id.as_str()).collect(),
-            )?,
-            [col("department_id")],
-            [col("department_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
-            codes(
-                "indicator",
-                "i",
-                indicators.iter().map(|s| s.as_str()).collect(),
-            )?,
-            [col("indicator")],
-            [col("indicator")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .sort(
-            ["snapshot"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .select([
-            col("d"),
-            col("i"),
-            (col("year") * lit(4) + col("quarter") - lit(1 + first))
-                .cast(DataType::UInt32)
-                .alias("k"),
-            col("numerator").cast(DataType::Float64),
-            col("denominator").cast(DataType::Float64),
-            col("value").cast(DataType::Float64),
-        ])
-        .collect()
-    })()
-    .map_err(|e| Error::polars("coding quarterly observations", e))?;
-    let u32s = |c: &str| -> Result<Vec<u32>, Error> {
-        Ok(coded
-            .column(c)
-            .and_then(|x| x.u32().cloned())
-            .map_err(|e| Error::polars(format!("column {c}"), e))?
-            .into_no_null_iter()
-            .collect())
-    };
-    let (cd, ci, ck) = (u32s("d")?, u32s("i")?, u32s("k")?);
-    let (on, odn, ov) = (
-        floats(&coded, "numerator")?,
-        floats(&coded, "denominator")?,
-        floats(&coded, "value")?,
-    );
-    for r in 0..coded.height() {
-        let (i, k) = (ci[r] as usize, cd[r] as usize * periods + ck[r] as usize);
-        if ov[r].is_finite() {
-            num[i][k] = ov[r];
-            den[i][k] = f64::NAN;
-        } else {
-            num[i][k] = on[r];
-            den[i][k] = odn[r];
-        }
-    }
+    let obs = snap.observation_versions(true, first, last)?;
+    let (num, den) = fill(obs, &depts, indicators, periods)?;
     let category = categories_in_force(snap, &depts, last.div_euclid(4))?
         .into_iter()
         .map(|c| c.map(|c| c.category))

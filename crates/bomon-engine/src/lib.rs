@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod data;
+pub mod explore;
 pub mod output;
 pub mod peers;
 pub mod quarterly;

@@ -696,29 +696,46 @@ impl<'s> Snapshot<'s> {
             .map_err(|e| Error::polars("reading annual observations", e))
     }
 
-    /// Every stored version of the quarterly observations from quarter
-    /// `first` to `last` (each as `year * 4 + quarter - 1`) up to this
-    /// snapshot, lazily: department_id, year, quarter, indicator, numerator,
-    /// denominator, value, snapshot. A reader that sorts by snapshot and
-    /// writes the rows in that order into a dense array keeps, for every key,
-    /// the latest version - what [`Snapshot::table`] gives - without a unique
-    /// over string keys (the period filter commutes with it: year and quarter
-    /// are functions of the key's `period`).
-    pub fn quarterly_observation_versions(&self, first: i32, last: i32) -> Result<LazyFrame> {
-        let qi = col("year") * lit(4) + col("quarter") - lit(1);
-        Ok(self
-            .history(StoredTable::Observations)?
-            .filter(
+    /// Every stored version of the annual (`quarterly` false: years
+    /// `first..=last`) or quarterly (`quarterly` true: quarters `first..=last`
+    /// as `year * 4 + quarter - 1`) observations up to this snapshot, lazily:
+    /// department_id, indicator, `k` (the period's offset from `first`),
+    /// numerator, denominator, value, snapshot. A reader that sorts by
+    /// snapshot and writes the rows in that order into a dense array keeps,
+    /// for every key, the latest version - what [`Snapshot::table`] gives -
+    /// without a unique over string keys (the period filter commutes with it:
+    /// year and quarter are functions of the key's `period`).
+    pub fn observation_versions(
+        &self,
+        quarterly: bool,
+        first: i32,
+        last: i32,
+    ) -> Result<LazyFrame> {
+        let (at, period_filter) = if quarterly {
+            let qi = col("year") * lit(4) + col("quarter") - lit(1);
+            (
+                qi.clone(),
                 col("quarter")
                     .is_not_null()
                     .and(qi.clone().gt_eq(lit(first)))
                     .and(qi.lt_eq(lit(last))),
             )
+        } else {
+            (
+                col("year"),
+                col("quarter")
+                    .is_null()
+                    .and(col("year").gt_eq(lit(first)))
+                    .and(col("year").lt_eq(lit(last))),
+            )
+        };
+        Ok(self
+            .history(StoredTable::Observations)?
+            .filter(period_filter)
             .select([
                 col("department_id"),
-                col("year"),
-                col("quarter"),
                 col("indicator"),
+                (at - lit(first)).alias("k"),
                 col("numerator"),
                 col("denominator"),
                 col("value"),

@@ -1,0 +1,404 @@
+//! What analysts ask of one department: its twins (`bomon peers`) and its
+//! card (`bomon show`), computed from the store as a review would, returned
+//! as frames the command line prints as a table, CSV or JSON.
+
+use bomon_store::{Catalogue, Kind, Snapshot, StoredTable};
+use polars::prelude::*;
+
+use crate::config::ReviewConfig;
+use crate::data::{self, Panel};
+use crate::peers::{covariate, peer_groups};
+use crate::Error;
+
+/// A department's twins with their values of one indicator.
+pub struct PeersView {
+    /// Header lines (department, indicator, percentiles).
+    pub header: Vec<String>,
+    /// One row per peer (the department first): rank, id, name,
+    /// organisation, distance, covariates, values per year.
+    pub frame: DataFrame,
+    /// The panel (for charts).
+    pub panel: Panel,
+    /// Department index.
+    pub dept: usize,
+    /// Peer indices, nearest first.
+    pub peers: Vec<usize>,
+    /// Indicator index in the panel, if one was asked for.
+    pub indicator: Option<usize>,
+    /// Years shown.
+    pub years: std::ops::RangeInclusive<i32>,
+}
+
+fn latest_year(snap: &Snapshot<'_>) -> Result<i32, Error> {
+    let df = snap
+        .table(StoredTable::Observations)?
+        .filter(col("quarter").is_null())
+        .select([col("year").max()])
+        .collect()
+        .map_err(|e| Error::polars("finding the latest year", e))?;
+    bomon_store::frame::floats(&df, "year")?
+        .first()
+        .copied()
+        .filter(|v| v.is_finite())
+        .map(|v| v as i32)
+        .ok_or_else(|| Error::Input("the store holds no annual observations".into()))
+}
+
+fn find(panel_depts: &[data::Dept], id: &str) -> Result<usize, Error> {
+    panel_depts
+        .iter()
+        .position(|d| d.id == id)
+        .ok_or_else(|| Error::Input(format!("unknown department \"{id}\": not in the store")))
+}
+
+/// The value of an indicator on its display scale, None when missing or
+/// suppressed (a count from 1 to `max_suppressed`).
+pub fn display(
+    panel: &Panel,
+    kind: Kind,
+    i: usize,
+    d: usize,
+    y: i32,
+    max_suppressed: f64,
+) -> Option<f64> {
+    let (n, dn) = panel.get(i, d, y);
+    if !n.is_finite() || (n >= 1.0 && n <= max_suppressed) {
+        return None;
+    }
+    match kind {
+        Kind::Share | Kind::Ratio => (dn > 0.0).then(|| n / dn * 100.0),
+        Kind::RatePer1000 => (dn > 0.0).then(|| n / dn * 1000.0),
+        _ => Some(n),
+    }
+}
+
+fn percentile(v: f64, others: &[f64]) -> Option<f64> {
+    if others.is_empty() || !v.is_finite() {
+        return None;
+    }
+    let below = others.iter().filter(|&&x| x < v).count() as f64;
+    let equal = others.iter().filter(|&&x| x == v).count() as f64;
+    Some(100.0 * (below + 0.5 * equal) / others.len() as f64)
+}
+
+/// `bomon peers`: the department and its k twins.
+pub fn peers(
+    snap: &Snapshot<'_>,
+    catalogue: &Catalogue,
+    department: &str,
+    indicator: Option<&str>,
+    year: Option<i32>,
+    k: Option<usize>,
+    cfg: &ReviewConfig,
+) -> Result<PeersView, Error> {
+    let year = match year {
+        Some(y) => y,
+        None => latest_year(snap)?,
+    };
+    let first = year - 4;
+    let ind = match indicator {
+        Some(id) => Some(catalogue.get(id).ok_or_else(|| {
+            Error::Input(format!(
+                "unknown indicator \"{id}\": expected an id of the catalogue"
+            ))
+        })?),
+        None => None,
+    };
+    let ids: Vec<String> = ind.iter().map(|i| i.id.clone()).collect();
+    let panel = data::load(snap, first, year, &ids)?;
+    let d = find(&panel.depts, department)?;
+    let mut pc = cfg.peers.clone();
+    if let Some(k) = k {
+        pc.k = k.max(1);
+    }
+    let (groups, covs) = peer_groups(&panel.depts, &[d], &pc);
+    let group = &groups[0];
+    let rows: Vec<(usize, f64)> = std::iter::once((d, 0.0))
+        .chain(group.iter().copied())
+        .collect();
+    // Columns: who, how near, the indicator's years, then the rest (a
+    // narrow terminal keeps the first ones).
+    let mut cols = vec![
+        Column::new("rank".into(), (0..rows.len() as u32).collect::<Vec<_>>()),
+        Column::new(
+            "department_id".into(),
+            rows.iter()
+                .map(|r| panel.depts[r.0].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "name".into(),
+            rows.iter()
+                .map(|r| panel.depts[r.0].name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "distance".into(),
+            rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        ),
+    ];
+    let mut tail = vec![Column::new(
+        "organisation".into(),
+        rows.iter()
+            .map(|r| panel.depts[r.0].organisation.as_str())
+            .collect::<Vec<_>>(),
+    )];
+    for c in &covs {
+        tail.push(Column::new(
+            c.as_str().into(),
+            rows.iter()
+                .map(|r| covariate(&panel.depts[r.0], c))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    let mut header = vec![format!(
+        "{} {} ({}), {} peers of the same housing type in other organisations, nearest on {}",
+        panel.depts[d].id,
+        panel.depts[d].name,
+        panel.depts[d].organisation,
+        group.len(),
+        covs.join(", ")
+    )];
+    if let Some(ind) = ind {
+        for y in first..=year {
+            cols.push(Column::new(
+                y.to_string().into(),
+                rows.iter()
+                    .map(|r| display(&panel, ind.kind, 0, r.0, y, cfg.max_suppressed_numerator))
+                    .collect::<Vec<_>>(),
+            ));
+        }
+        let v = display(&panel, ind.kind, 0, d, year, cfg.max_suppressed_numerator);
+        let peer_vals: Vec<f64> = group
+            .iter()
+            .filter_map(|p| display(&panel, ind.kind, 0, p.0, year, cfg.max_suppressed_numerator))
+            .collect();
+        let nat: Vec<f64> = (0..panel.depts.len())
+            .filter(|&x| x != d && panel.depts[x].housing_type == panel.depts[d].housing_type)
+            .filter_map(|x| display(&panel, ind.kind, 0, x, year, cfg.max_suppressed_numerator))
+            .collect();
+        let p = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.0}"));
+        header.push(format!(
+            "{} ({}) {year}: {}; percentile {} among the peers, {} in public housing nationally (same housing type, {} departments)",
+            ind.label_en,
+            ind.id,
+            v.map_or("suppressed or missing".into(), |x| format!("{x:.1}")),
+            p(v.and_then(|v| percentile(v, &peer_vals))),
+            p(v.and_then(|v| percentile(v, &nat))),
+            nat.len()
+        ));
+    }
+    cols.extend(tail);
+    let frame = DataFrame::new(cols).map_err(|e| Error::polars("peers", e))?;
+    Ok(PeersView {
+        header,
+        frame,
+        dept: d,
+        peers: group.iter().map(|p| p.0).collect(),
+        indicator: ind.map(|_| 0),
+        panel,
+        years: first..=year,
+    })
+}
+
+/// A department card: header lines and one row per indicator.
+pub struct Card {
+    /// Header lines.
+    pub header: Vec<String>,
+    /// indicator, label, unit, the last three years, peers' median and
+    /// national (same housing type) in the last year, and the department's
+    /// flags in the latest recorded reviews.
+    pub frame: DataFrame,
+}
+
+/// `bomon show`: a department card.
+pub fn show(
+    snap: &Snapshot<'_>,
+    catalogue: &Catalogue,
+    department: &str,
+    year: Option<i32>,
+    cfg: &ReviewConfig,
+    danish: bool,
+) -> Result<Card, Error> {
+    let year = match year {
+        Some(y) => y,
+        None => latest_year(snap)?,
+    };
+    let first = year - 2;
+    let inds: Vec<String> = catalogue
+        .indicators()
+        .iter()
+        .filter(|i| i.is_annual())
+        .map(|i| i.id.clone())
+        .collect();
+    let panel = data::load(snap, first, year, &inds)?;
+    let d = find(&panel.depts, department)?;
+    let (groups, _) = peer_groups(&panel.depts, &[d], &cfg.peers);
+    let peers: Vec<usize> = groups[0].iter().map(|p| p.0).collect();
+    let dp = &panel.depts[d];
+    let cat = data::categories_in_force(snap, &panel.depts, year)?;
+    let mut header = vec![
+        format!("{} {} - {}", dp.id, dp.name, dp.organisation),
+        format!(
+            "municipality {}, area {}, {} housing, {} tenancies, built {}",
+            dp.municipality,
+            dp.area.as_deref().unwrap_or("-"),
+            dp.housing_type,
+            dp.tenancies,
+            dp.construction_year
+        ),
+    ];
+    header.push(match &cat[d] {
+        Some(c) => format!(
+            "category {} ({}{})",
+            c.category,
+            c.period,
+            c.area
+                .as_deref()
+                .map(|a| format!(", area {a}"))
+                .unwrap_or_default()
+        ),
+        None => "no category recorded".into(),
+    });
+    // Flags of the latest recorded reviews that include the department.
+    let flags = snap
+        .table(StoredTable::ReviewFlags)?
+        .filter(col("department_id").eq(lit(dp.id.as_str())))
+        .collect()
+        .map_err(|e| Error::polars("reading review flags", e))?;
+    let (fr, fi, ft, fs) = (
+        bomon_store::frame::strings(&flags, "review_id")?,
+        bomon_store::frame::strings(&flags, "indicator")?,
+        bomon_store::frame::strings(&flags, "test")?,
+        bomon_store::frame::strings(&flags, "severity")?,
+    );
+    let reviews = snap
+        .table(StoredTable::ReviewDepartments)?
+        .filter(col("department_id").eq(lit(dp.id.as_str())))
+        .collect()
+        .map_err(|e| Error::polars("reading reviews", e))?;
+    let rids = bomon_store::frame::strings(&reviews, "review_id")?;
+    let mut latest: Vec<String> = rids.into_iter().flatten().collect();
+    latest.sort();
+    // Latest annual and latest quarterly review (ids sort by kind, then period).
+    let mut keep: Vec<String> = Vec::new();
+    for kind in ["annual:", "quarterly:"] {
+        if let Some(r) = latest
+            .iter()
+            .filter(|r| r.starts_with(kind))
+            .max_by(|a, b| a.split(':').nth(1).cmp(&b.split(':').nth(1)))
+        {
+            keep.push(r.clone());
+        }
+    }
+    header.push(if keep.is_empty() {
+        "no recorded review includes this department".into()
+    } else {
+        format!("flags from the recorded reviews {}", keep.join(", "))
+    });
+    header.push("assessments: none recorded".into());
+    let mut label = vec![];
+    let mut unit = vec![];
+    let mut id = vec![];
+    let mut ys: Vec<Vec<Option<f64>>> = vec![vec![]; 3];
+    let mut med = vec![];
+    let mut nat = vec![];
+    let mut fl = vec![];
+    for (i, iid) in panel.indicators.iter().enumerate() {
+        let Some(ind) = catalogue.get(iid) else {
+            continue;
+        };
+        let has = (first..=year).any(|y| panel.get(i, d, y).0.is_finite());
+        if !has {
+            continue;
+        }
+        id.push(iid.clone());
+        label.push(if danish {
+            ind.label_da.clone()
+        } else {
+            ind.label_en.clone()
+        });
+        unit.push(match ind.kind {
+            Kind::Share | Kind::Ratio => "%",
+            Kind::RatePer1000 => "per 1,000",
+            _ => "",
+        });
+        for (k, y) in (first..=year).enumerate() {
+            ys[k].push(display(
+                &panel,
+                ind.kind,
+                i,
+                d,
+                y,
+                cfg.max_suppressed_numerator,
+            ));
+        }
+        let mut pv: Vec<f64> = peers
+            .iter()
+            .filter_map(|&p| display(&panel, ind.kind, i, p, year, cfg.max_suppressed_numerator))
+            .collect();
+        pv.sort_by(f64::total_cmp);
+        med.push((!pv.is_empty()).then(|| {
+            let m = pv.len() / 2;
+            if pv.len() % 2 == 1 {
+                pv[m]
+            } else {
+                (pv[m - 1] + pv[m]) / 2.0
+            }
+        }));
+        let (a, b) = (0..panel.depts.len())
+            .filter(|&x| panel.depts[x].housing_type == dp.housing_type)
+            .map(|x| panel.get(i, x, year))
+            .filter(|(a, b)| a.is_finite() && *b > 0.0)
+            .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b));
+        let f = match ind.kind {
+            Kind::Share | Kind::Ratio => 100.0,
+            Kind::RatePer1000 => 1000.0,
+            _ => f64::NAN,
+        };
+        nat.push((b > 0.0 && f.is_finite()).then(|| a / b * f));
+        let mut tests: Vec<String> = (0..flags.height())
+            .filter(|&r| {
+                fi[r].as_deref() == Some(iid.as_str())
+                    && fr[r].as_ref().is_some_and(|x| keep.contains(x))
+            })
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    ft[r].as_deref().unwrap_or(""),
+                    fs[r].as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        tests.sort();
+        tests.dedup();
+        fl.push(tests.join(", "));
+    }
+    let flagged: Vec<String> = id
+        .iter()
+        .zip(&fl)
+        .filter(|(_, f)| !f.is_empty())
+        .map(|(i, f)| format!("{i} ({f})"))
+        .collect();
+    if !flagged.is_empty() {
+        header.push(format!("flagged: {}", flagged.join("; ")));
+    }
+    let mut cols = vec![
+        Column::new("label".into(), label),
+        Column::new("unit".into(), unit),
+    ];
+    for (k, y) in (first..=year).enumerate() {
+        cols.push(Column::new(
+            y.to_string().into(),
+            std::mem::take(&mut ys[k]),
+        ));
+    }
+    cols.push(Column::new("peers_median".into(), med));
+    cols.push(Column::new("national".into(), nat));
+    cols.push(Column::new("flags".into(), fl));
+    cols.push(Column::new("indicator".into(), id));
+    Ok(Card {
+        header,
+        frame: DataFrame::new(cols).map_err(|e| Error::polars("card", e))?,
+    })
+}

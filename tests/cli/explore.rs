@@ -1,0 +1,208 @@
+//! `bomon peers`, `bomon show` and `bomon query` on the bundled synthetic
+//! sample: terminal tables (insta snapshots), CSV/JSON, Danish numbers, and
+//! the errors an analyst meets.
+
+use std::path::{Path, PathBuf};
+
+use super::common::*;
+
+fn sample_store(dir: &Path) -> PathBuf {
+    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample");
+    let store = dir.join("store");
+    let files: Vec<PathBuf> = [
+        "departments.csv",
+        "observations_annual.parquet",
+        "categories.csv",
+    ]
+    .iter()
+    .map(|f| s.join(f))
+    .collect();
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let out = ingest(&store, &refs);
+    assert!(out.status.success(), "{}", stderr(&out));
+    store
+}
+
+fn run(store: &Path, args: &[&str]) -> std::process::Output {
+    bomon()
+        .env("COLUMNS", "80")
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn peers_show_and_query_on_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    // Record a review, so show and query see its flags.
+    let o = bomon()
+        .args([
+            "review",
+            "--no-report",
+            "--annual",
+            "2025",
+            "--organisation",
+            "Boligforeningen Østjylland (syntetisk)",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = run(
+        &store,
+        &[
+            "peers",
+            "--department",
+            "9000-005",
+            "--indicator",
+            "move_out_rate",
+            "--year",
+            "2025",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    for l in table.lines() {
+        assert!(l.chars().count() <= 80, "wider than 80: {l}");
+    }
+    insta::assert_snapshot!("peers_table", table);
+
+    let o = run(
+        &store,
+        &[
+            "peers",
+            "--department",
+            "9000-005",
+            "--indicator",
+            "move_out_rate",
+            "--year",
+            "2025",
+            "--format",
+            "csv",
+        ],
+    );
+    let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+    let head = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 21, "the department and its 20 peers");
+    assert_eq!(&rows[0][1], "9000-005");
+    let dcol = head.iter().position(|h| h == "distance").unwrap();
+    let d: Vec<f64> = rows.iter().map(|r| r[dcol].parse().unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "nearest first: {d:?}");
+    let org = head.iter().position(|h| h == "organisation").unwrap();
+    assert!(rows[1..]
+        .iter()
+        .all(|r| &r[org] != "Boligforeningen Østjylland (syntetisk)"));
+
+    let o = run(
+        &store,
+        &[
+            "--lang",
+            "da",
+            "show",
+            "--department",
+            "9000-005",
+            "--year",
+            "2025",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card = stdout(&o);
+    assert!(card.contains("Internt arbejdsredskab"));
+    assert!(card.contains("annual:2025:Boligforeningen Østjylland (syntetisk)"));
+    assert!(
+        card.contains("Fraflytning") && card.contains("25,1"),
+        "Danish labels and numbers"
+    );
+    insta::assert_snapshot!("show_card_da", card);
+
+    let o = run(
+        &store,
+        &[
+            "show",
+            "--department",
+            "9000-005",
+            "--year",
+            "2025",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mo = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == "move_out_rate")
+        .unwrap();
+    assert!((mo["2025"].as_f64().unwrap() - 25.1).abs() < 0.06, "{mo}");
+    assert!(
+        !mo["flags"].as_str().unwrap().is_empty(),
+        "the recorded flags: {mo}"
+    );
+
+    // Every table the store holds, including the recorded review.
+    let q = query_csv(&store, "SELECT count(*) AS n FROM review_departments");
+    assert_eq!(q.lines().nth(1), Some("50"));
+    let q = query_csv(&store, "SELECT kind, period FROM reviews");
+    assert!(q.contains("annual,2025"), "{q}");
+    let out = dir.path().join("g.parquet");
+    let o = bomon()
+        .args(["query", "--format", "parquet", "--out"])
+        .arg(&out)
+        .arg("--store")
+        .arg(&store)
+        .arg("SELECT indicator, avg(numerator / denominator) AS mean FROM observations GROUP BY indicator")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(&out).unwrap().starts_with(b"PAR1"));
+
+    // Errors.
+    for args in [
+        vec!["peers", "--department", "NOPE"],
+        vec!["show", "--department", "NOPE"],
+    ] {
+        let o = run(&store, &args);
+        assert!(!o.status.success());
+        assert_eq!(
+            stderr(&o).trim(),
+            "bomon: unknown department \"NOPE\": not in the store"
+        );
+    }
+    let o = run(&store, &["query", "SELEC * FROM departments"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "sql parser error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1"
+        ),
+        "{e}"
+    );
+    assert_eq!(e.matches("sql parser error").count(), 1, "said once: {e}");
+    let o = run(&store, &["query", "--snapshot", "99", "SELECT 1"]);
+    assert_eq!(
+        stderr(&o).trim(),
+        "bomon: snapshot 99 does not exist (see `bomon store log`)"
+    );
+    let o = run(
+        &store,
+        &["peers", "--department", "9000-005", "--indicator", "bogus"],
+    );
+    assert!(
+        stderr(&o).contains("unknown indicator \"bogus\""),
+        "{}",
+        stderr(&o)
+    );
+}
