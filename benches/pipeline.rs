@@ -250,6 +250,27 @@ fn main() {
             format!(", {} departments", m["selected"])
         },
     );
+    // Analysts: bomon peers and bomon show as whole processes on the national
+    // store, and a group-by over all observations.
+    let st = store.to_str().unwrap();
+    for (label, args) in [
+        ("peers/national", vec!["peers", "--store", st, "--department", "0100-003", "--indicator", "move_out_rate"]),
+        ("show/national", vec!["show", "--store", st, "--department", "0100-003"]),
+        (
+            "query/group-by-all-observations",
+            vec!["query", "--store", st, "--format", "csv", "SELECT indicator, count(*) AS n, avg(numerator / denominator) AS mean_rate FROM observations GROUP BY indicator"],
+        ),
+    ] {
+        three(
+            label,
+            |_| {
+                let mut c = Command::new(bin);
+                c.args(&args).stdout(std::process::Stdio::null());
+                (c, g.to_path_buf())
+            },
+            |_| String::new(),
+        );
+    }
     drop(gen_dir);
 
     // The bundled sample organisation's report (about 50 departments, all charts).

@@ -7,6 +7,7 @@ mod explore;
 mod generate;
 mod ingest_errors;
 mod ingest_formats;
+mod notebooks;
 mod quarterly;
 mod report;
 mod review;

@@ -170,6 +170,9 @@ pub fn load(
     })
 }
 
+/// Per indicator, a dense array over (department, period).
+type Columns = Vec<Vec<f64>>;
+
 /// Numerators and denominators per indicator and (department, period) from
 /// stored observation versions: integer codes by hash joins (multi-threaded
 /// in polars), rows in snapshot order so a later version of a key overwrites
@@ -179,7 +182,7 @@ fn fill(
     depts: &[Dept],
     indicators: &[String],
     periods: usize,
-) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>), Error> {
+) -> Result<(Columns, Columns), Error> {
     let n = depts.len();
     let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
     let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];

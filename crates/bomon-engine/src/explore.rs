@@ -30,17 +30,9 @@ pub struct PeersView {
 }
 
 fn latest_year(snap: &Snapshot<'_>) -> Result<i32, Error> {
-    let df = snap
-        .table(StoredTable::Observations)?
-        .filter(col("quarter").is_null())
-        .select([col("year").max()])
-        .collect()
-        .map_err(|e| Error::polars("finding the latest year", e))?;
-    bomon_store::frame::floats(&df, "year")?
-        .first()
+    snap.annual_years()
+        .last()
         .copied()
-        .filter(|v| v.is_finite())
-        .map(|v| v as i32)
         .ok_or_else(|| Error::Input("the store holds no annual observations".into()))
 }
 

@@ -159,13 +159,8 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
 }
 
 fn latest_year(snap: &bomon_store::Snapshot<'_>) -> Result<i32, String> {
-    let df = snap
-        .annual_observations(1900, 2200)
-        .map_err(|e| e.to_string())?;
-    let y = bomon_store::frame::floats(&df, "year").map_err(|e| e.to_string())?;
-    y.into_iter()
-        .filter(|v| v.is_finite())
-        .map(|v| v as i32)
-        .max()
+    snap.annual_years()
+        .last()
+        .copied()
         .ok_or_else(|| "the store holds no annual observations".to_string())
 }

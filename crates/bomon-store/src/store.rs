@@ -663,7 +663,44 @@ impl<'s> Snapshot<'s> {
     /// Every row ever stored in `table` up to this snapshot, superseded ones
     /// included, with the `snapshot` that stored it.
     pub fn history(&self, table: StoredTable) -> Result<LazyFrame> {
-        let files = self.files(table);
+        self.scan(table, self.files(table))
+    }
+
+    /// The observation files of the periods `keep` accepts (observations are
+    /// stored one file per period, `period=2025/` or `period=2025Q3/`), so a
+    /// reader of a few periods opens only their files.
+    fn observation_files(&self, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+        self.files(StoredTable::Observations)
+            .into_iter()
+            .filter(|p| {
+                p.components()
+                    .filter_map(|c| c.as_os_str().to_str())
+                    .find_map(|c| c.strip_prefix("period="))
+                    .is_none_or(&keep)
+            })
+            .collect()
+    }
+
+    /// The years with annual observations up to this snapshot, from the
+    /// store's file layout (no data read).
+    pub fn annual_years(&self) -> Vec<i32> {
+        let mut y: Vec<i32> = self
+            .files(StoredTable::Observations)
+            .iter()
+            .filter_map(|p| {
+                p.components()
+                    .filter_map(|c| c.as_os_str().to_str())
+                    .find_map(|c| c.strip_prefix("period="))
+                    .filter(|p| p.len() == 4)
+                    .and_then(|p| p.parse().ok())
+            })
+            .collect();
+        y.sort_unstable();
+        y.dedup();
+        y
+    }
+
+    fn scan(&self, table: StoredTable, files: Vec<PathBuf>) -> Result<LazyFrame> {
         if files.is_empty() {
             return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
         }
@@ -729,8 +766,19 @@ impl<'s> Snapshot<'s> {
                     .and(col("year").lt_eq(lit(last))),
             )
         };
+        let files = self.observation_files(|p| {
+            let year: Option<i32> = p.get(..4).and_then(|y| y.parse().ok());
+            match (quarterly, year, p.len()) {
+                (false, Some(y), 4) => (first..=last).contains(&y),
+                (true, Some(y), 6) => {
+                    let q: i32 = p[5..].parse().unwrap_or(0);
+                    (first..=last).contains(&(y * 4 + q - 1))
+                }
+                _ => false,
+            }
+        });
         Ok(self
-            .history(StoredTable::Observations)?
+            .scan(StoredTable::Observations, files)?
             .filter(period_filter)
             .select([
                 col("department_id"),
