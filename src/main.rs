@@ -77,6 +77,11 @@ enum Command {
     Peers(PeersArgs),
     /// A department card: every indicator for the last years against peers and nationally, flags, category.
     Show(ShowArgs),
+    /// The qualitative-assessment log: import filled-in forms, list assessments and open prompts.
+    Assess {
+        #[command(subcommand)]
+        action: AssessAction,
+    },
     /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
     Generate(GenerateArgs),
 }
@@ -168,6 +173,45 @@ struct PeersArgs {
     /// Also draw the comparison (trend against the peer band) to FILE.svg or FILE.png.
     #[arg(long, value_name = "FILE")]
     chart: Option<PathBuf>,
+}
+
+#[derive(clap::Subcommand)]
+enum AssessAction {
+    /// Append the filled-in assessment form (CSV, or review.xlsx's form sheet) to the store.
+    Import {
+        /// The store directory.
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+        /// The filled-in form.
+        file: PathBuf,
+    },
+    /// List assessments; --open: prompts of recorded reviews without an assessment, oldest first.
+    List {
+        /// The store directory.
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+        /// One department only.
+        #[arg(long, value_name = "ID")]
+        department: Option<String>,
+        /// Prompts that still have no assessment, with their age in days.
+        #[arg(long)]
+        open: bool,
+        /// Findings of a theme and their assessment status (resident_composition).
+        #[arg(long, value_name = "THEME")]
+        theme: Option<String>,
+        /// Prompts older than this many days are overdue.
+        #[arg(long, value_name = "DAYS", default_value_t = 90)]
+        overdue_days: i64,
+        /// Snapshot to read (default: the latest).
+        #[arg(long, value_name = "ID")]
+        snapshot: Option<u32>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: output::Format,
+        /// Write the listing to a file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -396,6 +440,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Chart(a) => chart(g, &catalogue, a),
         Command::Peers(a) => peers(g, &catalogue, a),
         Command::Show(a) => show(g, &catalogue, a),
+        Command::Assess { action } => assess(g, &catalogue, action),
         Command::Categorize(a) => categorize(g, &catalogue, a),
     }
 }
@@ -597,6 +642,47 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
         a.out.as_deref(),
         g.lang == "da",
     )
+}
+
+fn assess(g: &Global, catalogue: &Catalogue, a: AssessAction) -> Result<()> {
+    match a {
+        AssessAction::Import { store, file } => {
+            let mut store = Store::open(&store)?;
+            let r = bomon_store::assess::import(&mut store, &file, catalogue.sha256())?;
+            if !g.quiet {
+                eprintln!(
+                    "{}: {} assessment(s) appended as snapshot {} ({} form row(s) not filled in)",
+                    file.display(),
+                    r.entries,
+                    r.snapshot,
+                    r.unfilled
+                );
+            }
+            Ok(())
+        }
+        AssessAction::List {
+            store,
+            department,
+            open,
+            theme,
+            overdue_days,
+            snapshot,
+            format,
+            out,
+        } => {
+            let store = Store::open(&store)?;
+            let snap = store.snapshot(snapshot)?;
+            let mut df = bomon_engine::assessments::list(
+                &snap,
+                department.as_deref(),
+                open,
+                theme.as_deref(),
+                overdue_days,
+            )?;
+            let header = vec![INTERNAL_DA.to_string()];
+            output::write_listing(&header, &mut df, format, out.as_deref(), g.lang == "da")
+        }
+    }
 }
 
 fn show(g: &Global, catalogue: &Catalogue, a: ShowArgs) -> Result<()> {

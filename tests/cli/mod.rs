@@ -1,6 +1,7 @@
 //! Tests of the command-line verbs.
 
 mod analysis;
+mod assess;
 mod common;
 mod crash;
 mod explore;

@@ -168,6 +168,11 @@ pub struct ReviewConfig {
     /// Counts from 1 to this value are not printed (they could reveal
     /// persons): 4 = counts below 5 show as "<5".
     pub max_suppressed_numerator: f64,
+    /// A finding assessed as no_concern is prompted again only when its
+    /// value has worsened by more than this share since (0.10 = 10 %).
+    pub assessment_margin: f64,
+    /// Prompts without an assessment after this many days are overdue.
+    pub assessment_overdue_days: i64,
     /// The report gives a section (findings, charts, prompt) to at most this
     /// many flagged departments, the highest ranked first.
     pub report_departments: usize,
@@ -191,6 +196,8 @@ impl Default for ReviewConfig {
             min_households: 50.0,
             max_suppressed_numerator: 4.0,
             report_departments: 200,
+            assessment_margin: 0.10,
+            assessment_overdue_days: 90,
             quarterly: QuarterlyConfig::default(),
         }
     }

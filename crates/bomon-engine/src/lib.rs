@@ -4,6 +4,7 @@
 //! prompts - and the review's data outputs.
 #![deny(missing_docs)]
 
+pub mod assessments;
 pub mod config;
 pub mod data;
 pub mod explore;
@@ -154,7 +155,17 @@ pub fn run_annual(
         covs,
         &opts.config,
     );
-    let tri = triage::triage(&review, &panel, catalogue, &opts.config, opts.danish);
+    let mut tri = triage::triage(&review, &panel, catalogue, &opts.config, opts.danish);
+    let log = assessments::apply(
+        &snap,
+        &review,
+        &mut tri,
+        &panel,
+        catalogue,
+        &opts.config,
+        opts.danish,
+    )?;
+    let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
     let info = output::RunInfo {
         kind: "annual".into(),
         period: opts.year.to_string(),
@@ -193,6 +204,8 @@ pub fn run_annual(
                     danish: opts.danish,
                     quarterly: None,
                     category_history: &history,
+                    assessments: &log,
+                    log_counts,
                 },
             )
         }),
@@ -288,7 +301,17 @@ pub fn run_quarterly(
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let (peers, covs) = peers::peer_groups(&panel.depts, &scope, &opts.config.peers);
     let q = quarterly::quarterly(&panel, catalogue, t, selection, &peers, covs, &opts.config);
-    let tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
+    let mut tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
+    let log = assessments::apply(
+        &snap,
+        &q.review,
+        &mut tri,
+        &panel,
+        catalogue,
+        &opts.config,
+        opts.danish,
+    )?;
+    let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
 
     // The selection with the quarter's status.
     let not_judged = |d: usize| -> String {
@@ -446,6 +469,8 @@ pub fn run_quarterly(
                     danish: opts.danish,
                     quarterly: Some(&q),
                     category_history: &history,
+                    assessments: &log,
+                    log_counts,
                 },
             )
         }),

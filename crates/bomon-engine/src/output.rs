@@ -103,6 +103,10 @@ pub struct ReportInput<'a> {
     pub quarterly: Option<&'a crate::quarterly::Quarterly>,
     /// Category history per department index: (period, category), oldest first.
     pub category_history: &'a std::collections::HashMap<usize, Vec<(String, String)>>,
+    /// Earlier assessments per department index, oldest first.
+    pub assessments: &'a std::collections::HashMap<usize, Vec<crate::assessments::Assessment>>,
+    /// The log: assessments done, prompts open, open ones overdue.
+    pub log_counts: (usize, usize, usize),
 }
 
 /// Renders reports into a directory; returns the top-level names written
@@ -128,6 +132,10 @@ pub struct ReportContext<'a> {
     pub quarterly: Option<&'a crate::quarterly::Quarterly>,
     /// Category history per department.
     pub category_history: &'a std::collections::HashMap<usize, Vec<(String, String)>>,
+    /// Earlier assessments per department.
+    pub assessments: &'a std::collections::HashMap<usize, Vec<crate::assessments::Assessment>>,
+    /// The log: done, open, overdue.
+    pub log_counts: (usize, usize, usize),
 }
 
 /// Writes all outputs; returns the files written.
@@ -347,6 +355,12 @@ pub fn write_annual(
             t.iter().map(|x| x.reason.as_str()).collect::<Vec<_>>(),
         ),
         Column::new(
+            "assessment".into(),
+            t.iter()
+                .map(|x| x.assessment.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
             "ask".into(),
             t.iter().map(|x| x.roles.join("; ")).collect::<Vec<_>>(),
         ),
@@ -474,6 +488,8 @@ pub fn write_annual(
             danish: ctx.danish,
             quarterly: ctx.quarterly,
             category_history: ctx.category_history,
+            assessments: ctx.assessments,
+            log_counts: ctx.log_counts,
         };
         let written = render(&input, &tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
         let mut files: Vec<serde_json::Value> =

@@ -43,6 +43,8 @@ pub struct Triage {
     pub roles: Vec<String>,
     /// Suggested questions.
     pub questions: Vec<String>,
+    /// The latest qualitative assessment, in words (outcome, date, role, period).
+    pub assessment: Option<String>,
 }
 
 /// Formats a number the Danish way (decimal comma) or the English way.
@@ -402,6 +404,7 @@ pub fn triage(
                 findings,
                 roles,
                 questions,
+                assessment: None,
             }
         })
         .collect();

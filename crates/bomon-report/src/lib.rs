@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! bomon-report: what the coordinator, the management and the boards see -
 //! a self-contained HTML report (`report.html`), an XLSX workbook with the
 //! assessment form (`review.xlsx`) and PNG/SVG briefing charts (`charts/`),

@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod assess;
 pub mod catalogue;
 pub mod dialect;
 pub mod error;

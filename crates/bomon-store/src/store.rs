@@ -49,11 +49,14 @@ pub enum StoredTable {
     ReviewFlags,
     /// The triage of recorded reviews: rank, score, whether an assessment was asked.
     ReviewDepartments,
+    /// The qualitative-assessment log: append-only (every entry has its own
+    /// id; a correction is a new entry that supersedes by date).
+    Assessments,
 }
 
 impl StoredTable {
     /// All tables, in a fixed order.
-    pub const ALL: [StoredTable; 7] = [
+    pub const ALL: [StoredTable; 8] = [
         StoredTable::Departments,
         StoredTable::DepartmentCovariates,
         StoredTable::Observations,
@@ -61,6 +64,7 @@ impl StoredTable {
         StoredTable::Reviews,
         StoredTable::ReviewFlags,
         StoredTable::ReviewDepartments,
+        StoredTable::Assessments,
     ];
 
     /// The table's name in the store and in SQL.
@@ -73,6 +77,7 @@ impl StoredTable {
             StoredTable::Reviews => "reviews",
             StoredTable::ReviewFlags => "review_flags",
             StoredTable::ReviewDepartments => "review_departments",
+            StoredTable::Assessments => "assessments",
         }
     }
 
@@ -97,6 +102,7 @@ impl StoredTable {
                 "comparator",
             ],
             StoredTable::ReviewDepartments => &["review_id", "department_id"],
+            StoredTable::Assessments => &["assessment_id"],
         }
     }
 
@@ -177,6 +183,17 @@ impl StoredTable {
                 ("category", String),
                 ("needs_assessment", Boolean),
                 ("reason", String),
+                ("snapshot", Int32),
+            ],
+            StoredTable::Assessments => &[
+                ("assessment_id", String),
+                ("department_id", String),
+                ("period", String),
+                ("assessed_on", String),
+                ("assessed_by_role", String),
+                ("outcome", String),
+                ("note", String),
+                ("source", String),
                 ("snapshot", Int32),
             ],
         };

@@ -123,6 +123,8 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         danish: true,
         quarterly: None,
         category_history: &history,
+        assessments: &HashMap::new(),
+        log_counts: (0, 1, 0),
     };
     let dir = tempfile::tempdir().unwrap();
     let names = render(&input, dir.path()).unwrap();
