@@ -253,9 +253,27 @@ fn main() {
     // Analysts: bomon peers and bomon show as whole processes on the national
     // store, and a group-by over all observations.
     let st = store.to_str().unwrap();
+    let q = Command::new(bin)
+        .args([
+            "query",
+            "--store",
+            st,
+            "--format",
+            "csv",
+            "SELECT max(department_id) AS d FROM departments",
+        ])
+        .output()
+        .unwrap();
+    let dep = String::from_utf8(q.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let dep = dep.as_str();
     for (label, args) in [
-        ("peers/national", vec!["peers", "--store", st, "--department", "0100-003", "--indicator", "move_out_rate"]),
-        ("show/national", vec!["show", "--store", st, "--department", "0100-003"]),
+        ("peers/national", vec!["peers", "--store", st, "--department", dep, "--indicator", "move_out_rate"]),
+        ("show/national", vec!["show", "--store", st, "--department", dep]),
         (
             "query/group-by-all-observations",
             vec!["query", "--store", st, "--format", "csv", "SELECT indicator, count(*) AS n, avg(numerator / denominator) AS mean_rate FROM observations GROUP BY indicator"],

@@ -428,10 +428,10 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Ingest(a) => ingest(g, &catalogue, a),
         Command::Store { action } => match action {
-            StoreAction::Log { store, format } => store_log(&store, format),
+            StoreAction::Log { store, format } => store_log(g, &store, format),
             StoreAction::Verify { store } => store_verify(g, &store),
         },
-        Command::Query(a) => query(a),
+        Command::Query(a) => query(g, a),
         Command::Funnel(a) => analysis::run_funnel(a, g.quiet),
         Command::Spc(a) => analysis::run_spc(a, g.quiet),
         Command::Trend(a) => analysis::run_trend(a),
@@ -873,7 +873,7 @@ fn generate(g: &Global, a: GenerateArgs) -> Result<()> {
     Ok(())
 }
 
-fn store_log(store: &Path, format: Format) -> Result<()> {
+fn store_log(g: &Global, store: &Path, format: Format) -> Result<()> {
     let store = Store::open(store)?;
     let snaps = store.snapshots();
     let mut df = polars::prelude::DataFrame::new(vec![
@@ -913,7 +913,7 @@ fn store_log(store: &Path, format: Format) -> Result<()> {
                 .collect::<Vec<_>>(),
         ),
     ])?;
-    output::write_frame(&mut df, format, None)
+    output::write_listing(&[], &mut df, format, None, g.lang == "da")
 }
 
 fn store_verify(g: &Global, store_dir: &Path) -> Result<()> {
@@ -941,7 +941,7 @@ fn store_verify(g: &Global, store_dir: &Path) -> Result<()> {
     }
 }
 
-fn query(a: QueryArgs) -> Result<()> {
+fn query(g: &Global, a: QueryArgs) -> Result<()> {
     let store = Store::open(&a.store)?;
     let snap = store.snapshot(a.snapshot)?;
     let mut df = bomon_store::query::query(&snap, &store, &a.sql).context("query failed")?;
@@ -955,5 +955,5 @@ fn query(a: QueryArgs) -> Result<()> {
             std::env::var("POLARS_FMT_STR_LEN").unwrap_or_else(|_| "40".into()),
         );
     }
-    output::write_frame(&mut df, a.format, a.out.as_deref())
+    output::write_listing(&[], &mut df, a.format, a.out.as_deref(), g.lang == "da")
 }

@@ -152,6 +152,11 @@ fn peers_show_and_query_on_the_sample() {
         "the recorded flags: {mo}"
     );
 
+    // query as a terminal table, Danish numbers.
+    let o = run(&store, &["query", "SELECT indicator, count(*) AS n, avg(numerator / denominator) AS mean FROM observations WHERE year = 2025 AND indicator IN ('move_out_rate', 'evictions') GROUP BY indicator ORDER BY indicator"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("query_table", stdout(&o));
+
     // Every table the store holds, including the recorded review.
     let q = query_csv(&store, "SELECT count(*) AS n FROM review_departments");
     assert_eq!(q.lines().nth(1), Some("50"));

@@ -205,7 +205,13 @@ pub fn write_annual(
             Column::new(
                 "value".into(),
                 rows.iter()
-                    .map(|x| (!(hide(x) && x.test == "level")).then_some(x.value))
+                    // A change or slope built on a suppressed count can
+                    // reveal it (4 of 59 against 1 of 59 is a ratio of 4).
+                    .map(|x| {
+                        let prev =
+                            x.previous_numerator >= 1.0 && x.previous_numerator <= max_suppressed;
+                        (!(hide(x) || prev)).then_some(x.value)
+                    })
                     .collect::<Vec<_>>(),
             ),
             Column::new(

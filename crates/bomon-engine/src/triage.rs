@@ -193,6 +193,18 @@ fn sentence(
         }
     };
     let (now_n, prev_n, no_n) = (f.numerator, f.previous_numerator, f64::NAN);
+    // A change built on a suppressed count can reveal it: not printed either.
+    let change = |v: f64| {
+        if hidden(now_n) || hidden(prev_n) {
+            if da {
+                "undertrykt".to_string()
+            } else {
+                "suppressed".to_string()
+            }
+        } else {
+            pct_change(v, da)
+        }
+    };
     let per = &review.period;
     match (f.test, f.comparator, da) {
         ("spc", "peers", true) => return format!(
@@ -241,7 +253,7 @@ fn sentence(
             fmt_rate(f.previous, kind, da, prev_n),
             fmt_rate(value, kind, da, now_n),
             y - 1,
-            pct_change(f.value, da),
+            change(f.value),
             pct_change(f.reference, da)
         ),
         ("development", false) => format!(
@@ -249,7 +261,7 @@ fn sentence(
             fmt_rate(f.previous, kind, da, prev_n),
             fmt_rate(value, kind, da, now_n),
             y - 1,
-            pct_change(f.value, da),
+            change(f.value),
             pct_change(f.reference, da)
         ),
         (_, true) => format!("{label} har over flere år udviklet sig mere ugunstigt end hos {cmp} (nu {}).", fmt_rate(value, kind, da, now_n)),

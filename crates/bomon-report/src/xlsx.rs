@@ -162,14 +162,14 @@ fn build(
         let ind = &panel.indicators[f.indicator];
         let kind = input.catalogue.get(ind).map(|x| x.kind);
         let fac = kind.map_or(1.0, |k| scale(k, da).0);
-        let hidden = disc.hidden(f.numerator);
+        let hidden = disc.hidden(f.numerator) || disc.hidden(f.previous_numerator);
         ws.write_string(row, 0, &panel.depts[f.dept].id)?;
         ws.write_string(row, 1, &review.period)?;
         ws.write_string(row, 2, ind)?;
         ws.write_string(row, 3, f.test)?;
         ws.write_string(row, 4, f.comparator)?;
         let is_rate = matches!(f.test, "level" | "spc" | "cusum");
-        if is_rate && hidden {
+        if hidden {
             ws.write_string(row, 5, disc.mark())?;
         } else if f.value.is_finite() {
             ws.write_number_with_format(row, 5, f.value * if is_rate { fac } else { 1.0 }, &pct)?;

@@ -193,10 +193,7 @@ fn col_letter(c: usize) -> String {
 
 /// Rows of the file from its header row on (the first row naming
 /// `department_id`; a banner line above it, as in the report's form, is skipped).
-fn read_rows(
-    path: &Path,
-    file: &str,
-) -> std::result::Result<(Vec<String>, Vec<Raw>), Issue> {
+fn read_rows(path: &Path, file: &str) -> std::result::Result<(Vec<String>, Vec<Raw>), Issue> {
     let issue = |location: Location, message: String| Issue {
         file: file.to_string(),
         location,

@@ -12,6 +12,7 @@ use bomon_engine::peers::peer_groups;
 use bomon_engine::review::annual;
 use bomon_engine::triage::triage;
 use bomon_report::{department_charts, render, Disclosure};
+
 use bomon_store::Catalogue;
 use calamine::{open_workbook, Data, Reader, Xlsx};
 
@@ -126,9 +127,79 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         assessments: &HashMap::new(),
         log_counts: (0, 1, 0),
     };
+    // Through the engine's writer, as a review run does: data files and the report.
     let dir = tempfile::tempdir().unwrap();
-    let names = render(&input, dir.path()).unwrap();
-    assert_eq!(names, vec!["report.html", "review.xlsx", "charts"]);
+    let info = bomon_engine::output::RunInfo {
+        kind: "annual".into(),
+        period: "2025".into(),
+        organisation: Some("Egen".into()),
+        snapshot: 1,
+        store: "store".into(),
+        inputs: vec![],
+        config: serde_json::to_value(&cfg).unwrap(),
+        config_sha256: cfg.sha256(),
+        run_seconds: 0.0,
+    };
+    let ctx = bomon_engine::output::ReportContext {
+        config: &cfg,
+        danish: true,
+        quarterly: None,
+        category_history: &history,
+        assessments: &HashMap::new(),
+        log_counts: (0, 1, 0),
+    };
+    let written = bomon_engine::output::write_annual(
+        dir.path(),
+        &review,
+        &tri,
+        &p,
+        &cat,
+        cfg.max_suppressed_numerator,
+        &info,
+        vec![],
+        serde_json::json!({}),
+        Some((&render, ctx)),
+    )
+    .unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|w| w.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    for n in [
+        "flags.csv",
+        "departments.csv",
+        "report.html",
+        "review.xlsx",
+        "charts",
+        "manifest.json",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
+    // The data files, too: the count and the rate are left out of CSV.
+    let flags = std::fs::read_to_string(dir.path().join("flags.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(flags.as_bytes());
+    let head = r.headers().unwrap().clone();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut d000 = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[0] == "D000" {
+            d000 += 1;
+            assert_eq!(&rec[col("numerator")], "", "numerator left out");
+            assert_eq!(&rec[col("suppressed")], "true");
+            assert_eq!(
+                &rec[col("value")],
+                "",
+                "the rate, change or slope is left out"
+            );
+        }
+    }
+    assert!(d000 > 0);
+    let deps = std::fs::read_to_string(dir.path().join("departments.csv")).unwrap();
+    assert!(deps.contains(NAME), "Danish letters in CSV");
+    for x in ["6,78", "6.78", "0.0677", "0.0678"] {
+        assert!(!flags.contains(x) && !deps.contains(x), "CSV prints {x}");
+    }
 
     // The chart specs leave the department's suppressed points out.
     let disc = Disclosure {
@@ -218,6 +289,8 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
                             "{s}: {v}"
                         );
                         assert!((v - 1.694915).abs() > 0.01, "{s}: {v}");
+                        // ln(4): the change from 1 to 4 persons.
+                        assert!((v - 4f64.ln()).abs() > 0.001, "{s}: {v}");
                     }
                     Data::String(t) => {
                         for x in forbidden {
