@@ -155,6 +155,23 @@ fn sample_reports_render_in_a_headless_browser() {
             }
         }
     }
+    // Review outputs are internal documents about residents: owner-only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&annual), 0o700);
+        assert_eq!(mode(&annual.join("charts")), 0o700);
+        for f in ["report.html", "review.xlsx", "flags.csv", "manifest.json"] {
+            assert_eq!(mode(&annual.join(f)), 0o600, "{f}");
+        }
+        let chart = std::fs::read_dir(annual.join("charts"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        assert_eq!(mode(&chart), 0o600);
+    }
     let html = std::fs::read_to_string(annual.join("report.html")).unwrap();
     assert!(html.contains("Håndværkerparken") && html.contains("Søndervangen"));
     assert!(html.contains("<section class=\"dept\""));

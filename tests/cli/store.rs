@@ -245,3 +245,95 @@ fn files_bomon_writes_are_owner_only() {
         .unwrap_or(0o022);
     assert_eq!(mode(&shared.join("manifest.json")), 0o666 & !umask);
 }
+
+#[test]
+fn ordinary_commands_refuse_an_altered_or_truncated_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    assert!(ingest(&store, &[&d]).status.success());
+    let query = || {
+        bomon()
+            .args(["query", "--store"])
+            .arg(&store)
+            .arg("SELECT count(*) FROM departments")
+            .output()
+            .unwrap()
+    };
+    assert!(query().status.success());
+    let file = walk(&store.join("data"))
+        .into_iter()
+        .next()
+        .expect("a data file");
+    let original = std::fs::read(&file).unwrap();
+    let manifest = std::fs::read(store.join("manifest.json")).unwrap();
+
+    // Altered, same size: the query refuses, and so does an ingest (nothing changes).
+    let mut bytes = original.clone();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let o = query();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("content differs from the checksum of snapshot 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("bomon store verify"), "{}", stderr(&o));
+    let o = ingest(&store, &[&write(dir.path(), "d2.csv", DEPS)]);
+    assert!(!o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(store.join("manifest.json")).unwrap(),
+        manifest,
+        "no changes"
+    );
+
+    // Truncated.
+    std::fs::write(&file, &original[..n / 2]).unwrap();
+    let o = query();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("(truncated or altered)"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Restored: readable again.
+    std::fs::write(&file, &original).unwrap();
+    assert!(query().status.success(), "{}", stderr(&query()));
+}
+
+#[test]
+fn a_store_of_a_newer_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let d = write(dir.path(), "d.csv", DEPS);
+    assert!(ingest(&store, &[&d]).status.success());
+    let m = store.join("manifest.json");
+    let text = std::fs::read_to_string(&m).unwrap();
+    let newer = text.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
+    assert_ne!(text, newer, "the manifest names its format version");
+    std::fs::write(&m, &newer).unwrap();
+    for args in [vec!["store", "log"], vec!["query", "SELECT 1"]] {
+        let o = bomon()
+            .args(&args)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains("written by a newer bomon (store format 99"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = ingest(&store, &[&d]);
+    assert!(!o.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&m).unwrap(),
+        newer,
+        "nothing changed"
+    );
+}

@@ -216,6 +216,18 @@ pub struct FileEntry {
     pub bytes: u64,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Modification time when stored (ns since the epoch): a file whose time
+    /// differs was touched since and is checked against its checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtime_ns: Option<u128>,
+}
+
+fn mtime_ns(meta: &fs::Metadata) -> Option<u128> {
+    meta.modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_nanos())
 }
 
 /// One row count of an input file.
@@ -383,6 +395,7 @@ impl Store {
 
     /// A view of one snapshot (`None`: the latest).
     pub fn snapshot(&self, id: Option<u32>) -> Result<Snapshot<'_>> {
+        self.check_integrity()?;
         let id = match id {
             Some(id) => {
                 if !self.manifest.snapshots.iter().any(|s| s.id == id) {
@@ -459,6 +472,7 @@ impl Store {
         inputs: Vec<InputRecord>,
         catalogue_sha256: &str,
     ) -> Result<u32> {
+        self.check_integrity()?;
         self.clean_orphans(lock)?;
         let id = self.latest().unwrap_or(0) + 1;
         let tmp = self.root.join("tmp");
@@ -502,6 +516,7 @@ impl Store {
                         rows: n as u64,
                         bytes,
                         sha256: sha,
+                        mtime_ns: None,
                     },
                 ));
             }
@@ -509,11 +524,12 @@ impl Store {
 
         // 2. Move them into data/ and make the renames durable.
         let mut dirs = std::collections::BTreeSet::new();
-        for (tmp_path, dir, entry) in &staged {
-            let d = self.root.join(dir);
+        for (tmp_path, dir, entry) in staged.iter_mut() {
+            let d = self.root.join(&*dir);
             fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
             let dest = self.root.join(&entry.path);
-            fs::rename(tmp_path, &dest).map_err(|e| Error::io(&dest, e))?;
+            fs::rename(&*tmp_path, &dest).map_err(|e| Error::io(&dest, e))?;
+            entry.mtime_ns = fs::metadata(&dest).ok().as_ref().and_then(mtime_ns);
             dirs.insert(d);
         }
         for d in &dirs {
@@ -548,6 +564,58 @@ impl Store {
         fs::remove_dir_all(&tmp).ok();
         self.manifest = manifest;
         Ok(id)
+    }
+
+    /// A cheap integrity check every reading or writing command runs before
+    /// it trusts the store: each data file of the manifest exists with the
+    /// recorded size, and a file changed after its snapshot was written
+    /// (modification time later than the snapshot's) must still match its
+    /// checksum. An altered or truncated file refuses the command with a
+    /// clear error; `bomon store verify` checks every checksum.
+    pub fn check_integrity(&self) -> Result<()> {
+        for s in &self.manifest.snapshots {
+            let written = humantime::parse_rfc3339(&s.created)
+                .ok()
+                .map(|t| t + std::time::Duration::from_secs(2));
+            for f in &s.files {
+                let p = self.root.join(&f.path);
+                let fail = |what: String| {
+                    Error::Store {
+                    path: self.root.clone(),
+                    message: format!(
+                        "{}: {what} - the store was altered outside bomon; nothing was read or changed (run `bomon store verify` for a full check)",
+                        f.path
+                    ),
+                }
+                };
+                let meta = fs::metadata(&p).map_err(|e| fail(format!("missing ({e})")))?;
+                if meta.len() != f.bytes {
+                    return Err(fail(format!(
+                        "{} bytes, the manifest of snapshot {} says {} (truncated or altered)",
+                        meta.len(),
+                        s.id,
+                        f.bytes
+                    )));
+                }
+                let changed = match (f.mtime_ns, mtime_ns(&meta)) {
+                    (Some(recorded), Some(now)) => recorded != now,
+                    _ => match (meta.modified().ok(), written) {
+                        (Some(m), Some(w)) => m > w,
+                        _ => true,
+                    },
+                };
+                if changed {
+                    let bytes = fs::read(&p).map_err(|e| fail(format!("unreadable ({e})")))?;
+                    if hex::encode(Sha256::digest(&bytes)) != f.sha256 {
+                        return Err(fail(format!(
+                            "content differs from the checksum of snapshot {}",
+                            s.id
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Re-reads every data file and checks it against the manifest.
