@@ -8,6 +8,7 @@ mod explore;
 mod generate;
 mod ingest_errors;
 mod ingest_formats;
+mod limits;
 mod notebooks;
 mod quarterly;
 mod report;

@@ -172,6 +172,18 @@ pub(crate) fn read_csv(
     sink: &mut dyn TableSink,
 ) -> std::result::Result<Dialect, Issue> {
     let (text, encoding) = dialect::decode(bytes, opts.encoding);
+    if let Some((line, len)) = overlong_line(&text) {
+        return Err(Issue {
+            file: file.to_string(),
+            location: Location::Line(line),
+            column: None,
+            message: format!(
+                "a line of {} KiB: expected lines of at most {} KiB (is this a CSV file?)",
+                len >> 10,
+                MAX_LINE_BYTES >> 10
+            ),
+        });
+    }
     let delimiter = opts
         .delimiter
         .unwrap_or_else(|| dialect::detect_delimiter(&text));
@@ -197,6 +209,15 @@ pub(crate) fn read_csv(
         return Err(file_issue(
             1,
             "the file is empty: expected a header row".into(),
+        ));
+    }
+    if rec.len() > MAX_COLUMNS {
+        return Err(file_issue(
+            1,
+            format!(
+                "the header has {} columns: expected at most {MAX_COLUMNS}",
+                rec.len()
+            ),
         ));
     }
     let header: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();
@@ -305,6 +326,12 @@ pub(crate) fn read_workbook(
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| file_issue(format!("sheet '{name}' is not readable: {e}")))?;
+        if range.width() > MAX_COLUMNS {
+            return Err(file_issue(format!(
+                "sheet '{name}' has {} columns: expected at most {MAX_COLUMNS}",
+                range.width()
+            )));
+        }
         let Some((row0, col0)) = range.start() else {
             skipped.push(name);
             continue;
@@ -411,7 +438,17 @@ pub(crate) fn read_parquet(
         message,
     };
     let f = std::fs::File::open(path).map_err(|e| file_issue(e.to_string()))?;
-    let df = ParquetReader::new(f)
+    let mut reader = ParquetReader::new(f);
+    let width = reader
+        .schema()
+        .map_err(|e| file_issue(format!("not readable as Parquet: {e}")))?
+        .len();
+    if width > MAX_COLUMNS {
+        return Err(file_issue(format!(
+            "the file has {width} columns: expected at most {MAX_COLUMNS}"
+        )));
+    }
+    let df = reader
         .finish()
         .map_err(|e| file_issue(format!("not readable as Parquet: {e}")))?;
     let header: Vec<String> = df
@@ -463,8 +500,61 @@ pub(crate) fn read_parquet(
 }
 
 /// Reads a whole file, mapping I/O failures to the store's error type.
+/// The largest number a cell may claim (about 2,700 years of tenancy-days
+/// of 1 million tenancies).
+pub(crate) const MAX_PLAUSIBLE: f64 = 1e12;
+/// Input files above this size are refused (BOMON_MAX_FILE_MB overrides).
+pub(crate) const MAX_FILE_MB: u64 = 2048;
+/// Header columns above this are refused.
+pub(crate) const MAX_COLUMNS: usize = 10_000;
+/// Text lines above this are refused.
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The input size limit in bytes.
+pub(crate) fn max_file_bytes() -> u64 {
+    std::env::var("BOMON_MAX_FILE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_FILE_MB)
+        .saturating_mul(1 << 20)
+}
+
+/// Reads an input file, refusing one above the size limit before reading it.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let max = max_file_bytes();
+    if len > max {
+        return Err(Error::io(
+            path,
+            std::io::Error::other(format!(
+                "the file is {} MiB, above the limit of {} MiB for one input file (split it, or set BOMON_MAX_FILE_MB)",
+                len >> 20,
+                max >> 20
+            )),
+        ));
+    }
     std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// The first line longer than the limit (1-based line number, length), if any.
+pub(crate) fn overlong_line(text: &str) -> Option<(u64, usize)> {
+    let mut start = 0usize;
+    for (n, end) in text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .enumerate()
+    {
+        if end - start > MAX_LINE_BYTES {
+            return Some((n as u64 + 1, end - start));
+        }
+        start = end + 1;
+    }
+    None
 }
 
 #[cfg(test)]

@@ -909,6 +909,20 @@ impl<'c> ObservationsBuilder<'c> {
                     ));
                     None
                 }
+                // No department has a billion of anything: a cell claiming
+                // it is an error in the file, refused before it skews a review.
+                Ok(Some(v)) if v > crate::source::MAX_PLAUSIBLE => {
+                    issues.push(ctx.issue(
+                        loc,
+                        col,
+                        format!(
+                            "implausibly large {what} {}: expected at most {:e} (tenancy-days of the largest organisation)",
+                            c.text(),
+                            crate::source::MAX_PLAUSIBLE
+                        ),
+                    ));
+                    None
+                }
                 Ok(v) => v,
                 Err(t) => {
                     let mark = match ctx.decimal {
