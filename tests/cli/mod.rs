@@ -5,6 +5,7 @@ mod assess;
 mod common;
 mod crash;
 mod explore;
+mod fuzz_regressions;
 mod generate;
 mod ingest_errors;
 mod ingest_formats;

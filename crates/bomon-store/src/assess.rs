@@ -285,6 +285,11 @@ fn read_rows(path: &Path, file: &str) -> std::result::Result<(Vec<String>, Vec<R
     Ok((header, rows.split_off(h + 1)))
 }
 
+/// Reads a form's rows (no store checks): the number of data rows.
+pub fn read_form(path: &Path) -> std::result::Result<usize, Issue> {
+    read_rows(path, &path.display().to_string()).map(|(_, rows)| rows.len())
+}
+
 /// Cell location of column `c` in a row.
 fn at(loc: &Location, c: usize) -> Location {
     match loc {

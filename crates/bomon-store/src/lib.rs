@@ -17,6 +17,8 @@ pub mod catalogue;
 pub mod dialect;
 pub mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 pub mod period;
 pub mod query;
