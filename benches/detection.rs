@@ -153,6 +153,7 @@ fn main() {
         ("all tests", vec!["level", "development", "trend"]),
     ] {
         let (mut alarms, mut unplanted) = (0usize, 0usize);
+        let mut by: BTreeMap<(&str, String), usize> = BTreeMap::new();
         for r in &planted.reviews {
             for f in r
                 .findings
@@ -165,6 +166,8 @@ fn main() {
                     planted.indicators[f.indicator].clone(),
                 )) {
                     unplanted += 1;
+                    *by.entry((f.test, planted.indicators[f.indicator].clone()))
+                        .or_default() += 1;
                 }
             }
         }
@@ -172,6 +175,12 @@ fn main() {
             "  alarms ({label}): {alarms}, not a planted deterioration: {unplanted} ({:.1} %)",
             100.0 * unplanted as f64 / alarms.max(1) as f64
         );
+        if label == "development+trend" {
+            let mut v: Vec<_> = by.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1));
+            let top: Vec<String> = v.iter().take(8).map(|((t, i), n)| format!("{t} {i} {n}")).collect();
+            println!("    unplanted by test and indicator: {}", top.join("; "));
+        }
     }
 
     // Recall: flagged (any severity, development or trend or level) within two

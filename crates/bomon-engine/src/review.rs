@@ -229,6 +229,26 @@ impl From<std::ops::RangeInclusive<i32>> for Years {
     }
 }
 
+/// The slope of a share relative to its level (per year, ~ d log p / dt):
+/// the proportion slope divided by the pooled proportion of the window.
+/// Trends are compared on this relative scale, like changes (log rate
+/// ratios): a development every department shares on the logit scale moves
+/// a high share more in percentage points than a low one, and on the
+/// absolute scale would flag every high-share department as "worse".
+fn relative_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Estimate> {
+    let e = proportion_slope(t, y, n)?;
+    let (sy, sn) = y
+        .iter()
+        .zip(n)
+        .filter(|(a, b)| a.is_finite() && **b > 0.0)
+        .fold((0.0, 0.0), |(a, b), (x, m)| (a + x, b + m));
+    let p = sy / sn;
+    (p > 0.0).then(|| Estimate {
+        estimate: e.estimate / p,
+        se: e.se / p,
+    })
+}
+
 fn change(n1: f64, d1: f64, n0: f64, d0: f64, kind: Kind) -> Option<Estimate> {
     if !(d1 > 0.0 && d0 > 0.0 && n1.is_finite() && n0.is_finite()) {
         return None;
@@ -331,7 +351,7 @@ pub fn annual(
                         }
                     }
                     let sl = if kind == Kind::Share && t.len() >= 3 {
-                        proportion_slope(&t, &y, &nn)
+                        relative_slope(&t, &y, &nn)
                     } else {
                         None
                     };
@@ -373,7 +393,7 @@ pub fn annual(
                     }
                 }
                 if t.len() >= 3 {
-                    proportion_slope(&t, &y, &nn)
+                    relative_slope(&t, &y, &nn)
                 } else {
                     None
                 }
