@@ -178,7 +178,11 @@ fn main() {
         if label == "development+trend" {
             let mut v: Vec<_> = by.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1));
-            let top: Vec<String> = v.iter().take(8).map(|((t, i), n)| format!("{t} {i} {n}")).collect();
+            let top: Vec<String> = v
+                .iter()
+                .take(8)
+                .map(|((t, i), n)| format!("{t} {i} {n}"))
+                .collect();
             println!("    unplanted by test and indicator: {}", top.join("; "));
         }
     }

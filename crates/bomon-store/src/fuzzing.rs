@@ -4,17 +4,23 @@
 //! without bound on any input.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use crate::catalogue::Catalogue;
 use crate::dialect::{self, CsvOptions};
 use crate::source;
 use crate::tables::Validator;
 
+/// The built-in catalogue, parsed once (not per input).
+fn builtin() -> &'static Catalogue {
+    static C: OnceLock<Catalogue> = OnceLock::new();
+    C.get_or_init(Catalogue::builtin)
+}
+
 /// A CSV input file (any encoding, separator, decimal mark) through dialect
 /// detection and validation; returns the number of problems found.
 pub fn csv(bytes: &[u8]) -> usize {
-    let cat = Catalogue::builtin();
-    let mut v = Validator::new(&cat, None);
+    let mut v = Validator::new(builtin(), None);
     let read = source::read_csv(bytes, "fuzz.csv", &CsvOptions::default(), &mut v);
     let (_, issues) = v.finish();
     issues.listed.len() + issues.not_listed + usize::from(read.is_err())
@@ -22,8 +28,7 @@ pub fn csv(bytes: &[u8]) -> usize {
 
 /// A spreadsheet (XLSX, XLS, ODS) file through validation.
 pub fn workbook(path: &Path) -> usize {
-    let cat = Catalogue::builtin();
-    let mut v = Validator::new(&cat, None);
+    let mut v = Validator::new(builtin(), None);
     let read = source::read_workbook(path, "fuzz.xlsx", &mut v);
     let (_, issues) = v.finish();
     issues.listed.len() + usize::from(read.is_err())
@@ -31,8 +36,7 @@ pub fn workbook(path: &Path) -> usize {
 
 /// A Parquet input file through validation.
 pub fn parquet(path: &Path) -> usize {
-    let cat = Catalogue::builtin();
-    let mut v = Validator::new(&cat, None);
+    let mut v = Validator::new(builtin(), None);
     let read = source::read_parquet(path, "fuzz.parquet", &mut v);
     let (_, issues) = v.finish();
     issues.listed.len() + usize::from(read.is_err())
