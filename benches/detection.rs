@@ -210,8 +210,18 @@ fn main() {
             .copied()
             .unwrap_or(f64::NAN);
         let p = t.expected_before.clamp(1e-6, 1.0 - 1e-6);
-        // Expected z of the change between two years on the logit scale.
-        let z = t.effect.abs() / (2.0 / (den * p * (1.0 - p))).sqrt();
+        // Expected z of the change between two years on the logit scale, with
+        // the effect reached by the second review year (a gradual development
+        // ramps up) against sampling noise and the generator's year-to-year
+        // noise (both years' fluctuation).
+        let reached = if t.shape == "gradual" {
+            bomon_synth::generate::gradual_share(1.0)
+        } else {
+            1.0
+        };
+        let year_sd = bomon_synth::generate::YEAR_NOISE_SD;
+        let z = t.effect.abs() * reached
+            / (2.0 / (den * p * (1.0 - p)) + 2.0 * year_sd * year_sd).sqrt();
         let hit = planted
             .reviews
             .iter()

@@ -96,6 +96,17 @@ pub struct Obs {
     pub den: f64,
 }
 
+/// Standard deviation (logit scale) of a department's year-to-year
+/// fluctuation per indicator: real noise beyond sampling that no method can
+/// tell from a development within a year or two.
+pub const YEAR_NOISE_SD: f64 = 0.08;
+
+/// How much of a gradual development's full effect is reached `years` after
+/// its start (it ramps over three years from a quarter of the effect).
+pub fn gradual_share(years: f64) -> f64 {
+    (years / 3.0 + 0.25).min(1.0)
+}
+
 /// Pseudo-indicator codes for the two counts.
 pub const RESIDENTS: u8 = 100;
 /// Households count.
@@ -182,7 +193,7 @@ impl Plant {
         if t < self.start {
             0.0
         } else if self.gradual {
-            self.effect * ((t - self.start) / 3.0 + 0.25).min(1.0)
+            self.effect * gradual_share(t - self.start)
         } else {
             self.effect
         }
@@ -563,7 +574,10 @@ fn department_series(
         let households = (f64::from(dep.tenancies) * (0.95 + 0.02 * n01.sample(r)))
             .round()
             .clamp(1.0, f64::from(dep.tenancies));
-        let year_noise: Vec<f64> = SPECS.iter().map(|_| 0.08 * n01.sample(r)).collect();
+        let year_noise: Vec<f64> = SPECS
+            .iter()
+            .map(|_| YEAR_NOISE_SD * n01.sample(r))
+            .collect();
         let rate_at = |i: usize, time: f64, noise: f64| -> f64 {
             let s = &SPECS[i];
             let eff: f64 = plants
