@@ -177,7 +177,7 @@ fn main() {
         );
         if label == "development+trend" {
             let mut v: Vec<_> = by.into_iter().collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1));
+            v.sort_by_key(|x| std::cmp::Reverse(x.1));
             let top: Vec<String> = v
                 .iter()
                 .take(8)
