@@ -122,3 +122,35 @@ fn absurd_inputs_are_refused_clearly_within_a_memory_bound() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_workbook_that_unpacks_to_far_more_than_its_size_is_refused() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    // 64 MiB of one byte: a few dozen KiB packed (a zip bomb, in miniature).
+    let bomb = dir.path().join("bomb.xlsx");
+    {
+        let f = std::fs::File::create(&bomb).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            z.write_all(&chunk).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    let packed = std::fs::metadata(&bomb).unwrap().len();
+    assert!(packed < 1 << 20, "{packed}");
+    let (o, rss) = measured(&mut ingest_cmd(&dir.path().join("s"), &bomb));
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("bomb.xlsx: entry xl/worksheets/sheet1.xml unpacks 64 MiB from"),
+        "{e}"
+    );
+    assert!(e.contains("refused as a zip bomb"), "{e}");
+    assert!(rss < 100.0, "refused before inflating: {rss:.0} MiB");
+}

@@ -209,6 +209,7 @@ fn read_rows(path: &Path, file: &str) -> std::result::Result<(Vec<String>, Vec<R
     let mut sheet_name = None;
     if ["xlsx", "xlsm", "xls", "ods"].contains(&ext.as_str()) {
         use calamine::{open_workbook_auto, Data, Reader};
+        crate::source::check_archive(path).map_err(|m| issue(Location::File, m))?;
         let mut wb = open_workbook_auto(path)
             .map_err(|e| issue(Location::File, format!("not readable as a workbook: {e}")))?;
         let names = wb.sheet_names().to_vec();

@@ -319,6 +319,7 @@ pub(crate) fn read_workbook(
         column: None,
         message,
     };
+    check_archive(path).map_err(&file_issue)?;
     let mut wb = open_workbook_auto(path)
         .map_err(|e| file_issue(format!("not readable as a spreadsheet: {e}")))?;
     let mut skipped = Vec::new();
@@ -536,6 +537,42 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         ));
     }
     std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// What a zipped workbook (XLSX, ODS) unpacks to, checked from its central
+/// directory before anything is inflated: at most 16 times the input size
+/// limit in all, and no entry above 1 MiB compressed more than 1000-fold
+/// (a zip bomb). `Err` says which.
+pub(crate) fn check_archive(path: &Path) -> std::result::Result<(), String> {
+    let Ok(f) = std::fs::File::open(path) else {
+        return Ok(()); // the reader reports it
+    };
+    let Ok(mut zip) = ::zip::ZipArchive::new(f) else {
+        return Ok(()); // not a zip (XLS): calamine reports what it is
+    };
+    let limit = max_file_bytes().saturating_mul(16);
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let Ok(e) = zip.by_index_raw(i) else { continue };
+        let (size, packed) = (e.size(), e.compressed_size().max(1));
+        if size > 1 << 20 && size / packed > 1000 {
+            return Err(format!(
+                "entry {} unpacks {} MiB from {} KiB: a compression ratio no spreadsheet has (refused as a zip bomb)",
+                e.name().map(|n| n.to_string()).unwrap_or_default(),
+                size >> 20,
+                packed >> 10
+            ));
+        }
+        total = total.saturating_add(size);
+    }
+    if total > limit {
+        return Err(format!(
+            "the workbook unpacks to {} MiB, above the limit of {} MiB (16 x BOMON_MAX_FILE_MB)",
+            total >> 20,
+            limit >> 20
+        ));
+    }
+    Ok(())
 }
 
 /// The first line longer than the limit (1-based line number, length), if any.
