@@ -171,7 +171,7 @@ pub fn write_annual(
                 bomon_store::Direction::Context => "context",
             })
     };
-    // Confidentiality: a rate whose numerator is 1-3 persons is not printed.
+    // Confidentiality: a rate whose numerator is 1 to max_suppressed (4) persons is not printed.
     let hide = |x: &crate::review::Finding| x.numerator >= 1.0 && x.numerator <= max_suppressed;
     let frame = |rows: Vec<&crate::review::Finding>| -> PolarsResult<DataFrame> {
         DataFrame::new(vec![

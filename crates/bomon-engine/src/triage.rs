@@ -177,7 +177,7 @@ fn sentence(
     };
     let y = review.year;
     let value = f.numerator / f.denominator;
-    // Confidentiality: a rate whose numerator is 1-3 persons is not printed.
+    // Confidentiality: a rate whose numerator is 1 to max_suppressed (4) persons is not printed.
     let hidden = |n: f64| n >= 1.0 && n <= max_suppressed;
     let limit = max_suppressed as i64 + 1;
     let suppressed = if da {
