@@ -110,3 +110,26 @@ pub const OBSERVATIONS_SQL: &str =
 pub const DEPARTMENTS_SQL: &str =
     "SELECT department_id, name, organisation, municipality_code, area_id, \
      housing_type, tenancies, construction_year FROM departments ORDER BY department_id";
+
+/// The bundled synthetic sample directory.
+pub fn sample_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample")
+}
+
+/// A store under `dir` with the named files of the bundled sample ingested.
+pub fn sample_store(dir: &Path, files: &[&str]) -> std::path::PathBuf {
+    let s = sample_dir();
+    let store = dir.join("store");
+    let paths: Vec<std::path::PathBuf> = files.iter().map(|f| s.join(f)).collect();
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let out = ingest(&store, &refs);
+    assert!(out.status.success(), "{}", stderr(&out));
+    store
+}
+
+/// The sample's departments, annual observations and categories.
+pub const SAMPLE_ANNUAL: [&str; 3] = [
+    "departments.csv",
+    "observations_annual.parquet",
+    "categories.csv",
+];

@@ -7,17 +7,11 @@ use std::path::{Path, PathBuf};
 use super::common::*;
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample")
+    sample_dir()
 }
 
 fn store_with(dir: &Path, files: &[&str]) -> PathBuf {
-    let s = sample();
-    let store = dir.join("store");
-    let paths: Vec<PathBuf> = files.iter().map(|f| s.join(f)).collect();
-    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
-    let out = ingest(&store, &refs);
-    assert!(out.status.success(), "{}", stderr(&out));
-    store
+    super::common::sample_store(dir, files)
 }
 
 fn quarterly(store: &Path, quarter: &str, out: &Path) -> std::process::Output {

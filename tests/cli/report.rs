@@ -8,21 +8,15 @@ use std::process::Command;
 use super::common::*;
 
 fn sample_store(dir: &Path) -> PathBuf {
-    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample");
-    let store = dir.join("store");
-    let files: Vec<PathBuf> = [
-        "departments.csv",
-        "observations_annual.parquet",
-        "observations_quarterly.parquet",
-        "categories.csv",
-    ]
-    .iter()
-    .map(|f| s.join(f))
-    .collect();
-    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-    let out = ingest(&store, &refs);
-    assert!(out.status.success(), "{}", stderr(&out));
-    store
+    super::common::sample_store(
+        dir,
+        &[
+            "departments.csv",
+            "observations_annual.parquet",
+            "observations_quarterly.parquet",
+            "categories.csv",
+        ],
+    )
 }
 
 fn chromium() -> Option<PathBuf> {

@@ -5,20 +5,7 @@ use std::path::Path;
 use super::common::*;
 
 fn sample_store(dir: &Path) -> std::path::PathBuf {
-    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample");
-    let store = dir.join("store");
-    let files: Vec<std::path::PathBuf> = [
-        "departments.csv",
-        "observations_annual.parquet",
-        "categories.csv",
-    ]
-    .iter()
-    .map(|f| s.join(f))
-    .collect();
-    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-    let out = ingest(&store, &refs);
-    assert!(out.status.success(), "{}", stderr(&out));
-    store
+    super::common::sample_store(dir, &SAMPLE_ANNUAL)
 }
 
 #[test]

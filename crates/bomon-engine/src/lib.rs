@@ -166,22 +166,15 @@ pub fn run_annual(
         opts.danish,
     )?;
     let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
-    let info = output::RunInfo {
-        kind: "annual".into(),
-        period: opts.year.to_string(),
-        organisation: opts.organisation.clone(),
-        snapshot: snap.id(),
-        store: store.root().display().to_string(),
-        inputs: store
-            .snapshots()
-            .iter()
-            .filter(|s| s.id <= snap.id())
-            .flat_map(|s| s.inputs.iter().map(|i| (i.file.clone(), i.sha256.clone())))
-            .collect(),
-        config: serde_json::to_value(&opts.config).expect("serialisable"),
-        config_sha256: opts.config.sha256(),
-        run_seconds: started.elapsed().as_secs_f64(),
-    };
+    let info = run_info(
+        "annual",
+        opts.year.to_string(),
+        opts.organisation.clone(),
+        store,
+        snap.id(),
+        &opts.config,
+        started,
+    );
     let history = match reporter {
         Some(_) => data::category_history(&snap, &panel.depts, &scope)?,
         None => Default::default(),
@@ -211,34 +204,16 @@ pub fn run_annual(
         }),
     )?;
     let scope_name = opts.organisation.clone().unwrap_or_else(|| "all".into());
-    let record = record::frames(
-        &record::review_id("annual", &review.period, &scope_name),
+    summary(
         "annual",
         &scope_name,
         &review,
         &tri,
         &panel,
         snap.id(),
-        &opts.config.sha256(),
-    )?;
-    Ok(Summary {
-        record,
-        departments: scope.len(),
-        tests: review.tests,
-        alarms: review
-            .findings
-            .iter()
-            .filter(|f| f.severity == Some(bomon_stats::Severity::Alarm))
-            .count(),
-        alerts: review
-            .findings
-            .iter()
-            .filter(|f| f.severity == Some(bomon_stats::Severity::Alert))
-            .count(),
-        needs_assessment: tri.iter().filter(|t| t.needs_assessment).count(),
-        expected_false_alarms: review.expected_false_alarms,
+        &opts.config,
         files,
-    })
+    )
 }
 
 /// Options of a quarterly follow-up run.
@@ -422,22 +397,15 @@ pub fn run_quarterly(
             .map(|(i, s)| (i.clone(), serde_json::json!(s))).collect::<serde_json::Map<_, _>>(),
         "method": "Deciding chart: Laney U' chart of observed / expected at the peers' pooled rate of the same quarter; own history and peers' series as Laney P'/U' charts on nationally deseasonalised denominators; expected_false_alarms is nominal (3-sigma point and CUSUM in-control ARL per chart).",
     });
-    let info = output::RunInfo {
-        kind: "quarterly".into(),
-        period: q.review.period.clone(),
-        organisation: None,
-        snapshot: snap.id(),
-        store: store.root().display().to_string(),
-        inputs: store
-            .snapshots()
-            .iter()
-            .filter(|s| s.id <= snap.id())
-            .flat_map(|s| s.inputs.iter().map(|i| (i.file.clone(), i.sha256.clone())))
-            .collect(),
-        config: serde_json::to_value(&opts.config).expect("serialisable"),
-        config_sha256: opts.config.sha256(),
-        run_seconds: started.elapsed().as_secs_f64(),
-    };
+    let info = run_info(
+        "quarterly",
+        q.review.period.clone(),
+        None,
+        store,
+        snap.id(),
+        &opts.config,
+        started,
+    );
     let history = match reporter {
         Some(_) => data::category_history(&snap, &panel.depts, &q.review.scope)?,
         None => Default::default(),
@@ -476,34 +444,16 @@ pub fn run_quarterly(
         }),
     )?;
     let review = &q.review;
-    let record = record::frames(
-        &record::review_id("quarterly", &review.period, "at-risk"),
+    summary(
         "quarterly",
         "at-risk",
         review,
         &tri,
         &panel,
         snap.id(),
-        &opts.config.sha256(),
-    )?;
-    Ok(Summary {
-        record,
-        departments: review.scope.len(),
-        tests: review.tests,
-        alarms: review
-            .findings
-            .iter()
-            .filter(|f| f.severity == Some(bomon_stats::Severity::Alarm))
-            .count(),
-        alerts: review
-            .findings
-            .iter()
-            .filter(|f| f.severity == Some(bomon_stats::Severity::Alert))
-            .count(),
-        needs_assessment: tri.iter().filter(|t| t.needs_assessment).count(),
-        expected_false_alarms: review.expected_false_alarms,
+        &opts.config,
         files,
-    })
+    )
 }
 
 fn snapshot_created(store: &Store, id: u32) -> String {
@@ -513,4 +463,73 @@ fn snapshot_created(store: &Store, id: u32) -> String {
         .find(|s| s.id == id)
         .map(|s| s.created.clone())
         .unwrap_or_default()
+}
+
+/// The manifest facts of a run.
+fn run_info(
+    kind: &str,
+    period: String,
+    organisation: Option<String>,
+    store: &Store,
+    snapshot: u32,
+    config: &ReviewConfig,
+    started: Instant,
+) -> output::RunInfo {
+    output::RunInfo {
+        kind: kind.into(),
+        period,
+        organisation,
+        snapshot,
+        store: store.root().display().to_string(),
+        inputs: store
+            .snapshots()
+            .iter()
+            .filter(|s| s.id <= snapshot)
+            .flat_map(|s| s.inputs.iter().map(|i| (i.file.clone(), i.sha256.clone())))
+            .collect(),
+        config: serde_json::to_value(config).expect("serialisable"),
+        config_sha256: config.sha256(),
+        run_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// The summary of a finished run, with the review as store tables.
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    kind: &str,
+    scope: &str,
+    review: &review::Review,
+    tri: &[triage::Triage],
+    panel: &data::Panel,
+    snapshot: u32,
+    config: &ReviewConfig,
+    files: Vec<PathBuf>,
+) -> Result<Summary, Error> {
+    let record = record::frames(
+        &record::review_id(kind, &review.period, scope),
+        kind,
+        scope,
+        review,
+        tri,
+        panel,
+        snapshot,
+        &config.sha256(),
+    )?;
+    let count = |s: bomon_stats::Severity| {
+        review
+            .findings
+            .iter()
+            .filter(|f| f.severity == Some(s))
+            .count()
+    };
+    Ok(Summary {
+        record,
+        departments: review.scope.len(),
+        tests: review.tests,
+        alarms: count(bomon_stats::Severity::Alarm),
+        alerts: count(bomon_stats::Severity::Alert),
+        needs_assessment: tri.iter().filter(|t| t.needs_assessment).count(),
+        expected_false_alarms: review.expected_false_alarms,
+        files,
+    })
 }

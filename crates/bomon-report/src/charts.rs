@@ -320,17 +320,7 @@ where
             let mut ch = cb
                 .build_cartesian_2d(-0.3..(n as f64 - 0.7), y0..y1)
                 .map_err(err)?;
-            ch.configure_mesh()
-                .x_labels(n.min(12))
-                .x_label_formatter(&|x| period_label(periods, *x))
-                .x_desc(&c.x_label)
-                .y_desc(&c.unit)
-                .y_label_formatter(&|y| num(*y, 1, c.danish))
-                .label_style(label.clone())
-                .axis_desc_style(label.clone())
-                .max_light_lines(0)
-                .draw()
-                .map_err(err)?;
+            period_mesh(&mut ch, c, periods, 12, &label)?;
             // Peer band (inter-quartile range).
             let band: Vec<(f64, f64, f64)> = (0..n)
                 .filter_map(|k| Some((k as f64, q1[k]?, q3[k]?)))
@@ -385,17 +375,7 @@ where
             let mut ch = cb
                 .build_cartesian_2d(-0.5..(n as f64 - 0.5), y0..y1)
                 .map_err(err)?;
-            ch.configure_mesh()
-                .x_labels(n.min(10))
-                .x_label_formatter(&|x| period_label(periods, *x))
-                .x_desc(&c.x_label)
-                .y_desc(&c.unit)
-                .y_label_formatter(&|y| num(*y, 1, c.danish))
-                .label_style(label.clone())
-                .axis_desc_style(label.clone())
-                .max_light_lines(0)
-                .draw()
-                .map_err(err)?;
+            period_mesh(&mut ch, c, periods, 10, &label)?;
             if *baseline > 0 {
                 ch.draw_series(std::iter::once(Rectangle::new(
                     [(-0.5, y0), (*baseline as f64 - 0.5, y1)],
@@ -486,6 +466,34 @@ where
         }
     }
     Ok(())
+}
+
+/// Axes over periods (x: period labels, at most `max_labels`), values (y).
+fn period_mesh<'a, DB: DrawingBackend + 'a>(
+    ch: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    c: &Chart,
+    periods: &[String],
+    max_labels: usize,
+    label: &FontDesc<'_>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    ch.configure_mesh()
+        .x_labels(periods.len().min(max_labels))
+        .x_label_formatter(&|x| period_label(periods, *x))
+        .x_desc(&c.x_label)
+        .y_desc(&c.unit)
+        .y_label_formatter(&|y| num(*y, 1, c.danish))
+        .label_style(label.clone())
+        .axis_desc_style(label.clone())
+        .max_light_lines(0)
+        .draw()
+        .map_err(err)
 }
 
 /// Contiguous runs of present values, so a line breaks at a gap.
