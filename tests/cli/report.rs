@@ -167,7 +167,7 @@ fn sample_reports_render_in_a_headless_browser() {
         assert_eq!(mode(&chart), 0o600);
     }
     let html = std::fs::read_to_string(annual.join("report.html")).unwrap();
-    assert!(html.contains("Håndværkerparken") && html.contains("Søndervangen"));
+    assert!(html.contains("Håndværkerparken") && html.contains("Rundhøj"));
     assert!(html.contains("<section class=\"dept\""));
     let html = std::fs::read_to_string(quarterly.join("report.html")).unwrap();
     assert!(html.contains("Kvartalsopfølgning 2025Q3") && html.contains("Status i kvartalet"));

@@ -63,14 +63,58 @@ fn annual_review_of_the_sample_organisation_writes_the_contracted_outputs() {
             "flags.csv lacks {c}: {head}"
         );
     }
-    // Søndervangen (9000-005) carries the sample's highest planted social
-    // pressure: it is flagged on its level of outside-labour residents.
+    // The sample organisation's three showcase deteriorations (truth.csv:
+    // Viby Syd outside-labour step in 2025, Håndværkerparken public-support
+    // step in 2024, Rundhøj move-out rate rising gradually from 2022) are
+    // flagged, as alarms, and nothing else is: high but ordinary levels such as
+    // Søndervangen's are within the spread of public housing (additive
+    // overdispersion) and FDR control keeps noise out.
+    let mut r = csv::Reader::from_reader(flags.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (dc, ic, tc, sc, rc) = (
+        col("department_id"),
+        col("indicator"),
+        col("test"),
+        col("severity"),
+        col("rule"),
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let found: std::collections::BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|x| (x[dc].to_string(), x[ic].to_string()))
+        .collect();
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        ("9000-001", "outside_labour_18_64"),
+        ("9000-002", "public_support"),
+        ("9000-003", "move_out_rate"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(found, expected, "{flags}");
+    for (d, i) in &expected {
+        assert!(
+            rows.iter()
+                .any(|x| &x[dc] == d && &x[ic] == i && &x[sc] == "alarm"),
+            "{d} {i} is an alarm: {flags}"
+        );
+    }
+    // Viby Syd's step is last year's change; Håndværkerparken's step a year
+    // earlier is seen by the two-year window; Rundhøj's rise by the trend.
+    let has = |d: &str, t: &str, rule: &str, sev: &str| {
+        rows.iter()
+            .any(|x| &x[dc] == d && &x[tc] == t && &x[rc] == rule && &x[sc] == sev)
+    };
     assert!(
-        flags
-            .lines()
-            .any(|l| l.starts_with("9000-005,") && l.contains(",outside_labour_18_64,level,")),
+        has("9000-001", "development", "last_year", "alarm"),
         "{flags}"
     );
+    assert!(
+        has("9000-002", "development", "two_years", "alarm"),
+        "{flags}"
+    );
+    assert!(has("9000-003", "trend", "", "alarm"), "{flags}");
 
     let deps = std::fs::read_to_string(out.join("departments.csv")).unwrap();
     assert!(deps.starts_with(

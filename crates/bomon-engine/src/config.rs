@@ -144,10 +144,12 @@ pub struct ReviewConfig {
     pub peers: PeerConfig,
     /// Years in the slope.
     pub slope_years: usize,
-    /// The development test compares the last `change_years` years with the
-    /// years before: 1 = last year's change (default); 2 = the last two years
-    /// pooled against the three before them.
-    pub change_years: usize,
+    /// The development tests: for each entry, the last that many years are
+    /// compared with the years before - 1 = last year's change against the
+    /// year before (rule `last_year`); 2 = the last two years pooled against
+    /// the three before them (rule `two_years`, which sees a step that
+    /// happened last year with both years' data). Default both: [1, 2].
+    pub change_years: Vec<usize>,
     /// Development trigger.
     pub trigger: Trigger,
     /// False discovery rate across the review for alerts (Benjamini-Hochberg q).
@@ -157,8 +159,15 @@ pub struct ReviewConfig {
     /// Control the FDR within each kind of test (level, development, trend)
     /// instead of across the whole review.
     pub fdr_per_test: bool,
-    /// `multiplicative` or `additive` overdispersion.
+    /// `multiplicative` or `additive` overdispersion of level comparisons.
     pub overdispersion: String,
+    /// Scale of level comparisons of shares: `logit` (between-department
+    /// differences normal on the logit scale, as in a random-effects logistic
+    /// model) or `arcsine` (the arcsine-square-root scale of FunnelPlotR).
+    pub share_scale: String,
+    /// Share of z-scores winsorised in each tail before overdispersion is
+    /// estimated (0.1 = FunnelPlotR's 10 %; 0 = the plain moment estimate).
+    pub winsorise: f64,
     /// Triage score from which a qualitative assessment is asked for.
     pub triage_threshold: f64,
     /// Departments with fewer residents are too small to judge.
@@ -185,12 +194,14 @@ impl Default for ReviewConfig {
         ReviewConfig {
             peers: PeerConfig::default(),
             slope_years: 5,
-            change_years: 1,
+            change_years: vec![1, 2],
             trigger: Trigger::Any,
             fdr: 0.05,
             fdr_alarm: 0.002,
             fdr_per_test: false,
-            overdispersion: "multiplicative".into(),
+            overdispersion: "additive".into(),
+            share_scale: "logit".into(),
+            winsorise: 0.0,
             triage_threshold: 3.0,
             min_residents: 100.0,
             min_households: 50.0,
@@ -220,8 +231,12 @@ impl ReviewConfig {
         {
             return Err("key `peers.weights` must have one weight per covariate".into());
         }
-        if !(1..=2).contains(&self.change_years) {
-            return Err("key `change_years` must be 1 or 2".into());
+        if self.change_years.is_empty()
+            || self.change_years.iter().any(|w| !(1..=2).contains(w))
+            || (self.change_years.len() == 2 && self.change_years[0] == self.change_years[1])
+            || self.change_years.len() > 2
+        {
+            return Err("key `change_years` must list 1, 2 or both, e.g. [1, 2]".into());
         }
         if self.slope_years < 3 {
             return Err("key `slope_years` must be at least 3".into());
@@ -231,6 +246,15 @@ impl ReviewConfig {
         }
         if !(self.fdr_alarm > 0.0 && self.fdr_alarm <= self.fdr) {
             return Err("key `fdr_alarm` must lie between 0 and `fdr`".into());
+        }
+        if !["logit", "arcsine"].contains(&self.share_scale.as_str()) {
+            return Err(format!(
+                "key `share_scale` must be logit or arcsine, found \"{}\"",
+                self.share_scale
+            ));
+        }
+        if !(0.0..0.5).contains(&self.winsorise) {
+            return Err("key `winsorise` must lie in [0, 0.5)".into());
         }
         if !["multiplicative", "additive"].contains(&self.overdispersion.as_str()) {
             return Err(format!(

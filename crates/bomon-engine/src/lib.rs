@@ -188,7 +188,10 @@ pub fn run_annual(
         opts.config.max_suppressed_numerator,
         &info,
         vec![],
-        serde_json::json!({ "snapshot_created": snapshot_created(store, snap.id()) }),
+        serde_json::json!({
+            "snapshot_created": snapshot_created(store, snap.id()),
+            "method": annual_method(&opts.config),
+        }),
         reporter.map(|r| {
             (
                 r,
@@ -532,4 +535,33 @@ fn summary(
         expected_false_alarms: review.expected_false_alarms,
         files,
     })
+}
+
+/// The annual review's method in one paragraph, for the manifest.
+fn annual_method(c: &config::ReviewConfig) -> String {
+    format!(
+        "Level: each department against its peers' pooled rate, public housing nationally (same housing type) and its municipality's other departments, \
+         on the {} scale for shares (rates per 1,000 as observed against expected events on the log scale), with {} overdispersion estimated nationally \
+         ({}% winsorised); a level finding means outside the spread that public housing's between-department differences explain. \
+         Development: the change of {}, and the slope over {} years (binomial GLM, logit scale), each against peers' and national developments with the \
+         between-department variance of developments (DerSimonian-Laird) in the denominator; trigger {}. \
+         Benjamini-Hochberg across {}: alert at q <= {} beyond the one-sided 95 % limit, alarm at q <= {} beyond 99.8 %.",
+        c.share_scale,
+        c.overdispersion,
+        c.winsorise * 100.0,
+        c.change_years
+            .iter()
+            .map(|w| if *w == 1 {
+                "the last year against the year before (rule last_year)"
+            } else {
+                "the last two years against the three before (rule two_years)"
+            })
+            .collect::<Vec<_>>()
+            .join(" and of "),
+        c.slope_years,
+        if c.trigger == config::Trigger::All { "all (peers and national)" } else { "any (peers or national)" },
+        if c.fdr_per_test { "each kind of test" } else { "every test of the review" },
+        c.fdr,
+        c.fdr_alarm
+    )
 }

@@ -11,7 +11,7 @@ use bomon_stats::multiple::{
     bh_qvalues, expected_false_alarms_unadjusted, expected_false_discoveries,
 };
 use bomon_stats::overdispersion::tau2_dersimonian_laird;
-use bomon_stats::trend::{compare, log_rate_ratio, proportion_slope, Estimate};
+use bomon_stats::trend::{compare, log_rate_ratio, logistic_slope, wls_slope, Estimate};
 use bomon_stats::Severity;
 use bomon_store::{Catalogue, Direction, Kind};
 use rayon::prelude::*;
@@ -96,14 +96,84 @@ type IndicatorResult = (
     Vec<(usize, usize)>,
     Vec<((usize, usize), bool)>,
 );
-/// A department's change and slope.
-type Development = (Option<Estimate>, Option<Estimate>);
+/// A change or slope: the estimate that is tested (on the logit scale for
+/// shares) and the one shown to readers (log rate ratio, printed as a
+/// percentage change; slope relative to the level, per year).
+#[derive(Debug, Clone, Copy)]
+struct Dev {
+    test: Estimate,
+    shown: f64,
+}
 
-fn measure(kind: Kind) -> Measure {
-    match kind {
-        Kind::Share => Measure::Proportion,
-        _ => Measure::RatioLog,
+/// One change window of an indicator: every department's change with its
+/// pooled counts (recent numerator and denominator, base numerator and
+/// denominator), the between-department variance of changes, and the
+/// national change per housing type.
+struct ChangeWindow<'a> {
+    rule: &'static str,
+    recent: std::ops::RangeInclusive<i32>,
+    base: std::ops::RangeInclusive<i32>,
+    own: Vec<Option<(Dev, [f64; 4])>>,
+    tau2: f64,
+    national: HashMap<&'a str, Option<Dev>>,
+}
+
+/// How level comparisons are made, from the configuration.
+#[derive(Debug, Clone, Copy)]
+struct LevelScale {
+    od: Overdispersion,
+    logit: bool,
+    winsorise: f64,
+}
+
+impl LevelScale {
+    fn of(cfg: &ReviewConfig) -> LevelScale {
+        LevelScale {
+            od: if cfg.overdispersion == "additive" {
+                Overdispersion::Additive
+            } else {
+                Overdispersion::Multiplicative
+            },
+            logit: cfg.share_scale != "arcsine",
+            winsorise: cfg.winsorise,
+        }
     }
+
+    fn measure(self, kind: Kind) -> Measure {
+        match kind {
+            Kind::Share if self.logit => Measure::ProportionLogit,
+            Kind::Share => Measure::Proportion,
+            _ => Measure::RatioLog,
+        }
+    }
+}
+
+/// The arguments of a level test on the funnel's scale. A rate (events per
+/// 1,000) is tested as observed against expected events - O = events,
+/// E = denominator x target, target 1 - so its log-scale standard error is
+/// 1 / sqrt(E), the Poisson one; shares and ratios are passed unchanged.
+fn on_scale(kind: Kind, num: f64, den: f64, target: f64) -> (f64, f64, f64) {
+    if kind == Kind::RatePer1000 {
+        (num, den * target, 1.0)
+    } else {
+        (num, den, target)
+    }
+}
+
+/// `z_against` on the scale of `kind` (see [`on_scale`]).
+#[allow(clippy::too_many_arguments)]
+fn level_z(
+    ls: LevelScale,
+    kind: Kind,
+    num: f64,
+    den: f64,
+    target: f64,
+    phi: f64,
+    tau2: f64,
+    w: Worse,
+) -> (f64, f64) {
+    let (a, b, t) = on_scale(kind, num, den, target);
+    z_against(ls.measure(kind), a, b, t, phi, tau2, w)
 }
 
 fn worse(d: Direction) -> Worse {
@@ -131,7 +201,7 @@ fn national(
     kind: Kind,
     dir: Direction,
     min_den: f64,
-    od: Overdispersion,
+    ls: LevelScale,
 ) -> National {
     let n = panel.depts.len();
     let mut out = National {
@@ -165,20 +235,26 @@ fn national(
         }
         let pooled = sn / sd;
         // Ratios (income against the region) are compared on the log scale with
-        // the pooled ratio as target.
+        // the pooled ratio as target; rates as observed against expected events.
+        let (num, den, target) = if kind == Kind::RatePer1000 {
+            let e: Vec<f64> = den.iter().map(|b| b * pooled).collect();
+            (num, e, 1.0)
+        } else {
+            (num, den, pooled)
+        };
         let f = funnel(
             &num,
             &den,
             &FunnelOptions {
-                measure: measure(kind),
-                overdispersion: od,
-                winsorise: 0.1,
+                measure: ls.measure(kind),
+                overdispersion: ls.od,
+                winsorise: ls.winsorise,
                 limits: LimitMethod::Normal,
-                target: Some(pooled),
+                target: Some(target),
                 worse: worse(dir),
             },
         );
-        let phi = if od == Overdispersion::Multiplicative {
+        let phi = if ls.od == Overdispersion::Multiplicative {
             f.phi.max(1.0)
         } else {
             1.0
@@ -229,39 +305,80 @@ impl From<std::ops::RangeInclusive<i32>> for Years {
     }
 }
 
-/// The slope of a share relative to its level (per year, ~ d log p / dt):
-/// the proportion slope divided by the pooled proportion of the window.
-/// Trends are compared on this relative scale, like changes (log rate
-/// ratios): a development every department shares on the logit scale moves
-/// a high share more in percentage points than a low one, and on the
-/// absolute scale would flag every high-share department as "worse".
-fn relative_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Estimate> {
-    let e = proportion_slope(t, y, n)?;
+/// The empirical logit ln((x + 0.5) / (n - x + 0.5)) of x events among n.
+fn elogit(x: f64, n: f64) -> f64 {
+    let x = x.clamp(0.0, n);
+    ((x + 0.5) / (n - x + 0.5)).ln()
+}
+
+/// The slope of a share over the years `t`, from counts. Tested on the logit
+/// scale - the slope of a binomial GLM (maximum likelihood, so years with few
+/// or no events weigh what they tell; the slope of empirical logits let a
+/// zero count's ln(0.5 / n) pull the line) - and shown relative to the level
+/// (the proportion slope divided by p, ~ d log p / dt, per year).
+///
+/// On the logit scale a development every department shares moves high and
+/// low shares alike, and year-to-year noise beyond binomial is of one size
+/// for all departments, so one between-department variance tau^2 of slopes
+/// (DerSimonian-Laird over all departments, added in the comparison) carries
+/// it. It is not estimated per department: five points leave three degrees
+/// of freedom, and dividing by so rough an estimate gives z heavy tails.
+fn share_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Dev> {
     let (sy, sn) = y
         .iter()
         .zip(n)
         .filter(|(a, b)| a.is_finite() && **b > 0.0)
         .fold((0.0, 0.0), |(a, b), (x, m)| (a + x, b + m));
+    if sn <= 0.0 {
+        return None;
+    }
     let p = sy / sn;
-    (p > 0.0).then(|| Estimate {
-        estimate: e.estimate / p,
-        se: e.se / p,
-    })
+    if !(p > 0.0 && p < 1.0) {
+        return None;
+    }
+    let test = logistic_slope(t, y, n)?;
+    let w: Vec<f64> = n.iter().map(|b| b * p * (1.0 - p)).collect();
+    let rate: Vec<f64> = y.iter().zip(n).map(|(a, b)| a / b).collect();
+    let shown = wls_slope(t, &rate, &w)?.estimate / p;
+    Some(Dev { test, shown })
 }
 
-fn change(n1: f64, d1: f64, n0: f64, d0: f64, kind: Kind) -> Option<Estimate> {
+/// The change between two periods: a share's on the logit scale (shown as the
+/// log rate ratio), a rate's as the log rate ratio.
+fn change(n1: f64, d1: f64, n0: f64, d0: f64, kind: Kind) -> Option<Dev> {
     if !(d1 > 0.0 && d0 > 0.0 && n1.is_finite() && n0.is_finite()) {
         return None;
     }
     if kind == Kind::Ratio {
         // Income against the region: no sampling error of its own; the
         // between-department heterogeneity carries the uncertainty.
-        return Some(Estimate {
-            estimate: ((n1 / d1) / (n0 / d0)).ln(),
-            se: 0.0,
+        let e = ((n1 / d1) / (n0 / d0)).ln();
+        return Some(Dev {
+            test: Estimate {
+                estimate: e,
+                se: 0.0,
+            },
+            shown: e,
         });
     }
-    Some(log_rate_ratio(n1, d1, n0, d0))
+    let lrr = log_rate_ratio(n1, d1, n0, d0);
+    if kind == Kind::Share {
+        let v = |x: f64, n: f64| {
+            let x = x.clamp(0.0, n);
+            1.0 / (x + 0.5) + 1.0 / (n - x + 0.5)
+        };
+        return Some(Dev {
+            test: Estimate {
+                estimate: elogit(n1, d1) - elogit(n0, d0),
+                se: (v(n1, d1) + v(n0, d0)).sqrt(),
+            },
+            shown: lrr.estimate,
+        });
+    }
+    Some(Dev {
+        test: lrr,
+        shown: lrr.estimate,
+    })
 }
 
 /// Runs the annual review of `year` for departments in `scope`.
@@ -274,11 +391,7 @@ pub fn annual(
     peer_covariates: Vec<String>,
     cfg: &ReviewConfig,
 ) -> Review {
-    let od = if cfg.overdispersion == "additive" {
-        Overdispersion::Additive
-    } else {
-        Overdispersion::Multiplicative
-    };
+    let ls = LevelScale::of(cfg);
     let n_ind = panel.indicators.len();
     let res = panel.indicator("residents");
     let hh = panel.indicator("households");
@@ -312,56 +425,18 @@ pub fn annual(
                 return (out, small, last);
             }
             let (kind, dir, min_den) = (ind.kind, ind.direction, ind.min_denominator);
-            let m = measure(kind);
             let w = worse(dir);
             let sign = if w == Worse::Lower { -1.0 } else { 1.0 };
-            let nat = national(panel, i, year, kind, dir, min_den, od);
-            let nat_prev = national(panel, i, year - 1, kind, dir, min_den, od);
+            let nat = national(panel, i, year, kind, dir, min_den, ls);
+            let nat_prev = national(panel, i, year - 1, kind, dir, min_den, ls);
             let n_all = panel.depts.len();
 
             // Developments of every department, for the between-department
             // heterogeneity (DerSimonian-Laird tau^2) of changes and slopes.
             let t0 = year - cfg.slope_years as i32 + 1;
-            let win = cfg.change_years.max(1) as i32;
-            let recent = (year - win + 1)..=year;
-            let base = if win == 1 {
-                (year - 1)..=(year - 1)
-            } else {
-                (year - win - 2)..=(year - win)
-            };
-            let dev: Vec<Development> = (0..n_all)
-                .map(|d| {
-                    // Recent years against the years before: the last year against the
-                    // one before by default (`change_years` = 1), or the last
-                    // `change_years` pooled against the three before them.
-                    let (n1, d1) = pooled(panel, i, std::iter::once(d), recent.clone(), min_den);
-                    let (n0, d0) = pooled(panel, i, std::iter::once(d), base.clone(), min_den);
-                    let ch = if d1 >= min_den && d0 >= min_den {
-                        change(n1, d1, n0, d0, kind)
-                    } else {
-                        None
-                    };
-                    let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
-                    for yy in t0..=year {
-                        let (a, b) = panel.get(i, d, yy);
-                        if a.is_finite() && b >= min_den && b > 0.0 {
-                            t.push(f64::from(yy - t0));
-                            y.push(a);
-                            nn.push(b);
-                        }
-                    }
-                    let sl = if kind == Kind::Share && t.len() >= 3 {
-                        relative_slope(&t, &y, &nn)
-                    } else {
-                        None
-                    };
-                    (ch, sl)
-                })
-                .collect();
-            let tau2_of = |pick: &dyn Fn(&Development) -> Option<Estimate>| -> f64 {
-                let (ys, vs): (Vec<f64>, Vec<f64>) = dev
-                    .iter()
-                    .filter_map(pick)
+            let tau2_of = |devs: &mut dyn Iterator<Item = Dev>| -> f64 {
+                let (ys, vs): (Vec<f64>, Vec<f64>) = devs
+                    .map(|x| x.test)
                     .filter(|e| e.estimate.is_finite())
                     .map(|e| (e.estimate, e.se.powi(2).max(1e-12)))
                     .unzip();
@@ -371,15 +446,87 @@ pub fn annual(
                     tau2_dersimonian_laird(&ys, &vs)
                 }
             };
-            let tau2_change = tau2_of(&|x| x.0);
-            let tau2_slope = tau2_of(&|x| x.1);
-            let comp_change = |members: &mut dyn Iterator<Item = usize>| -> Option<Estimate> {
-                let ms: Vec<usize> = members.collect();
-                let (a1, b1) = pooled(panel, i, ms.iter().copied(), recent.clone(), min_den);
-                let (a0, b0) = pooled(panel, i, ms.iter().copied(), base.clone(), min_den);
+            let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
+            for x in 0..n_all {
+                by_type
+                    .entry(panel.depts[x].housing_type.as_str())
+                    .or_default()
+                    .push(x);
+            }
+            // Changes: per window, recent years against the years before - the
+            // last year against the one before (`last_year`), or the last two
+            // pooled against the three before them (`two_years`).
+            let windows: Vec<ChangeWindow<'_>> = cfg
+                .change_years
+                .iter()
+                .map(|&w| {
+                    let w = w as i32;
+                    let recent = (year - w + 1)..=year;
+                    let base = if w == 1 {
+                        (year - 1)..=(year - 1)
+                    } else {
+                        (year - w - 2)..=(year - w)
+                    };
+                    let counts = |ms: &mut dyn Iterator<Item = usize>| {
+                        let ms: Vec<usize> = ms.collect();
+                        let (a1, b1) =
+                            pooled(panel, i, ms.iter().copied(), recent.clone(), min_den);
+                        let (a0, b0) = pooled(panel, i, ms.iter().copied(), base.clone(), min_den);
+                        [a1, b1, a0, b0]
+                    };
+                    let own: Vec<Option<(Dev, [f64; 4])>> = (0..n_all)
+                        .map(|d| {
+                            let c = counts(&mut std::iter::once(d));
+                            if c[1] >= min_den && c[3] >= min_den {
+                                change(c[0], c[1], c[2], c[3], kind).map(|x| (x, c))
+                            } else {
+                                None
+                            }
+                        })
+                        .collect();
+                    let tau2 = tau2_of(&mut own.iter().flatten().map(|x| x.0));
+                    let national = by_type
+                        .iter()
+                        .map(|(t, m)| {
+                            let c = counts(&mut m.iter().copied());
+                            (*t, change(c[0], c[1], c[2], c[3], kind))
+                        })
+                        .collect();
+                    ChangeWindow {
+                        rule: if w == 1 { "last_year" } else { "two_years" },
+                        recent,
+                        base,
+                        own,
+                        tau2,
+                        national,
+                    }
+                })
+                .collect();
+            let slopes: Vec<Option<Dev>> = (0..n_all)
+                .map(|d| {
+                    let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
+                    for yy in t0..=year {
+                        let (a, b) = panel.get(i, d, yy);
+                        if a.is_finite() && b >= min_den && b > 0.0 {
+                            t.push(f64::from(yy - t0));
+                            y.push(a);
+                            nn.push(b);
+                        }
+                    }
+                    if kind == Kind::Share && t.len() >= 3 {
+                        share_slope(&t, &y, &nn)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let tau2_slope = tau2_of(&mut slopes.iter().flatten().copied());
+            let comp_change = |w: &ChangeWindow<'_>, members: &[usize]| -> Option<Dev> {
+                let (a1, b1) = pooled(panel, i, members.iter().copied(), w.recent.clone(), min_den);
+                let (a0, b0) = pooled(panel, i, members.iter().copied(), w.base.clone(), min_den);
                 change(a1, b1, a0, b0, kind)
             };
-            let comp_slope = |members: &[usize]| -> Option<Estimate> {
+            let comp_slope = |members: &[usize]| -> Option<Dev> {
                 if kind != Kind::Share {
                     return None;
                 }
@@ -393,23 +540,12 @@ pub fn annual(
                     }
                 }
                 if t.len() >= 3 {
-                    relative_slope(&t, &y, &nn)
+                    share_slope(&t, &y, &nn)
                 } else {
                     None
                 }
             };
-            let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
-            for x in 0..n_all {
-                by_type
-                    .entry(panel.depts[x].housing_type.as_str())
-                    .or_default()
-                    .push(x);
-            }
-            let national_change: HashMap<&str, Option<Estimate>> = by_type
-                .iter()
-                .map(|(t, m)| (*t, comp_change(&mut m.iter().copied())))
-                .collect();
-            let national_slope: HashMap<&str, Option<Estimate>> =
+            let national_slope: HashMap<&str, Option<Dev>> =
                 by_type.iter().map(|(t, m)| (*t, comp_slope(m))).collect();
 
             let mut muni_totals: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
@@ -469,7 +605,7 @@ pub fn annual(
                 let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
                 if pb > 0.0 {
                     let target = pa / pb;
-                    let (z, p) = z_against(m, n1, d1, target, nat.phi[d], nat.tau2[d], w);
+                    let (z, p) = level_z(ls, kind, n1, d1, target, nat.phi[d], nat.tau2[d], w);
                     out.push(mk(
                         "level",
                         "peers",
@@ -482,8 +618,16 @@ pub fn annual(
                     ));
                     // Persistence: the same comparison a year earlier.
                     if pd0 >= min_den && qb > 0.0 {
-                        let (z0, _) =
-                            z_against(m, pn0, pd0, qa / qb, nat_prev.phi[d], nat_prev.tau2[d], w);
+                        let (z0, _) = level_z(
+                            ls,
+                            kind,
+                            pn0,
+                            pd0,
+                            qa / qb,
+                            nat_prev.phi[d],
+                            nat_prev.tau2[d],
+                            w,
+                        );
                         last.push(((d, i), z0 * sign > Z95));
                     }
                 }
@@ -509,7 +653,7 @@ pub fn annual(
                     .unwrap_or((0.0, 0.0));
                 let (ma, mb) = (ta - n1, tb - d1);
                 if mb > 0.0 {
-                    let (z, p) = z_against(m, n1, d1, ma / mb, nat.phi[d], nat.tau2[d], w);
+                    let (z, p) = level_z(ls, kind, n1, d1, ma / mb, nat.phi[d], nat.tau2[d], w);
                     out.push(mk(
                         "level",
                         "municipality",
@@ -521,40 +665,53 @@ pub fn annual(
                         p,
                     ));
                 }
-                // Development: last year's change and the slope, against peers and nationally.
+                // Development: the changes and the slope, against peers and nationally.
                 let ty = panel.depts[d].housing_type.as_str();
-                let developments = [
-                    (
-                        "development",
-                        dev[d].0,
-                        tau2_change,
-                        comp_change(&mut members.iter().copied()),
-                        national_change.get(ty).copied().flatten(),
-                    ),
-                    (
-                        "trend",
-                        dev[d].1,
-                        tau2_slope,
-                        comp_slope(&members),
-                        national_slope.get(ty).copied().flatten(),
-                    ),
-                ];
-                for (test, unit, tau2, peers_dev, national_dev) in developments {
-                    let Some(u) = unit else { continue };
-                    for (comparator, c) in [("peers", peers_dev), ("national", national_dev)] {
-                        if let Some(c) = c {
-                            let z = compare(u, c, tau2) * sign;
-                            out.push(mk(
-                                test,
-                                comparator,
-                                u.estimate,
-                                c.estimate,
-                                prev,
-                                f64::NAN,
-                                z,
-                                1.0 - bomon_stats::dist::pnorm(z),
-                            ));
-                        }
+                for w in &windows {
+                    let Some((u, [a1, b1, a0, b0])) = w.own[d] else {
+                        continue;
+                    };
+                    for (comparator, c) in [
+                        ("peers", comp_change(w, &members)),
+                        ("national", w.national.get(ty).copied().flatten()),
+                    ] {
+                        let Some(c) = c else { continue };
+                        let z = compare(u.test, c.test, w.tau2) * sign;
+                        let mut f = mk(
+                            "development",
+                            comparator,
+                            u.shown,
+                            c.shown,
+                            a0 / b0,
+                            f64::NAN,
+                            z,
+                            1.0 - bomon_stats::dist::pnorm(z),
+                        );
+                        // The window's pooled counts: the prompt's "from ... to".
+                        f.numerator = a1;
+                        f.denominator = b1;
+                        f.previous_numerator = a0;
+                        f.rule = Some(w.rule);
+                        out.push(f);
+                    }
+                }
+                if let Some(u) = slopes[d] {
+                    for (comparator, c) in [
+                        ("peers", comp_slope(&members)),
+                        ("national", national_slope.get(ty).copied().flatten()),
+                    ] {
+                        let Some(c) = c else { continue };
+                        let z = compare(u.test, c.test, tau2_slope) * sign;
+                        out.push(mk(
+                            "trend",
+                            comparator,
+                            u.shown,
+                            c.shown,
+                            prev,
+                            f64::NAN,
+                            z,
+                            1.0 - bomon_stats::dist::pnorm(z),
+                        ));
                     }
                 }
             }
@@ -607,12 +764,15 @@ pub fn annual(
     // The strategy's trigger: a development worse than peers AND national
     // (`all`), or either (`any`).
     if cfg.trigger == Trigger::All {
-        let mut both: HashMap<(usize, usize, &str), (bool, bool)> = HashMap::new();
+        type Key<'k> = (usize, usize, &'k str, Option<&'k str>);
+        let mut both: HashMap<Key<'_>, (bool, bool)> = HashMap::new();
         for f in findings
             .iter()
             .filter(|f| f.test != "level" && f.severity.is_some())
         {
-            let e = both.entry((f.dept, f.indicator, f.test)).or_default();
+            let e = both
+                .entry((f.dept, f.indicator, f.test, f.rule))
+                .or_default();
             if f.comparator == "peers" {
                 e.0 = true
             } else {
@@ -621,7 +781,7 @@ pub fn annual(
         }
         for f in findings.iter_mut().filter(|f| f.test != "level") {
             if both
-                .get(&(f.dept, f.indicator, f.test))
+                .get(&(f.dept, f.indicator, f.test, f.rule))
                 .is_none_or(|e| !(e.0 && e.1))
             {
                 f.severity = None;

@@ -248,6 +248,26 @@ fn sentence(
     match (f.test, da) {
         ("level", true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
         ("level", false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
+        ("development", true) if f.rule == Some("two_years") => format!(
+            "{label} lå på {} i {}-{y} mod {} i {}-{}, en mere ugunstig udvikling end hos {cmp} (ændring {} mod {}).",
+            fmt_rate(value, kind, da, now_n),
+            y - 1,
+            fmt_rate(f.previous, kind, da, prev_n),
+            y - 4,
+            y - 2,
+            change(f.value),
+            pct_change(f.reference, da)
+        ),
+        ("development", false) if f.rule == Some("two_years") => format!(
+            "{label} was {} in {}-{y} against {} in {}-{}, a less favourable development than for {cmp} ({} against {}).",
+            fmt_rate(value, kind, da, now_n),
+            y - 1,
+            fmt_rate(f.previous, kind, da, prev_n),
+            y - 4,
+            y - 2,
+            change(f.value),
+            pct_change(f.reference, da)
+        ),
         ("development", true) => format!(
             "{label} ændrede sig fra {} til {} fra {} til {y}, mere ugunstigt end hos {cmp} (ændring {} mod {}).",
             fmt_rate(f.previous, kind, da, prev_n),

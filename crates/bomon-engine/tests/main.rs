@@ -30,12 +30,13 @@ fn dept(id: usize, org: &str, year_built: f64) -> Dept {
 /// A panel of one indicator (outside_labour_18_64) with `rates[d][y]` and
 /// denominators `dens[d]`, plus residents/households large enough to judge.
 fn panel(depts: Vec<Dept>, rates: &[Vec<f64>], dens: &[f64]) -> Panel {
+    panel_of("outside_labour_18_64", depts, rates, dens)
+}
+
+/// As [`panel`], for indicator `ind`.
+fn panel_of(ind: &str, depts: Vec<Dept>, rates: &[Vec<f64>], dens: &[f64]) -> Panel {
     let n = depts.len();
-    let inds = vec![
-        "outside_labour_18_64".to_string(),
-        "residents".into(),
-        "households".into(),
-    ];
+    let inds = vec![ind.to_string(), "residents".into(), "households".into()];
     let mut num = vec![vec![f64::NAN; n * YEARS]; 3];
     let mut den = vec![vec![f64::NAN; n * YEARS]; 3];
     for d in 0..n {
@@ -102,17 +103,25 @@ fn a_department_at_its_peers_rate_is_not_flagged() {
         .iter()
         .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
         .unwrap();
-    assert!(lvl.z.abs() < 1e-9 && (lvl.reference - 0.2).abs() < 1e-12);
+    // Logit scale with the empirical logit's half-count correction:
+    // z = (ln(200.5 / 800.5) - ln(0.2 / 0.8)) * sqrt(1000 * 0.2 * 0.8) = 0.024.
+    let hand = ((200.5f64 / 800.5).ln() - 0.25f64.ln()) * 160f64.sqrt();
+    assert!(
+        (lvl.z - hand).abs() < 1e-9 && hand.abs() < 0.03,
+        "{}",
+        lvl.z
+    );
+    assert!((lvl.reference - 0.2).abs() < 1e-12);
 }
 
 #[test]
 fn a_department_three_and_a_half_standard_errors_worse_is_flagged() {
-    // Arcsine scale: z = (asin(sqrt(p)) - asin(sqrt(0.2))) * 2 sqrt(n) = 3.5
-    // for n = 1,000 -> p = sin(asin(sqrt(0.2)) + 3.5 / (2 sqrt(1000)))^2.
+    // Logit scale, standard error at the peers' 20 % for n = 1,000:
+    // 1 / sqrt(1000 * 0.2 * 0.8). 3.5 standard errors above logit(0.2) is
+    // p = expit(logit(0.2) + 3.5 / sqrt(160)) = 24.8 %, i.e. 248 persons;
+    // by hand z = (ln(248.5 / 752.5) - ln(0.25)) * sqrt(160) = 3.52.
     let n: f64 = 1000.0;
-    let p = ((0.2f64).sqrt().asin() + 3.5 / (2.0 * n.sqrt()))
-        .sin()
-        .powi(2);
+    let p = 1.0 / (1.0 + (-((0.25f64).ln() + 3.5 / 160f64.sqrt())).exp());
     let panel = with_target(vec![p; YEARS], n);
     let r = run(&panel, &[0], &cfg(20));
     let lvl = r
@@ -120,8 +129,11 @@ fn a_department_three_and_a_half_standard_errors_worse_is_flagged() {
         .iter()
         .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
         .unwrap();
-    // Rounding the numerator to whole persons moves z by < 0.05.
-    assert!((lvl.z - 3.5).abs() < 0.05, "z = {}", lvl.z);
+    let x = (p * n).round();
+    assert_eq!(x, 248.0);
+    let hand = (((x + 0.5) / (n - x + 0.5)).ln() - 0.25f64.ln()) * 160f64.sqrt();
+    assert!((hand - 3.52).abs() < 0.005, "{hand}");
+    assert!((lvl.z - hand).abs() < 1e-9, "z = {}", lvl.z);
     assert!(lvl.severity.is_some(), "{lvl:?}");
 }
 
@@ -222,10 +234,9 @@ fn configuration_errors_name_the_key() {
     assert_eq!((c.trigger, c.peers.k), (Trigger::All, 10));
 }
 
-#[test]
-fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
-    // 120 stable departments at 20 % with year-to-year noise of +-1 point;
-    // the target steps from 20 % to 26 % in 2024 (n = 2,000: about 6 standard errors).
+/// 120 stable departments at 20 % with year-to-year noise of +-1 point; the
+/// target steps from 20 % to 26 % in 2024 (n = 2,000: about 6 standard errors).
+fn stepping_target() -> Panel {
     let mut depts = vec![dept(0, "Egen", 1970.0)];
     let mut rates = vec![vec![0.20, 0.20, 0.20, 0.20, 0.26, 0.26]];
     let mut dens = vec![2000.0];
@@ -238,7 +249,12 @@ fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
         );
         dens.push(2000.0);
     }
-    let p = panel(depts, &rates, &dens);
+    panel(depts, &rates, &dens)
+}
+
+#[test]
+fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
+    let p = stepping_target();
     let c = cfg(20);
     let scope: Vec<usize> = (0..p.depts.len()).collect();
     let (peers, covs) = peer_groups(&p.depts, &scope, &c.peers);
@@ -260,10 +276,12 @@ fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
 
 #[test]
 fn prompts_never_print_a_rate_from_one_to_four_persons() {
-    // 3 of 50 (6 %) against peers at 1 % of 1,000: flagged, but the prompt
-    // must not print the 6 % (three persons; counts below 5 are suppressed).
+    // 4 of 50 (8 %) against peers at 1 % of 1,000: flagged on the arcsine
+    // scale (z = 2.64; the logit scale is more cautious with so few expected
+    // events), but the prompt must not print the 8 % (four persons; counts
+    // below 5 are suppressed).
     let mut depts = vec![dept(0, "Egen", 1970.0)];
-    let mut rates = vec![vec![0.06; YEARS]];
+    let mut rates = vec![vec![0.08; YEARS]];
     let mut dens = vec![50.0];
     for i in 1..=30 {
         depts.push(dept(i, "Andre", 1960.0 + i as f64));
@@ -271,7 +289,8 @@ fn prompts_never_print_a_rate_from_one_to_four_persons() {
         dens.push(1000.0);
     }
     let p = panel(depts, &rates, &dens);
-    let c = cfg(20);
+    let mut c = cfg(20);
+    c.share_scale = "arcsine".into();
     let r = run(&p, &[0], &c);
     assert!(
         r.findings
@@ -283,7 +302,95 @@ fn prompts_never_print_a_rate_from_one_to_four_persons() {
     let t = bomon_engine::triage::triage(&r, &p, &Catalogue::builtin(), &c, true);
     let text = t[0].findings.join(" ");
     assert!(text.contains("under 5 personer (undertrykt)"), "{text}");
-    assert!(!text.contains("6,0 %"), "{text}");
+    assert!(!text.contains("8,0 %"), "{text}");
+}
+
+/// Evictions: the target at `rate` of `households`, 30 peers at 1 per 1,000
+/// of 1,000 households.
+fn evictions(rate: f64, households: f64) -> Panel {
+    let mut depts = vec![dept(0, "Egen", 1970.0)];
+    let mut rates = vec![vec![rate; YEARS]];
+    let mut dens = vec![households];
+    for i in 1..=30 {
+        depts.push(dept(i, "Andre", 1960.0 + i as f64));
+        rates.push(vec![0.001; YEARS]);
+        dens.push(1000.0);
+    }
+    panel_of("evictions", depts, &rates, &dens)
+}
+
+#[test]
+fn one_eviction_in_a_small_department_is_not_an_outlier() {
+    // Evictions are a rate (events per household): tested as observed
+    // against expected events, O = 1, E = 60 x 0.001 = 0.06, on the log scale
+    // with the Poisson standard error 1 / sqrt(E):
+    // z = ln(1 / 0.06) * sqrt(0.06) = 0.69 - not the z = 21.8 that
+    // 1 / sqrt(households) as standard error would give.
+    let p = evictions(1.0 / 60.0, 60.0);
+    let r = run(&p, &[0], &cfg(20));
+    let lvl = r
+        .findings
+        .iter()
+        .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
+        .unwrap();
+    let hand = (1.0f64 / 0.06).ln() * 0.06f64.sqrt();
+    assert!((hand - 0.689).abs() < 0.001);
+    assert!((lvl.z - hand).abs() < 1e-9, "z = {}", lvl.z);
+    assert!(r
+        .findings
+        .iter()
+        .filter(|f| f.dept == 0)
+        .all(|f| f.severity.is_none()));
+    // Twenty evictions among 1,000 households against 1 expected is one.
+    let p = evictions(0.02, 1000.0);
+    let r = run(&p, &[0], &cfg(20));
+    assert!(flagged(&r, 0, "level", "peers"));
+}
+
+#[test]
+fn a_step_last_year_is_seen_by_the_two_year_window_this_year() {
+    // The target steps from 20 % to 26 % in 2024 (see stepping_target).
+    // Reviewing 2025, last year's change (26 % -> 26 %) is nothing, but the
+    // last two years pooled against the three before show the step.
+    let p = stepping_target();
+    let c = cfg(20);
+    let scope: Vec<usize> = (0..p.depts.len()).collect();
+    let (peers, covs) = peer_groups(&p.depts, &scope, &c.peers);
+    let r = annual(&p, &Catalogue::builtin(), 2025, &scope, &peers, covs, &c);
+    let dev = |rule: &str| {
+        r.findings
+            .iter()
+            .filter(|f| f.dept == 0 && f.test == "development" && f.rule == Some(rule))
+            .collect::<Vec<_>>()
+    };
+    assert!(dev("last_year").iter().all(|f| f.severity.is_none()));
+    let two = dev("two_years");
+    assert!(two.iter().any(|f| f.severity.is_some()), "{two:?}");
+    // The prompt's counts are the windows' pooled ones: 2 x 520 of 2 x 2,000
+    // against 3 x 400 of 3 x 2,000.
+    assert_eq!((two[0].numerator, two[0].denominator), (1040.0, 4000.0));
+    assert!((two[0].previous - 0.20).abs() < 1e-12);
+    let t = bomon_engine::triage::triage(&r, &p, &Catalogue::builtin(), &c, true);
+    let text = t.iter().find(|x| x.dept == 0).unwrap().findings.join(" ");
+    assert!(
+        text.contains("26,0 % i 2024-2025 mod 20,0 % i 2021-2023"),
+        "{text}"
+    );
+    // Only one of the configured windows: the other is not run.
+    let mut one = c.clone();
+    one.change_years = vec![1];
+    let r = annual(
+        &p,
+        &Catalogue::builtin(),
+        2025,
+        &scope,
+        &peers,
+        vec![],
+        &one,
+    );
+    assert!(r.findings.iter().all(|f| f.rule != Some("two_years")));
+    let e = ReviewConfig::from_toml("change_years = [3]", "r.toml").unwrap_err();
+    assert!(e.contains("`change_years`"), "{e}");
 }
 
 mod engine;

@@ -14,8 +14,17 @@ use crate::Severity;
 /// What is being compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
-    /// numerator / denominator, a share of persons (binomial).
+    /// numerator / denominator, a share of persons (binomial), on the
+    /// arcsine-square-root scale (Spiegelhalter 2005; FunnelPlotR).
     Proportion,
+    /// A share on the logit scale: the empirical logit
+    /// ln((x + 0.5) / (n - x + 0.5)) against logit(target), standard error
+    /// 1 / sqrt(n target (1 - target)). With additive overdispersion the
+    /// between-unit differences are normal on the logit scale, as in a
+    /// random-effects logistic model: for rare shares (a few per cent) the
+    /// arcsine scale stretches the upper tail of that spread, and a normal
+    /// tau^2 there underestimates it.
+    ProportionLogit,
     /// observed / expected (numerator / denominator), an indirectly
     /// standardised ratio (Poisson), on the log scale (SHMI).
     RatioLog,
@@ -127,14 +136,25 @@ pub struct Funnel {
     pub points: Vec<FunnelPoint>,
 }
 
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-9, 1.0 - 1e-9);
+    (p / (1.0 - p)).ln()
+}
+
 struct Scale {
     measure: Measure,
+    /// The target on the original scale (the logit's standard error needs it).
+    target: f64,
 }
 
 impl Scale {
     fn y(&self, num: f64, den: f64) -> f64 {
         match self.measure {
             Measure::Proportion => (num / den).clamp(0.0, 1.0).sqrt().asin(),
+            Measure::ProportionLogit => {
+                let x = num.clamp(0.0, den);
+                ((x + 0.5) / (den - x + 0.5)).ln()
+            }
             // log(0) has no value; half an event keeps zero counts on the plot.
             Measure::RatioLog => (num.max(0.5) / den).ln(),
             Measure::RatioSqrt => (num / den).sqrt(),
@@ -143,6 +163,7 @@ impl Scale {
     fn t(&self, target: f64) -> f64 {
         match self.measure {
             Measure::Proportion => target.clamp(0.0, 1.0).sqrt().asin(),
+            Measure::ProportionLogit => logit(target),
             Measure::RatioLog => target.ln(),
             Measure::RatioSqrt => target.sqrt(),
         }
@@ -150,12 +171,17 @@ impl Scale {
     fn s(&self, den: f64) -> f64 {
         match self.measure {
             Measure::Proportion | Measure::RatioSqrt => 1.0 / (2.0 * den.sqrt()),
+            Measure::ProportionLogit => {
+                let p = self.target.clamp(1e-9, 1.0 - 1e-9);
+                1.0 / (den * p * (1.0 - p)).sqrt()
+            }
             Measure::RatioLog => 1.0 / den.sqrt(),
         }
     }
     fn back(&self, x: f64) -> f64 {
         match self.measure {
             Measure::Proportion => x.clamp(0.0, std::f64::consts::FRAC_PI_2).sin().powi(2),
+            Measure::ProportionLogit => 1.0 / (1.0 + (-x).exp()),
             Measure::RatioLog => x.exp(),
             Measure::RatioSqrt => x.max(0.0).powi(2),
         }
@@ -167,7 +193,7 @@ impl Scale {
 /// denominator, interpolated so that limits are smooth in the denominator.
 pub fn exact_limit(measure: Measure, target: f64, den: f64, prob: f64) -> f64 {
     match measure {
-        Measure::Proportion => {
+        Measure::Proportion | Measure::ProportionLogit => {
             let n = den.round().max(1.0) as u64;
             let r = qbinom(prob, n, target) as f64;
             let fr = pbinom(r, n, target);
@@ -218,13 +244,10 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
         denominators.len(),
         "one denominator per numerator"
     );
-    let scale = Scale {
-        measure: opts.measure,
-    };
     let valid =
         |i: usize| denominators[i] > 0.0 && numerators[i].is_finite() && numerators[i] >= 0.0;
     let target = opts.target.unwrap_or_else(|| match opts.measure {
-        Measure::Proportion => {
+        Measure::Proportion | Measure::ProportionLogit => {
             let (n, d) = (0..numerators.len())
                 .filter(|&i| valid(i))
                 .fold((0.0, 0.0), |(a, b), i| {
@@ -234,6 +257,10 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
         }
         _ => 1.0,
     });
+    let scale = Scale {
+        measure: opts.measure,
+        target,
+    };
     let t = scale.t(target);
     let z: Vec<f64> = (0..numerators.len())
         .map(|i| {
@@ -286,7 +313,7 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
             let lim = |zq: f64, p: f64| {
                 if exact
                     && opts.limits == LimitMethod::Wilson
-                    && opts.measure == Measure::Proportion
+                    && matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit)
                 {
                     wilson_limit(target, den, p)
                 } else if exact {
@@ -345,7 +372,7 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
 /// The normal-approximation limit for a unit of size `den`, `z` standard
 /// errors from the target (for drawing the funnel's curves).
 pub fn normal_limit(measure: Measure, target: f64, den: f64, z: f64, phi: f64, tau2: f64) -> f64 {
-    let scale = Scale { measure };
+    let scale = Scale { measure, target };
     let s = scale.s(den);
     scale.back(scale.t(target) + z * (s * s * phi.max(1.0) + tau2).sqrt())
 }
@@ -373,7 +400,7 @@ pub fn z_against(
     if !(den > 0.0 && num >= 0.0 && target.is_finite()) || (ratio && target <= 0.0) {
         return (f64::NAN, f64::NAN);
     }
-    let scale = Scale { measure };
+    let scale = Scale { measure, target };
     let s = scale.s(den);
     let z = (scale.y(num, den) - scale.t(target)) / (s * s * phi.max(1.0) + tau2.max(0.0)).sqrt();
     let wz = match worse {

@@ -109,6 +109,83 @@ pub fn proportion_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Estimate> {
     Some(est)
 }
 
+/// The slope of a binomial GLM with logit link, logit(p_i) = a + b t_i,
+/// fitted by maximum likelihood (iteratively reweighted least squares) from
+/// `y` events among `n` at times `t`, with the Wald standard error of b from
+/// the information at the fit. The slope per unit of `t` on the logit scale.
+/// `None` with fewer than two usable points, when every count is 0 or every
+/// count is n (no finite estimate), or when the fit does not converge.
+pub fn logistic_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Estimate> {
+    let idx: Vec<usize> = (0..t.len())
+        .filter(|&i| t[i].is_finite() && y[i].is_finite() && n[i] > 0.0 && y[i] >= 0.0)
+        .collect();
+    if idx.len() < 2 {
+        return None;
+    }
+    let (sy, sn) = idx
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &i| (a + y[i].min(n[i]), b + n[i]));
+    if sy <= 0.0 || sy >= sn {
+        return None;
+    }
+    let p0 = sy / sn;
+    let (mut a, mut b) = ((p0 / (1.0 - p0)).ln(), 0.0);
+    for _ in 0..50 {
+        // One Newton step: weighted least squares of the working response.
+        let (mut sw, mut swt, mut swz) = (0.0, 0.0, 0.0);
+        let mut rows = Vec::with_capacity(idx.len());
+        for &i in &idx {
+            let eta = a + b * t[i];
+            let mu = 1.0 / (1.0 + (-eta).exp());
+            let w = n[i] * mu * (1.0 - mu);
+            if w.is_nan() || w <= 1e-12 {
+                return None;
+            }
+            let z = eta + (y[i].min(n[i]) - n[i] * mu) / w;
+            sw += w;
+            swt += w * t[i];
+            swz += w * z;
+            rows.push((w, t[i], z));
+        }
+        let (tw, zw) = (swt / sw, swz / sw);
+        let (sxx, sxz) = rows.iter().fold((0.0, 0.0), |(p, q), &(w, ti, z)| {
+            (p + w * (ti - tw).powi(2), q + w * (ti - tw) * (z - zw))
+        });
+        if sxx <= 0.0 {
+            return None;
+        }
+        let nb = sxz / sxx;
+        let na = zw - nb * tw;
+        let done = (nb - b).abs() < 1e-10 && (na - a).abs() < 1e-10;
+        (a, b) = (na, nb);
+        if !(a.is_finite() && b.is_finite()) || b.abs() > 50.0 {
+            return None;
+        }
+        if done {
+            // The information at the fit.
+            let (mut sw, mut swt) = (0.0, 0.0);
+            let ws: Vec<(f64, f64)> = idx
+                .iter()
+                .map(|&i| {
+                    let mu = 1.0 / (1.0 + (-(a + b * t[i])).exp());
+                    (n[i] * mu * (1.0 - mu), t[i])
+                })
+                .collect();
+            for &(w, ti) in &ws {
+                sw += w;
+                swt += w * ti;
+            }
+            let tw = swt / sw;
+            let sxx: f64 = ws.iter().map(|&(w, ti)| w * (ti - tw).powi(2)).sum();
+            return Some(Estimate {
+                estimate: b,
+                se: (1.0 / sxx).sqrt(),
+            });
+        }
+    }
+    None
+}
+
 /// A unit's development against its comparators': z = (u - c) / sqrt(se_u^2 + se_c^2 + tau^2),
 /// where tau^2 is the between-unit variance of developments among comparators.
 pub fn compare(unit: Estimate, comparator: Estimate, tau2: f64) -> f64 {

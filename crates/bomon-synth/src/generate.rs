@@ -230,6 +230,14 @@ const SAMPLE_NAMED: [(&str, f64); 5] = [
     ("Søndervangen", 2.2),
 ];
 
+/// Showcase deteriorations of the sample organisation: (department name,
+/// indicator, first year, gradual, effect on the logit scale).
+const SHOWCASE: [(&str, &str, i32, bool, f64); 3] = [
+    ("Viby Syd", "outside_labour_18_64", 2025, false, 0.9),
+    ("Håndværkerparken", "public_support", 2024, false, 0.8),
+    ("Rundhøj", "move_out_rate", 2022, true, 1.0),
+];
+
 /// Generates a synthetic national data set.
 pub fn generate(cfg: &Config) -> SynthData {
     let munis = municipalities::all();
@@ -320,6 +328,49 @@ pub fn generate(cfg: &Config) -> SynthData {
                 note: String::new(),
             });
             plants[d].push(p);
+        }
+    }
+
+    // The sample organisation's showcase developments: clear, known
+    // deteriorations in three named departments, so that the bundled sample's
+    // annual and quarterly reviews have something real to find (planted like
+    // the others, recorded in the truth with a note; no random draws, so the
+    // rest of the data is unchanged).
+    if cfg.sample_organisation {
+        for &(name, id, start, gradual, size) in SHOWCASE.iter() {
+            let Some(d) = departments
+                .iter()
+                .position(|x| x.name == name && x.id.starts_with("9000-"))
+            else {
+                continue;
+            };
+            let Some(spec) = SPECS.iter().position(|x| x.id == id) else {
+                continue;
+            };
+            if plants[d].iter().any(|p| p.spec == spec) {
+                continue;
+            }
+            let s = &SPECS[spec];
+            let effect = size * f64::from(s.worse);
+            let start = f64::from(start);
+            let dep = &departments[d];
+            truth.push(Truth {
+                department_id: dep.id.clone(),
+                indicator: s.id.to_string(),
+                kind: "deterioration".into(),
+                shape: if gradual { "gradual" } else { "step" }.into(),
+                start_period: format!("{}", start as i32),
+                effect,
+                expected_before: expected_rate(s, dep, start - span_start, 0.0),
+                expected_after: expected_rate(s, dep, start - span_start, effect),
+                note: "showcase development of the sample organisation".into(),
+            });
+            plants[d].push(Plant {
+                spec,
+                start,
+                gradual,
+                effect,
+            });
         }
     }
 

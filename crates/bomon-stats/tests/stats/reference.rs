@@ -6,7 +6,9 @@ use bomon_stats::funnel::{
 };
 use bomon_stats::multiple::bh_qvalues;
 use bomon_stats::spc::{anhoej_limits, runs_analysis, spc, Chart, Rule, Rules, SpcOptions};
-use bomon_stats::trend::{log_rate_ratio, mann_kendall, proportion_slope, wls_slope};
+use bomon_stats::trend::{
+    log_rate_ratio, logistic_slope, mann_kendall, proportion_slope, wls_slope,
+};
 use bomon_stats::{cusum, distance, shrink, Severity};
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -580,6 +582,30 @@ fn change_and_slope_by_hand() {
     )
     .unwrap();
     assert!(close(ps.estimate, 0.02, 1e-12));
+}
+
+#[test]
+fn logistic_slope_reproduces_the_beetle_mortality_fit() {
+    // Bliss (1935) beetle mortality, the logistic regression of Dobson &
+    // Barnett, "An Introduction to Generalized Linear Models" (section 7.3.1):
+    // R's glm(cbind(y, n - y) ~ x, family = binomial) gives the slope 34.270
+    // with standard error 2.912 (intercept -60.717, se 5.181).
+    let x = [
+        1.6907, 1.7242, 1.7552, 1.7842, 1.8113, 1.8369, 1.8610, 1.8839,
+    ];
+    let n = [59., 60., 62., 56., 63., 59., 62., 60.];
+    let y = [6., 13., 18., 28., 52., 53., 61., 60.];
+    let s = logistic_slope(&x, &y, &n).unwrap();
+    assert!(close(s.estimate, 34.270, 0.001), "{s:?}");
+    assert!(close(s.se, 2.912, 0.001), "{s:?}");
+    // No events at all, or nothing but events: no finite slope.
+    assert!(logistic_slope(&[0., 1., 2.], &[0., 0., 0.], &[50.; 3]).is_none());
+    assert!(logistic_slope(&[0., 1., 2.], &[50.; 3], &[50.; 3]).is_none());
+    // A constant share has slope 0 and the binomial information's se:
+    // 1 / sqrt(sum n p (1 - p) (t - mean t)^2) = 1 / sqrt(100 * 0.09 * 2).
+    let c = logistic_slope(&[0., 1., 2.], &[10., 10., 10.], &[100.; 3]).unwrap();
+    assert!(c.estimate.abs() < 1e-9);
+    assert!(close(c.se, 1.0 / (100.0f64 * 0.09 * 2.0).sqrt(), 1e-9));
 }
 
 #[test]
