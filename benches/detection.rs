@@ -282,6 +282,76 @@ fn tally(planted: &Run, t: &mut Tally) {
     }
 }
 
+/// Recall by department size and effect as a grouped bar chart (SVG, no
+/// fonts needed beyond the viewer's sans-serif): one group per size class,
+/// one bar per effect size, the count planted under each bar.
+fn recall_svg(recall: &BTreeMap<(String, String), (usize, usize)>, n: usize) -> String {
+    let sizes = ["denominator <100", "100-299", "300-999", "1000+"];
+    let effects = ["effect 0.2", "effect 0.35", "effect 0.5", "effect 0.8"];
+    // Okabe-Ito, colour-blind safe.
+    let colours = ["#56B4E9", "#009E73", "#E69F00", "#D55E00"];
+    let (w, h, left, top, plot_h) = (960.0, 540.0, 70.0, 70.0, 360.0);
+    let group_w = (w - left - 40.0) / sizes.len() as f64;
+    let bar_w = group_w / (effects.len() as f64 + 1.5);
+    let mut out = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif' font-size='14'>\n\
+         <rect width='100%' height='100%' fill='white'/>\n\
+         <text x='{left}' y='28' font-size='18'>Recall of planted deteriorations within two years, by size and effect (logit)</text>\n\
+         <text x='{left}' y='50' font-size='12'>SYNTHETIC data, {n} departments, detection bench - internal working document</text>\n"
+    );
+    for k in 0..=4 {
+        let y = top + plot_h - plot_h * k as f64 / 4.0;
+        out += &format!(
+            "<line x1='{left}' x2='{}' y1='{y}' y2='{y}' stroke='#ccc'/><text x='{}' y='{}' text-anchor='end'>{} %</text>\n",
+            w - 40.0,
+            left - 8.0,
+            y + 5.0,
+            k * 25
+        );
+    }
+    for (g, size) in sizes.iter().enumerate() {
+        let x0 = left + g as f64 * group_w + bar_w * 0.75;
+        for (b, eff) in effects.iter().enumerate() {
+            let (k, hit) = recall
+                .get(&(size.to_string(), eff.to_string()))
+                .copied()
+                .unwrap_or((0, 0));
+            let r = if k > 0 { hit as f64 / k as f64 } else { 0.0 };
+            let x = x0 + b as f64 * bar_w;
+            let bh = plot_h * r;
+            out += &format!(
+                "<rect x='{x:.1}' y='{:.1}' width='{:.1}' height='{bh:.1}' fill='{}'/><text x='{:.1}' y='{}' font-size='11' text-anchor='middle'>{k}</text>\n",
+                top + plot_h - bh,
+                bar_w * 0.9,
+                colours[b],
+                x + bar_w * 0.45,
+                top + plot_h + 16.0
+            );
+        }
+        out += &format!(
+            "<text x='{:.1}' y='{}' text-anchor='middle'>{size}</text>\n",
+            x0 + bar_w * 2.0,
+            top + plot_h + 36.0
+        );
+    }
+    for (b, eff) in effects.iter().enumerate() {
+        let x = left + b as f64 * 150.0;
+        out += &format!(
+            "<rect x='{x}' y='{}' width='14' height='14' fill='{}'/><text x='{}' y='{}'>{eff}</text>\n",
+            h - 40.0,
+            colours[b],
+            x + 20.0,
+            h - 28.0
+        );
+    }
+    out += &format!(
+        "<text x='{}' y='{}' font-size='11' text-anchor='end'>numbers under the bars: planted</text>\n</svg>\n",
+        w - 40.0,
+        h - 28.0
+    );
+    out
+}
+
 fn pct(a: usize, b: usize) -> f64 {
     100.0 * a as f64 / b.max(1) as f64
 }
@@ -363,6 +433,11 @@ fn main() {
     );
     for ((s, e), (k, h)) in &t.recall {
         println!("    {s:<18} {e:<12} {k:>8} {h:>8} {:>7.0} %", pct(*h, *k));
+    }
+    let svg = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("detection-recall.svg");
+    match std::fs::write(&svg, recall_svg(&t.recall, n)) {
+        Ok(()) => println!("  recall chart: {}", svg.display()),
+        Err(e) => println!("  recall chart not written: {e}"),
     }
 
     // Null data: alarms against the stated expectation, and how the tests'
