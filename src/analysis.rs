@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use bomon_stats::funnel::{funnel, FunnelOptions, LimitMethod, Measure, Overdispersion, Worse};
+use bomon_stats::funnel::{
+    funnel, FunnelOptions, LimitMethod, Measure, Overdispersion, Trim, Worse,
+};
 use bomon_stats::multiple::{
     bh_qvalues, expected_false_alarms_unadjusted, expected_false_discoveries,
 };
@@ -65,9 +67,13 @@ pub struct FunnelArgs {
     /// Limits when there is no overdispersion adjustment.
     #[arg(long, value_enum, default_value = "exact")]
     limits: LimitsArg,
-    /// Winsorise z-scores by this share in each tail before estimating phi.
+    /// Winsorise z-scores by this share in each tail before estimating phi
+    /// (with --trim truncate: leave this share out at each end).
     #[arg(long, default_value_t = 0.1)]
     winsorise: f64,
+    /// Winsorise the tails (Spiegelhalter) or truncate them (NHS Digital SHMI).
+    #[arg(long, value_enum, default_value = "winsorise")]
+    trim: TrimArg,
     /// Target rate (default: pooled sum(numerator)/sum(denominator); 1 for ratios).
     #[arg(long)]
     target: Option<f64>,
@@ -79,6 +85,7 @@ pub struct FunnelArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum MeasureArg {
     Proportion,
+    ProportionLogit,
     RatioLog,
     RatioSqrt,
 }
@@ -93,6 +100,12 @@ enum LimitsArg {
     Exact,
     Normal,
     Wilson,
+    Garwood,
+}
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TrimArg {
+    Winsorise,
+    Truncate,
 }
 
 /// `bomon spc FILE`.
@@ -149,6 +162,7 @@ pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
     let opts = FunnelOptions {
         measure: match a.measure {
             MeasureArg::Proportion => Measure::Proportion,
+            MeasureArg::ProportionLogit => Measure::ProportionLogit,
             MeasureArg::RatioLog => Measure::RatioLog,
             MeasureArg::RatioSqrt => Measure::RatioSqrt,
         },
@@ -158,15 +172,20 @@ pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
             OdArg::Additive => Overdispersion::Additive,
         },
         winsorise: a.winsorise,
+        trim: match a.trim {
+            TrimArg::Winsorise => Trim::Winsorise,
+            TrimArg::Truncate => Trim::Truncate,
+        },
         limits: match a.limits {
             LimitsArg::Exact => LimitMethod::Exact,
             LimitsArg::Normal => LimitMethod::Normal,
             LimitsArg::Wilson => LimitMethod::Wilson,
+            LimitsArg::Garwood => LimitMethod::Garwood,
         },
         target: a.target,
         worse: a.worse.into(),
     };
-    if opts.measure == Measure::Proportion {
+    if matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit) {
         if let Some(i) = (0..num.len()).find(|&i| num[i] > den[i]) {
             bail!("{}: row {}: numerator {} exceeds denominator {} (a proportion needs numerator <= denominator)", a.common.file.display(), i + 1, num[i], den[i]);
         }

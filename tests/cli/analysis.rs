@@ -148,3 +148,98 @@ fn analysis_verbs_name_file_line_and_column_of_bad_cells() {
     assert!(!ok);
     assert!(err.contains("missing required column 'unit'"), "{err}");
 }
+
+/// Observed and expected length of stay per provider in FunnelPlotR's `medpar`
+/// example (expected from the README's Poisson GLM, rounded to 2 decimals as
+/// FunnelPlotR does for SHMI), as a Danish CSV (semicolons, decimal commas).
+fn medpar_csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = include_str!("../../crates/bomon-stats/tests/data/medpar.csv");
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut prov = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        prov.push(f[0] as u32);
+        y.push(f[1]);
+        x.push(vec![
+            1.0,
+            f[2],
+            f[3],
+            f[4],
+            f64::from(u8::from(f[5] == 2.0)),
+            f64::from(u8::from(f[5] == 3.0)),
+        ]);
+    }
+    let fit = bomon_stats::glm::poisson(&x, &y).unwrap();
+    let mut agg: std::collections::BTreeMap<u32, (f64, f64)> = Default::default();
+    for i in 0..y.len() {
+        let e = agg.entry(prov[i]).or_default();
+        e.0 += y[i];
+        e.1 += fit.fitted[i];
+    }
+    let mut body = String::from("unit;numerator;denominator\n");
+    for (p, (o, e)) in agg {
+        body.push_str(&format!(
+            "0{p};{o};{}\n",
+            format!("{e:.2}").replace('.', ",")
+        ));
+    }
+    write(dir, "medpar.csv", &body)
+}
+
+#[test]
+fn funnel_cli_reproduces_funnelplotr_medpar_outliers() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = medpar_csv(dir.path());
+    let outliers = |out: &str| -> usize {
+        let v: serde_json::Value = serde_json::from_str(out).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                let val = r["value"].as_f64().unwrap();
+                val < r["lower998"].as_f64().unwrap() || val > r["upper998"].as_f64().unwrap()
+            })
+            .count()
+    };
+    // FunnelPlotR README: unadjusted 99.8 % Poisson limits -> 25 of 54 outliers.
+    let (ok, out, err) = run(
+        &[
+            "funnel",
+            "--type",
+            "ratio-log",
+            "--overdispersion",
+            "none",
+            "--limits",
+            "garwood",
+            "--format",
+            "json",
+        ],
+        &f,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(outliers(&out), 25);
+    assert!(err.contains("54 units"), "{err}");
+    // FunnelPlotR README: sr_method = "SHMI" (log scale, 10 % truncation, additive
+    // tau^2) -> 9 of 54 outliers. phi/tau^2 as recomputed with numpy (not published).
+    let (ok, out, err) = run(
+        &[
+            "funnel",
+            "--type",
+            "ratio-log",
+            "--overdispersion",
+            "additive",
+            "--trim",
+            "truncate",
+            "--format",
+            "json",
+        ],
+        &f,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(outliers(&out), 9);
+    assert!(
+        err.contains("phi 8.5329") && err.contains("tau2 0.028410"),
+        "{err}"
+    );
+}

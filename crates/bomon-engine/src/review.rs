@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use bomon_stats::funnel::{
-    funnel, z_against, FunnelOptions, LimitMethod, Measure, Overdispersion, Worse, Z95, Z998,
+    funnel, z_against, FunnelOptions, LimitMethod, Measure, Overdispersion, Trim, Worse, Z95, Z998,
 };
 use bomon_stats::multiple::{
     bh_qvalues, expected_false_alarms_unadjusted, expected_false_discoveries,
@@ -249,6 +249,7 @@ fn national(
                 measure: ls.measure(kind),
                 overdispersion: ls.od,
                 winsorise: ls.winsorise,
+                trim: Trim::Winsorise,
                 limits: LimitMethod::Normal,
                 target: Some(target),
                 worse: worse(dir),

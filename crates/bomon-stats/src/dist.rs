@@ -1,7 +1,7 @@
 //! Distribution helpers: normal quantiles, exact binomial and Poisson
 //! quantiles and cumulative probabilities (thin wrappers over statrs).
 
-use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal, Poisson};
+use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF, Normal, Poisson};
 
 /// The standard normal quantile function (qnorm).
 pub fn qnorm(p: f64) -> f64 {
@@ -11,6 +11,14 @@ pub fn qnorm(p: f64) -> f64 {
 /// The standard normal distribution function (pnorm).
 pub fn pnorm(x: f64) -> f64 {
     Normal::standard().cdf(x)
+}
+
+/// The chi-square quantile function (qchisq) with `df` degrees of freedom
+/// (any positive real); NaN for df <= 0.
+pub fn qchisq(p: f64, df: f64) -> f64 {
+    ChiSquared::new(df)
+        .map(|d| d.inverse_cdf(p))
+        .unwrap_or(f64::NAN)
 }
 
 /// P(X <= k) for X ~ Binomial(n, p) (pbinom); 0 for k < 0.

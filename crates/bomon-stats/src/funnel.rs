@@ -7,8 +7,8 @@
 //! arcsine-square-root for proportions, log or square root for indirectly
 //! standardised ratios (observed / expected).
 
-use crate::dist::{pbinom, pnorm, ppois, qbinom, qnorm, qpois};
-use crate::overdispersion::{phi as phi_of, tau2_moment, winsorise};
+use crate::dist::{pbinom, pnorm, ppois, qbinom, qchisq, qnorm, qpois};
+use crate::overdispersion::{phi as phi_of, tau2_moment, truncate, winsorise};
 use crate::Severity;
 
 /// What is being compared.
@@ -54,6 +54,24 @@ pub enum LimitMethod {
     /// PHEindicatormethods::calculate_funnel_limits draw them (ratios fall
     /// back to exact Poisson limits).
     Wilson,
+    /// Exact Poisson limits in the chi-square form (Garwood 1936), continuous
+    /// in the expected count E: lower qchisq(a, 2E) / 2E, upper
+    /// qchisq(1 - a, 2(E + 1)) / 2E, times the target - as FunnelPlotR draws
+    /// unadjusted limits for standardised ratios. Slightly wider than `Exact`
+    /// at the upper limit. Proportions fall back to `Exact`.
+    Garwood,
+}
+
+/// How extreme z-scores are kept from inflating the overdispersion estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trim {
+    /// Winsorise: z beyond the `winsorise` quantiles are set to them
+    /// (Spiegelhalter 2005; FunnelPlotR's default outside SHMI).
+    Winsorise,
+    /// Truncate: the units in the lowest and highest `winsorise` rank groups
+    /// are left out of phi and tau^2 (NHS Digital's SHMI; FunnelPlotR with
+    /// `sr_method = "SHMI"`).
+    Truncate,
 }
 
 /// Which way is worse, for one-sided flags.
@@ -72,8 +90,11 @@ pub struct FunnelOptions {
     pub measure: Measure,
     /// Overdispersion adjustment.
     pub overdispersion: Overdispersion,
-    /// Winsorisation of z-scores before estimating phi (0.1 = 10 % each tail).
+    /// Share of z-scores in each tail that are Winsorised (or, with
+    /// `trim = Truncate`, left out) before estimating phi (0.1 = 10 %).
     pub winsorise: f64,
+    /// Winsorise or truncate the tails.
+    pub trim: Trim,
     /// Limits without overdispersion.
     pub limits: LimitMethod,
     /// Target; `None` = pooled sum(numerator) / sum(denominator) (1 for ratios).
@@ -88,6 +109,7 @@ impl Default for FunnelOptions {
             measure: Measure::Proportion,
             overdispersion: Overdispersion::Multiplicative,
             winsorise: 0.1,
+            trim: Trim::Winsorise,
             limits: LimitMethod::Exact,
             target: None,
             worse: Worse::Higher,
@@ -220,6 +242,19 @@ pub fn exact_limit(measure: Measure, target: f64, den: f64, prob: f64) -> f64 {
     }
 }
 
+/// Exact Poisson control limit in the chi-square form (Garwood 1936) for a
+/// ratio with expected count `den` (> 0): the `prob` limit is
+/// qchisq(prob, 2E) / 2E below the target (prob < 0.5) and
+/// qchisq(prob, 2(E + 1)) / 2E above it, times `target`.
+pub fn garwood_limit(target: f64, den: f64, prob: f64) -> f64 {
+    let df = if prob > 0.5 {
+        2.0 * (den + 1.0)
+    } else {
+        2.0 * den
+    };
+    target * qchisq(prob, df) / (2.0 * den)
+}
+
 /// Wilson-score control limit for a proportion `target` at denominator `n`:
 /// the solution of the Wilson score interval for the observed proportion, at
 /// `z = qnorm(prob)` (upper limit for prob > 0.5, lower otherwise). The closed
@@ -271,14 +306,25 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
             }
         })
         .collect();
-    let zf: Vec<f64> = z.iter().copied().filter(|v| v.is_finite()).collect();
-    let phi = phi_of(&winsorise(&zf, opts.winsorise));
-    let s_valid: Vec<f64> = (0..numerators.len())
-        .filter(|&i| valid(i))
-        .map(|i| scale.s(denominators[i]))
-        .collect();
+    // The units and z-scores phi and tau^2 are estimated from.
+    let (phi, s_used) = match opts.trim {
+        Trim::Winsorise => {
+            let zf: Vec<f64> = z.iter().copied().filter(|v| v.is_finite()).collect();
+            let s: Vec<f64> = (0..numerators.len())
+                .filter(|&i| valid(i))
+                .map(|i| scale.s(denominators[i]))
+                .collect();
+            (phi_of(&winsorise(&zf, opts.winsorise)), s)
+        }
+        Trim::Truncate => {
+            let kept = truncate(&z, opts.winsorise);
+            let zk: Vec<f64> = kept.iter().map(|&i| z[i]).collect();
+            let s = kept.iter().map(|&i| scale.s(denominators[i])).collect();
+            (phi_of(&zk), s)
+        }
+    };
     let tau2 = match opts.overdispersion {
-        Overdispersion::Additive => tau2_moment(zf.len() as f64 * phi, &s_valid),
+        Overdispersion::Additive => tau2_moment(s_used.len() as f64 * phi, &s_used),
         _ => 0.0,
     };
     // Never narrower than the within-unit variation.
@@ -316,6 +362,11 @@ pub fn funnel(numerators: &[f64], denominators: &[f64], opts: &FunnelOptions) ->
                     && matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit)
                 {
                     wilson_limit(target, den, p)
+                } else if exact
+                    && opts.limits == LimitMethod::Garwood
+                    && matches!(opts.measure, Measure::RatioLog | Measure::RatioSqrt)
+                {
+                    garwood_limit(target, den, p)
                 } else if exact {
                     exact_limit(opts.measure, target, den, p)
                 } else {

@@ -28,6 +28,7 @@ pub mod cusum;
 pub mod dist;
 pub mod distance;
 pub mod funnel;
+pub mod glm;
 pub mod multiple;
 pub mod overdispersion;
 pub mod shrink;

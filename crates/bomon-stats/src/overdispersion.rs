@@ -27,6 +27,41 @@ pub fn winsorise(z: &[f64], by: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Truncates `z` as NHS Digital's SHMI does (and FunnelPlotR with
+/// `sr_method = "SHMI"`): units are ranked (ties averaged), split into
+/// `1 / by` groups by `floor(rank * k / (n + 1))`, and the lowest and highest
+/// groups are dropped rather than pulled in. Returns the indices kept.
+pub fn truncate(z: &[f64], by: f64) -> Vec<usize> {
+    let idx: Vec<usize> = (0..z.len()).filter(|&i| z[i].is_finite()).collect();
+    if by <= 0.0 || idx.is_empty() {
+        return idx;
+    }
+    let k = (1.0 / by).round();
+    let mut order = idx.clone();
+    order.sort_by(|&a, &b| z[a].total_cmp(&z[b]));
+    // Average ranks for ties.
+    let mut rank = vec![0.0; z.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && z[order[j + 1]] == z[order[i]] {
+            j += 1;
+        }
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for &o in &order[i..=j] {
+            rank[o] = r;
+        }
+        i = j + 1;
+    }
+    let n1 = order.len() as f64 + 1.0;
+    idx.into_iter()
+        .filter(|&i| {
+            let group = (rank[i] * k / n1).floor();
+            group > 0.0 && group < k - 1.0
+        })
+        .collect()
+}
+
 /// The overdispersion factor phi = (1/I) sum z_i^2 over (Winsorised) z-scores
 /// (Spiegelhalter 2005, eq. 2).
 pub fn phi(z: &[f64]) -> f64 {

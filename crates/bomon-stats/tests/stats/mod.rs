@@ -1,4 +1,5 @@
 //! Test modules.
 
+mod medpar;
 mod properties;
 mod reference;
