@@ -23,8 +23,13 @@ rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
 for r in rows[:10]:
     print(f"{r['rank']:>3} {r['name'][:24]:<24} {r['category'] or '-':<7} score {float(r['score']):5.1f}  {r['reason'][:90]}")
 PY
-"$bomon" review --quiet --store "$out/store" --quarterly 2025Q3 --out "$out/quarterly-2025Q3"
-echo "Quarterly follow-up 2025Q3 of red/orange/yellow departments (status per department):"
-cut -d, -f6 "$out/quarterly-2025Q3/selection.csv" | tail -n +2 | sort | uniq -c
+"$bomon" review --quiet --store "$out/store" --quarterly 2025Q3 --organisation "$org" \
+  --out "$out/quarterly-2025Q3"
+echo "Quarterly follow-up 2025Q3 of the organisation's red/orange/yellow departments (status):"
+python3 - "$out/quarterly-2025Q3/selection.csv" <<'PY' 2>/dev/null || cut -d, -f2,4,6 "$out/quarterly-2025Q3/selection.csv"
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    print(f"  {r['department_id']} {r['name'][:22]:<22} {r['category']:<7} {r['status']}")
+PY
 echo "Outputs in $out/review-2025: report.html (open in a browser), review.xlsx, charts/, flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."
 echo "Internt arbejdsredskab - ikke til offentliggørelse."

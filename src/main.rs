@@ -121,7 +121,8 @@ struct ReviewArgs {
     /// The quarter of the follow-up of red, orange and yellow departments, e.g. 2025Q3.
     #[arg(long, value_name = "QUARTER")]
     quarterly: Option<String>,
-    /// Review only this organisation's departments (peers still come from all).
+    /// Review only this organisation's departments (peers still come from all);
+    /// with --quarterly, follow up only its red/orange/yellow departments.
     #[arg(long, value_name = "NAME")]
     organisation: Option<String>,
     /// Snapshot to read (default: the latest).
@@ -772,11 +773,9 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
     let store = Store::open(&a.store)?;
     if let Some(q) = &a.quarterly {
-        if a.organisation.is_some() {
-            anyhow::bail!("--organisation applies to the annual review; the quarterly follow-up selects departments by category (configure quarterly.include to add one)");
-        }
         let opts = bomon_engine::QuarterlyOptions {
             quarter: q.clone(),
+            organisation: a.organisation,
             snapshot: a.snapshot,
             config,
             danish: g.lang == "da",

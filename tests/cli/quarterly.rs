@@ -15,13 +15,27 @@ fn store_with(dir: &Path, files: &[&str]) -> PathBuf {
 }
 
 fn quarterly(store: &Path, quarter: &str, out: &Path) -> std::process::Output {
+    quarterly_with(store, quarter, out, &[])
+}
+
+fn quarterly_with(
+    store: &Path,
+    quarter: &str,
+    out: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> std::process::Output {
     bomon()
         .args(["review", "--quarterly", quarter, "--store"])
         .arg(store)
         .arg("--out")
         .arg(out)
+        .args(extra)
         .output()
         .unwrap()
+}
+
+fn own_org(org: &str) -> Vec<&std::ffi::OsStr> {
+    vec!["--organisation".as_ref(), org.as_ref()]
 }
 
 fn rows(path: &Path) -> Vec<HashMap<String, String>> {
@@ -162,6 +176,37 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
     for d in asked {
         assert!(!d["findings"].is_empty() && !d["ask"].is_empty(), "{d:?}");
     }
+
+    // The organisation's own follow-up: only its red/orange/yellow departments,
+    // each judged exactly as in the national run (peers and the pooled
+    // dispersion still come from all departments).
+    let org = "Boligforeningen Østjylland (syntetisk)";
+    let own_out = dir.path().join("q-own");
+    let o = quarterly_with(&store, "2025Q3", &own_out, &own_org(org));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let own_sel = rows(&own_out.join("selection.csv"));
+    let national_own: Vec<_> = sel
+        .iter()
+        .filter(|r| r["organisation"] == org)
+        .cloned()
+        .collect();
+    assert!(!national_own.is_empty());
+    assert_eq!(own_sel, national_own);
+    let own_ids: BTreeSet<&str> = own_sel
+        .iter()
+        .map(|r| r["department_id"].as_str())
+        .collect();
+    let national_flags: Vec<_> = flags
+        .iter()
+        .filter(|f| own_ids.contains(f["department_id"].as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(rows(&own_out.join("flags.csv")), national_flags);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(own_out.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["organisation"], org);
+    assert_eq!(m["selected"].as_u64().unwrap() as usize, own_sel.len());
 }
 
 #[test]
@@ -192,6 +237,37 @@ fn quarterly_errors_are_clear() {
         "{}",
         stderr(&o)
     );
+    // An organisation the store does not know, and a department added by hand
+    // that belongs to another organisation than the one followed up.
+    let org_run = |org: &str, config: Option<&Path>| {
+        let mut extra = own_org(org);
+        if let Some(f) = config {
+            extra.extend(["--config".as_ref(), f.as_os_str()]);
+        }
+        quarterly_with(&store, "2025Q3", &out, &extra)
+    };
+    let o = org_run("Ingen Sådan Boligforening", None);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no departments of organisation \"Ingen Sådan Boligforening\""),
+        "{}",
+        stderr(&o)
+    );
+    let cfg = write(
+        dir.path(),
+        "include.toml",
+        "[[quarterly.include]]\ndepartment = \"0001-001\"\nreason = \"afdelingsbestyrelsens ønske\"\n",
+    );
+    let o = org_run("Boligforeningen Østjylland (syntetisk)", Some(&cfg));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains(
+            "department \"0001-001\" belongs to organisation \"Boligselskab Stevns 1 (syntetisk)\""
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.join("manifest.json").exists());
     // --annual and --quarterly exclude each other.
     let o = bomon()
         .args([

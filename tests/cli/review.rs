@@ -126,6 +126,28 @@ fn annual_review_of_the_sample_organisation_writes_the_contracted_outputs() {
         .collect();
     assert!(rows.len() >= 50, "one row per department in scope");
     assert!(deps.contains("9000-005,Søndervangen"));
+    // Ranked by score; among equal scores (most departments have no flags) the
+    // municipality's red come first, then orange, yellow, the rest.
+    let weight = |c: &str| match c {
+        "red" => 3,
+        "orange" => 2,
+        "yellow" => 1,
+        _ => 0,
+    };
+    let ranked: Vec<(f64, u8)> = csv::Reader::from_reader(deps.as_bytes())
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[7].parse().unwrap(), weight(&x[6]))
+        })
+        .collect();
+    assert!(
+        ranked
+            .windows(2)
+            .all(|w| w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 >= w[1].1)),
+        "{ranked:?}"
+    );
+    assert!(ranked.iter().filter(|x| x.0 == 0.0 && x.1 == 3).count() >= 2);
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(

@@ -116,26 +116,7 @@ pub fn run_annual(
         .collect();
     let first = opts.year - opts.config.slope_years.max(2) as i32 + 1;
     let panel = data::load(&snap, first, opts.year, &indicators)?;
-    let scope: Vec<usize> = match &opts.organisation {
-        Some(o) => {
-            let s: Vec<usize> = (0..panel.depts.len())
-                .filter(|&d| &panel.depts[d].organisation == o)
-                .collect();
-            if s.is_empty() {
-                let mut orgs: Vec<&str> = panel
-                    .depts
-                    .iter()
-                    .map(|d| d.organisation.as_str())
-                    .collect();
-                orgs.sort_unstable();
-                orgs.dedup();
-                orgs.truncate(5);
-                return Err(Error::Input(format!("no departments of organisation \"{o}\" in the store (organisations include: {})", orgs.join(", "))));
-            }
-            s
-        }
-        None => (0..panel.depts.len()).collect(),
-    };
+    let scope = organisation_scope(&panel.depts, opts.organisation.as_deref())?;
     let has_year = panel.num.iter().any(|v| {
         (0..panel.depts.len()).any(|d| panel.at(d, opts.year).is_some_and(|k| v[k].is_finite()))
     });
@@ -219,11 +200,40 @@ pub fn run_annual(
     )
 }
 
+/// The departments of `organisation` (exact name), or all when None; an
+/// organisation with no departments is an error naming a few that exist.
+fn organisation_scope(
+    depts: &[data::Dept],
+    organisation: Option<&str>,
+) -> Result<Vec<usize>, Error> {
+    let Some(o) = organisation else {
+        return Ok((0..depts.len()).collect());
+    };
+    let s: Vec<usize> = (0..depts.len())
+        .filter(|&d| depts[d].organisation == o)
+        .collect();
+    if s.is_empty() {
+        let mut orgs: Vec<&str> = depts.iter().map(|d| d.organisation.as_str()).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        orgs.truncate(5);
+        return Err(Error::Input(format!(
+            "no departments of organisation \"{o}\" in the store (organisations include: {})",
+            orgs.join(", ")
+        )));
+    }
+    Ok(s)
+}
+
 /// Options of a quarterly follow-up run.
 #[derive(Debug, Clone)]
 pub struct QuarterlyOptions {
     /// Quarter reviewed, e.g. `2025Q3`.
     pub quarter: String,
+    /// Follow up only this organisation's at-risk departments (exact name);
+    /// None = every at-risk department in the store. Peers and the national
+    /// dispersion still come from all departments.
+    pub organisation: Option<String>,
     /// Snapshot (None = latest).
     pub snapshot: Option<u32>,
     /// Configuration.
@@ -268,7 +278,29 @@ pub fn run_quarterly(
         )));
     }
     let in_force = data::categories_in_force(&snap, &panel.depts, t.div_euclid(4))?;
-    let selection = quarterly::select(&panel, &in_force, qc).map_err(Error::Input)?;
+    let mut selection = quarterly::select(&panel, &in_force, qc).map_err(Error::Input)?;
+    if let Some(o) = &opts.organisation {
+        let own = organisation_scope(&panel.depts, Some(o))?;
+        // A department added by hand from another organisation is a mistake in
+        // the configuration, not something to drop silently.
+        if let Some(s) = selection.iter().find(|s| {
+            !own.contains(&s.dept) && s.reasons.iter().any(|r| r.starts_with("added by hand"))
+        }) {
+            let dp = &panel.depts[s.dept];
+            return Err(Error::Input(format!(
+                "quarterly.include: department \"{}\" belongs to organisation \"{}\", not \"{o}\"",
+                dp.id, dp.organisation
+            )));
+        }
+        selection.retain(|s| own.contains(&s.dept));
+        if selection.is_empty() {
+            return Err(Error::Input(format!(
+                "no department of organisation \"{o}\" is {} in the categories in force for {} and none is added by hand (quarterly.include)",
+                qc.categories.join("/"),
+                opts.quarter
+            )));
+        }
+    }
     if selection.is_empty() {
         return Err(Error::Input(format!(
             "no department is {} in the categories in force for {} and none is added by hand (quarterly.include); import categories first",
@@ -398,12 +430,12 @@ pub fn run_quarterly(
         },
         "seasonal_factors": panel.indicators.iter().zip(&q.seasonal)
             .map(|(i, s)| (i.clone(), serde_json::json!(s))).collect::<serde_json::Map<_, _>>(),
-        "method": "Deciding chart: Laney U' chart of observed / expected at the peers' pooled rate of the same quarter; own history and peers' series as Laney P'/U' charts on nationally deseasonalised denominators; expected_false_alarms is nominal (3-sigma point and CUSUM in-control ARL per chart).",
+        "method": "Deciding chart: observed count against E = denominator x the peers' pooled rate of the same quarter x the department's baseline ratio to its peers (season and city-wide shifts cancel); each quarter judged by the gamma-Poisson mid-p tail (variance mu + tau^2 mu^2, tau^2 pooled nationally out of sample): beyond the 3-sigma-equivalent tail = alarm; one-sided CUSUM of the probit z (k = 1, h = 2) = alert. Own history and peers' series as Laney P'/U' charts on nationally deseasonalised denominators: a signal there that the deciding chart lacks while the peers' series signals too = shared. expected_false_alarms is nominal (3-sigma point and CUSUM in-control ARL per chart).",
     });
     let info = run_info(
         "quarterly",
         q.review.period.clone(),
-        None,
+        opts.organisation.clone(),
         store,
         snap.id(),
         &opts.config,
@@ -447,9 +479,13 @@ pub fn run_quarterly(
         }),
     )?;
     let review = &q.review;
+    let scope_name = match &opts.organisation {
+        Some(o) => format!("at-risk of {o}"),
+        None => "at-risk".into(),
+    };
     summary(
         "quarterly",
-        "at-risk",
+        &scope_name,
         review,
         &tri,
         &panel,

@@ -6,10 +6,14 @@
 //! The charts, for the quarter reviewed `t`:
 //! - **relative to peers** (the deciding chart): the department's observed
 //!   count O against the count expected at its peers' pooled rate for the
-//!   same quarter, E = denominator x peer rate, as a Laney U' chart of O/E.
-//!   Its centre is the department's usual ratio to its peers in the frozen
+//!   same quarter, E = denominator x peer rate, drawn as a Laney U' chart of
+//!   O/E. Its centre is the department's usual ratio to its peers in the frozen
 //!   baseline, so a department that is always somewhat above its peers is not
 //!   a signal (the annual review judges levels); a shift in that ratio is.
+//!   Each quarter is judged by the exact gamma-Poisson (mid-p) tail of O
+//!   around centre x E with the nationally pooled between-quarter variance
+//!   tau^2 (a probit z beyond 3 is an alarm), and a one-sided CUSUM of that z
+//!   gives the early-warning alert.
 //!   Seasonality and shifts that all peers share (a city-wide change, a new
 //!   national rule) cancel in O/E by construction.
 //! - **own history**: the department's rate, deseasonalised (below), as a

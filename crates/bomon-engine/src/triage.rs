@@ -304,6 +304,16 @@ fn pct_change(log_ratio: f64, da: bool) -> String {
     format!("{}{} %", if p >= 0.0 { "+" } else { "" }, fmt_num(p, 0, da))
 }
 
+/// The municipal category's weight in the score (red 3, orange 2, yellow 1).
+fn category_weight(category: Option<&str>) -> f64 {
+    match category {
+        Some("red") => 3.0,
+        Some("orange") => 2.0,
+        Some("yellow") => 1.0,
+        _ => 0.0,
+    }
+}
+
 /// Scores, ranks and prompts every department in scope.
 pub fn triage(
     review: &Review,
@@ -342,12 +352,7 @@ pub fn triage(
                 })
                 .count();
             let category = panel.category[d].clone();
-            let cat_bonus = match category.as_deref() {
-                Some("red") => 3.0,
-                Some("orange") => 2.0,
-                Some("yellow") => 1.0,
-                _ => 0.0,
-            };
+            let cat_bonus = category_weight(category.as_deref());
             // Per indicator and test, the strongest flag counts once (three
             // comparators agreeing are one finding, not three).
             let mut strongest_by: std::collections::BTreeMap<(usize, &str), f64> =
@@ -440,9 +445,15 @@ pub fn triage(
             }
         })
         .collect();
+    // Equal scores (above all the many departments without flags): the
+    // municipality's red before orange, yellow and the rest, then by id.
     out.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
+            .then_with(|| {
+                category_weight(b.category.as_deref())
+                    .total_cmp(&category_weight(a.category.as_deref()))
+            })
             .then_with(|| panel.depts[a.dept].id.cmp(&panel.depts[b.dept].id))
     });
     for (k, t) in out.iter_mut().enumerate() {
