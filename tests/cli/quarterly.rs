@@ -206,6 +206,11 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
         serde_json::from_str(&std::fs::read_to_string(own_out.join("manifest.json")).unwrap())
             .unwrap();
     assert_eq!(m["organisation"], org);
+    let html = std::fs::read_to_string(own_out.join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!("Kvartalsopfølgning 2025Q3 - {org}")),
+        "the report names the organisation followed up"
+    );
     assert_eq!(m["selected"].as_u64().unwrap() as usize, own_sel.len());
 }
 

@@ -66,9 +66,10 @@ pub(crate) fn page(
     let org = m["organisation"].as_str();
     let title = if quarterly {
         format!(
-            "{} {}",
+            "{} {}{}",
             tr(da, "Kvartalsopfølgning", "Quarterly follow-up"),
-            review.period
+            review.period,
+            org.map(|o| format!(" - {o}")).unwrap_or_default()
         )
     } else {
         format!(
@@ -79,12 +80,15 @@ pub(crate) fn page(
         )
     };
     let scope = if quarterly {
-        tr(
+        let who = tr(
             da,
             "afdelinger i røde, orange og gule områder samt håndudvalgte (se status)",
             "departments in red, orange and yellow areas and those added by hand (see status)",
-        )
-        .to_string()
+        );
+        match org {
+            Some(o) => format!("{o}: {who}"),
+            None => who.to_string(),
+        }
     } else {
         match org {
             Some(o) => format!(
