@@ -782,6 +782,9 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         };
         let s =
             bomon_engine::run_quarterly(&store, catalogue, &opts, &a.out, reporter(a.no_report))?;
+        // Recorded like the annual review, so the qualitative assessments its
+        // report asks for can be imported against the quarter and shown next time.
+        record(store, catalogue, &s, a.no_record)?;
         if !g.quiet {
             eprintln!(
                 "quarterly follow-up {q}: {} departments, {} tests, {} alarms, {} alerts (nominal expected false alarms {:.1}); {} need a qualitative assessment -> {}",

@@ -211,6 +211,38 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
         html.contains(&format!("Kvartalsopfølgning 2025Q3 - {org}")),
         "the report names the organisation followed up"
     );
+
+    // The quarterly review is recorded, so the assessment its report asks for
+    // can be read back against the quarter and shows in the next run.
+    let asked: Vec<String> = rows(&own_out.join("departments.csv"))
+        .into_iter()
+        .filter(|d| d["needs_assessment"] == "true")
+        .map(|d| d["department_id"].clone())
+        .collect();
+    assert!(!asked.is_empty());
+    let form = write(
+        dir.path(),
+        "vurdering.csv",
+        &format!(
+            "department_id,period,assessed_on,assessed_by_role,outcome,note\n{},2025Q3,2026-11-20,inspektør,monitor,Flere fraflytninger efter renovering\n",
+            asked[0]
+        ),
+    );
+    let o = bomon()
+        .args(["assess", "import", "--store"])
+        .arg(&store)
+        .arg(&form)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = dir.path().join("q-own-2");
+    let o = quarterly_with(&store, "2025Q3", &again, &own_org(org));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = rows(&again.join("departments.csv"))
+        .into_iter()
+        .find(|d| d["department_id"] == asked[0])
+        .unwrap();
+    assert!(d["assessment"].starts_with("monitor (2026-11-20"), "{d:?}");
     assert_eq!(m["selected"].as_u64().unwrap() as usize, own_sel.len());
 }
 
