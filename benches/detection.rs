@@ -14,8 +14,9 @@ use bomon_engine::data::load;
 use bomon_engine::peers::peer_groups;
 use bomon_engine::review::{annual, Review};
 use bomon_stats::Severity;
-use bomon_store::{ingest, Catalogue, IngestOptions, Store};
-use bomon_synth::{generate, write, Config, Formats};
+use bomon_synth::{generate, Config};
+
+mod common;
 
 const END: i32 = 2025;
 const REVIEW_YEARS: std::ops::RangeInclusive<i32> = 2021..=2025;
@@ -32,25 +33,9 @@ struct Run {
 fn run(cfg: &Config) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let data = generate(cfg);
-    write(&data, dir.path(), Formats::Parquet).unwrap();
-    let mut store = Store::open_or_create(&dir.path().join("store")).unwrap();
-    let cat = Catalogue::builtin();
-    let files = ["departments.parquet", "observations_annual.parquet"].map(|f| dir.path().join(f));
-    ingest(
-        &mut store,
-        &files,
-        &cat,
-        &IngestOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let (store, cat) = common::ingested_store(&data, dir.path(), "observations_annual.parquet");
     let snap = store.snapshot(None).unwrap();
-    let indicators: Vec<String> = cat
-        .indicators()
-        .iter()
-        .filter(|i| i.is_annual())
-        .map(|i| i.id.clone())
-        .collect();
+    let indicators = common::indicator_ids(&cat, |i| i.is_annual());
     // BOMON_DETECTION_FDR_PER_TEST=1 evaluates FDR control within each kind of test;
     // BOMON_DETECTION_CHANGE_YEARS=2 the two-against-three-years development test.
     let rc = ReviewConfig {

@@ -19,8 +19,9 @@ use bomon_engine::data::{load_quarterly, quarter_label};
 use bomon_engine::peers::peer_groups;
 use bomon_engine::quarterly::{quarterly, standard_error_events, Selected};
 use bomon_stats::Severity;
-use bomon_store::{ingest, Catalogue, IngestOptions, Store};
-use bomon_synth::{generate, write, Config, Formats};
+use bomon_synth::{generate, Config};
+
+mod common;
 
 fn env<T: std::str::FromStr>(k: &str) -> Option<T> {
     std::env::var(k).ok().and_then(|v| v.parse().ok())
@@ -42,26 +43,9 @@ fn main() {
         quality_problems: false,
         ..Default::default()
     });
-    write(&data, dir.path(), Formats::Parquet).unwrap();
-    let mut store = Store::open_or_create(&dir.path().join("store")).unwrap();
-    let cat = Catalogue::builtin();
-    let files =
-        ["departments.parquet", "observations_quarterly.parquet"].map(|f| dir.path().join(f));
-    ingest(
-        &mut store,
-        &files,
-        &cat,
-        &IngestOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let (store, cat) = common::ingested_store(&data, dir.path(), "observations_quarterly.parquet");
     let snap = store.snapshot(None).unwrap();
-    let indicators: Vec<String> = cat
-        .indicators()
-        .iter()
-        .filter(|i| i.is_quarterly())
-        .map(|i| i.id.clone())
-        .collect();
+    let indicators = common::indicator_ids(&cat, |i| i.is_quarterly());
     let last = 2025 * 4 + 3;
     let first = last - 39;
     let panel0 = load_quarterly(&snap, first, last, &indicators).unwrap();
