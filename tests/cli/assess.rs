@@ -79,6 +79,17 @@ fn import(store: &Path, file: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// `bomon show` of a department: its card as text, wrapped header lines joined.
+fn card(store: &Path, id: &str) -> String {
+    let o = bomon()
+        .args(["show", "--department", id, "--store"])
+        .arg(store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).replace("\n  ", " ")
+}
+
 #[test]
 fn assessment_round_trip_suppresses_and_re_prompts() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,6 +102,12 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
     let r2024 = dir.path().join("r2024");
     let rows = review(&store, "2024", &r2024);
     assert_eq!(field(&rows, "D000", "needs_assessment"), "true");
+    let c = card(&store, "D000");
+    assert!(c.contains("assessments: none recorded"), "{c}");
+    assert!(
+        c.contains("open prompts for a qualitative assessment: 2024 (0 days)"),
+        "{c}"
+    );
 
     // The workbook's form, filled in programmatically.
     let mut wb: Xlsx<_> = open_workbook(r2024.join("review.xlsx")).unwrap();
@@ -138,6 +155,14 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
         "{}",
         stderr(&o)
     );
+    // The department's card shows the answer, and the prompt is no longer open.
+    let c = card(&store, "D000");
+    assert!(
+        c.contains("assessments: 1 recorded; latest no_concern (2026-01-15, afdelingsbestyrelse, for 2024)")
+            && c.contains("\"Kendt udfordring; indsats i gang\""),
+        "{c}"
+    );
+    assert!(!c.contains("open prompts"), "{c}");
     // Importing the same form again is refused: the log is append-only.
     let o = import(&store, &filled);
     assert!(!o.status.success());

@@ -39,6 +39,10 @@ pub fn query_csv(store: &Path, sql: &str) -> String {
 }
 
 /// Standard error as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

@@ -20,10 +20,6 @@ fn run(store: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
 #[test]
 fn peers_show_and_query_on_the_sample() {
     let dir = tempfile::tempdir().unwrap();

@@ -288,7 +288,56 @@ pub fn show(
     } else {
         format!("flags from the recorded reviews {}", keep.join(", "))
     });
-    header.push("assessments: none recorded".into());
+    // The assessment log: the latest entry, and prompts still unanswered.
+    let log = crate::assessments::by_department(snap)?;
+    header.push(
+        match log.get(&dp.id).and_then(|v| v.last().map(|a| (v.len(), a))) {
+            None => "assessments: none recorded".into(),
+            Some((n, a)) => {
+                let note: String = a.note.chars().take(60).collect();
+                let more = if a.note.chars().count() > 60 {
+                    "..."
+                } else {
+                    ""
+                };
+                format!(
+                    "assessments: {n} recorded; latest {} ({}, {}, for {}){}",
+                    a.outcome,
+                    a.assessed_on,
+                    a.role,
+                    a.period,
+                    if note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": \"{note}{more}\"")
+                    }
+                )
+            }
+        },
+    );
+    let open =
+        crate::assessments::list(snap, Some(&dp.id), true, None, cfg.assessment_overdue_days)?;
+    if open.height() > 0 {
+        let periods = bomon_store::frame::strings(&open, "period")?;
+        let ages = open
+            .column("age_days")
+            .map_err(|e| Error::polars("open prompts", e))?
+            .cast(&DataType::Int64)
+            .map_err(|e| Error::polars("open prompts", e))?;
+        let ages = ages.i64().map_err(|e| Error::polars("open prompts", e))?;
+        let items: Vec<String> = periods
+            .iter()
+            .zip(ages.into_iter())
+            .map(|(p, a)| match a {
+                Some(a) => format!("{} ({a} days)", p.as_deref().unwrap_or("?")),
+                None => p.clone().unwrap_or_default(),
+            })
+            .collect();
+        header.push(format!(
+            "open prompts for a qualitative assessment: {}",
+            items.join(", ")
+        ));
+    }
     let mut label = vec![];
     let mut unit = vec![];
     let mut id = vec![];
