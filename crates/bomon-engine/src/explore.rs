@@ -327,7 +327,7 @@ pub fn show(
         let ages = ages.i64().map_err(|e| Error::polars("open prompts", e))?;
         let items: Vec<String> = periods
             .iter()
-            .zip(ages.into_iter())
+            .zip(ages)
             .map(|(p, a)| match a {
                 Some(a) => format!("{} ({a} days)", p.as_deref().unwrap_or("?")),
                 None => p.clone().unwrap_or_default(),
