@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use bomon_engine::output::ReportInput;
+use bomon_engine::triage::fmt_num;
 use minijinja::{context, Environment, Value};
 use serde_json::json;
 
@@ -148,7 +149,7 @@ pub(crate) fn page(
             json!({
                 "rank": t.rank, "id": d.id, "name": d.name,
                 "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
-                "score": format!("{:.1}", t.score), "flags": t.alarms + t.alerts,
+                "score": fmt_num(t.score, 1, da), "flags": t.alarms + t.alerts,
                 "reason": t.reason, "needs_assessment": t.needs_assessment,
                 "section": with_section.contains(&t.dept), "status": status_of(t.dept),
             })
@@ -193,7 +194,7 @@ pub(crate) fn page(
             Some(json!({
                 "id": dp.id, "name": dp.name, "organisation": dp.organisation, "rank": t.rank,
                 "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
-                "score": format!("{:.1}", t.score), "alarms": t.alarms, "alerts": t.alerts,
+                "score": fmt_num(t.score, 1, da), "alarms": t.alarms, "alerts": t.alerts,
                 "status": status_of(*d), "findings": t.findings, "roles": t.roles, "questions": t.questions,
                 "needs_assessment": t.needs_assessment,
                 "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role, "outcome": a.outcome, "note": a.note})).collect::<Vec<_>>()),
@@ -296,7 +297,7 @@ pub(crate) fn page(
         created => m["created"].as_str().unwrap_or(""),
         n_departments => review.scope.len(),
         alarms => sv(&m["alarms"]), alerts => sv(&m["alerts"]), needs_assessment => sv(&m["needs_assessment"]),
-        expected_false_alarms => format!("{:.1}", m["expected_false_alarms"].as_f64().unwrap_or(f64::NAN)),
+        expected_false_alarms => fmt_num(m["expected_false_alarms"].as_f64().unwrap_or(f64::NAN), 1, da),
         log_done => input.log_counts.0, log_open => input.log_counts.1, log_overdue => input.log_counts.2,
         by_category => sv(&by_category), status => sv(&status), triage => sv(&triage), triage_more, too_small,
         sections => sec,
