@@ -169,6 +169,10 @@ fn sample_reports_render_in_a_headless_browser() {
     let html = std::fs::read_to_string(annual.join("report.html")).unwrap();
     assert!(html.contains("Håndværkerparken") && html.contains("Rundhøj"));
     assert!(html.contains("<section class=\"dept\""));
+    // Danish numbers: the triage scores (the sample's top two score 9) with a
+    // decimal comma, like the rates.
+    assert!(html.contains("<td class=\"num\">9,0</td>"));
+    assert!(!html.contains("<td class=\"num\">9.0</td>"));
     let html = std::fs::read_to_string(quarterly.join("report.html")).unwrap();
     assert!(html.contains("Kvartalsopfølgning 2025Q3") && html.contains("Status i kvartalet"));
 }
