@@ -156,6 +156,12 @@ fn read(c: &Common) -> Result<RawTable> {
 /// Runs `bomon funnel`.
 pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
     let t = read(&a.common)?;
+    if !(0.0..0.5).contains(&a.winsorise) {
+        bail!(
+            "--winsorise: expected the share of each tail, at least 0 and below 0.5 (e.g. 0.1), found {}",
+            a.winsorise
+        );
+    }
     let units = t.texts(t.require("unit")?);
     let num = t.numbers(t.require("numerator")?)?;
     let den = t.numbers(t.require("denominator")?)?;
@@ -191,6 +197,12 @@ pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
         }
     }
     let f = funnel(&num, &den, &opts);
+    if !quiet && opts.overdispersion != Overdispersion::None && !f.phi.is_finite() {
+        eprintln!(
+            "funnel: warning: no units are left after trimming {} % at each end, so overdispersion cannot be estimated; the limits are not adjusted",
+            a.winsorise * 100.0
+        );
+    }
     let p: Vec<f64> = f.points.iter().map(|p| p.p).collect();
     let q = bh_qvalues(&p);
     let col = |name: &str, v: Vec<f64>| Column::new(name.into(), v);

@@ -38,6 +38,13 @@ fn funnel_writes_one_row_per_unit_with_limits_and_flags() {
         "lower is better: never flagged"
     );
     assert!(err.contains("phi"), "summary on stderr: {err}");
+    // A share to trim outside [0, 0.5) is refused with what was expected.
+    let (ok, _, err) = run(&["funnel", "--winsorise=0.6"], &f);
+    assert!(!ok);
+    assert!(
+        err.contains("--winsorise: expected the share of each tail") && err.contains("0.6"),
+        "{err}"
+    );
 }
 
 #[test]

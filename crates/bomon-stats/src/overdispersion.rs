@@ -36,7 +36,8 @@ pub fn truncate(z: &[f64], by: f64) -> Vec<usize> {
     if by <= 0.0 || idx.is_empty() {
         return idx;
     }
-    let k = (1.0 / by).round();
+    // As FunnelPlotR (R/od_adjustment.R): k = 1 / by groups, not rounded.
+    let k = 1.0 / by;
     let mut order = idx.clone();
     order.sort_by(|&a, &b| z[a].total_cmp(&z[b]));
     // Average ranks for ties.
