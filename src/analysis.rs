@@ -191,10 +191,37 @@ pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
         target: a.target,
         worse: a.worse.into(),
     };
-    if matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit) {
-        if let Some(i) = (0..num.len()).find(|&i| num[i] > den[i]) {
-            bail!("{}: row {}: numerator {} exceeds denominator {} (a proportion needs numerator <= denominator)", a.common.file.display(), i + 1, num[i], den[i]);
+    // Counts cannot be negative, and a share cannot exceed its denominator.
+    let (ncol, dcol) = (t.require("numerator")?, t.require("denominator")?);
+    let share = matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit);
+    let mut problems = Vec::new();
+    for i in 0..num.len() {
+        if num[i] < 0.0 {
+            problems.push((
+                i,
+                ncol,
+                format!("expected a count of at least 0, found {}", num[i]),
+            ));
+        } else if share && den[i] >= 0.0 && num[i] > den[i] {
+            problems.push((
+                i,
+                ncol,
+                format!(
+                    "expected at most the denominator ({}) for a proportion, found {}",
+                    den[i], num[i]
+                ),
+            ));
         }
+        if den[i] < 0.0 {
+            problems.push((
+                i,
+                dcol,
+                format!("expected a denominator of at least 0, found {}", den[i]),
+            ));
+        }
+    }
+    if let Some(e) = t.rejection(problems) {
+        return Err(e.into());
     }
     let f = funnel(&num, &den, &opts);
     if !quiet && opts.overdispersion != Overdispersion::None && !f.phi.is_finite() {

@@ -38,6 +38,21 @@ fn funnel_writes_one_row_per_unit_with_limits_and_flags() {
         "lower is better: never flagged"
     );
     assert!(err.contains("phi"), "summary on stderr: {err}");
+    // Impossible counts are refused, each named by line and column.
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "unit;numerator;denominator\nA;-1;10\nB;3;2\nC;2;-5\n",
+    );
+    let (ok, _, err) = run(&["funnel"], &bad);
+    assert!(!ok);
+    for line in [
+        "bad.csv, line 2, column 'numerator': expected a count of at least 0, found -1",
+        "bad.csv, line 3, column 'numerator': expected at most the denominator (2) for a proportion, found 3",
+        "bad.csv, line 4, column 'denominator': expected a denominator of at least 0, found -5",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
     // A share to trim outside [0, 0.5) is refused with what was expected.
     let (ok, _, err) = run(&["funnel", "--winsorise=0.6"], &f);
     assert!(!ok);

@@ -128,6 +128,36 @@ impl RawTable {
             .collect()
     }
 
+    /// An error listing `problems` (data row index, column index, what was
+    /// expected and found), each with the file, line (or sheet and cell) and
+    /// column, capped like every read error. `None` when there are none.
+    pub fn rejection(&self, problems: Vec<(usize, usize, String)>) -> Option<Error> {
+        if problems.is_empty() {
+            return None;
+        }
+        let ctx = self.ctx();
+        let n = problems.len();
+        let issues: Vec<Issue> = problems
+            .into_iter()
+            .take(crate::tables::ISSUE_CAP)
+            .filter_map(|(row, col, msg)| {
+                self.rows
+                    .get(row)
+                    .map(|(loc, _)| ctx.issue(*loc, Some(col), msg))
+            })
+            .collect();
+        let not_listed = if n > issues.len() {
+            vec![(ctx.file.clone(), n - issues.len())]
+        } else {
+            vec![]
+        };
+        Some(Error::Rejected(Rejection {
+            issues,
+            not_listed,
+            action: READ,
+        }))
+    }
+
     /// A numeric column; empty cells are NaN. Every unreadable cell is reported.
     pub fn numbers(&self, col: usize) -> Result<Vec<f64>> {
         let ctx = self.ctx();
