@@ -160,46 +160,31 @@ impl RawTable {
 
     /// A numeric column; empty cells are NaN. Every unreadable cell is reported.
     pub fn numbers(&self, col: usize) -> Result<Vec<f64>> {
-        let ctx = self.ctx();
-        let mut issues = Vec::new();
+        let decimal = self.ctx().decimal;
+        let mut problems = Vec::new();
         let v = self
             .rows
             .iter()
-            .map(|(loc, r)| match r.get(col).cloned().flatten() {
+            .enumerate()
+            .map(|(i, (_, r))| match r.get(col).cloned().flatten() {
                 None => f64::NAN,
-                Some(t) => crate::dialect::parse_number(&t, ctx.decimal)
+                Some(t) => crate::dialect::parse_number(&t, decimal)
                     .or_else(|| {
-                        if ctx.decimal == Decimal::Point {
+                        if decimal == Decimal::Point {
                             None
                         } else {
                             t.parse().ok()
                         }
                     })
                     .unwrap_or_else(|| {
-                        issues.push(ctx.issue(
-                            *loc,
-                            Some(col),
-                            format!("expected a number, found \"{t}\""),
-                        ));
+                        problems.push((i, col, format!("expected a number, found \"{t}\"")));
                         f64::NAN
                     }),
             })
             .collect();
-        if issues.is_empty() {
-            Ok(v)
-        } else {
-            let n = issues.len();
-            issues.truncate(crate::tables::ISSUE_CAP);
-            let not_listed = if n > issues.len() {
-                vec![(ctx.file.clone(), n - issues.len())]
-            } else {
-                vec![]
-            };
-            Err(Error::Rejected(Rejection {
-                issues,
-                not_listed,
-                action: READ,
-            }))
+        match self.rejection(problems) {
+            None => Ok(v),
+            Some(e) => Err(e),
         }
     }
 }
