@@ -191,38 +191,12 @@ pub fn run_funnel(a: FunnelArgs, quiet: bool) -> Result<()> {
         target: a.target,
         worse: a.worse.into(),
     };
-    // Counts cannot be negative, and a share cannot exceed its denominator.
-    let (ncol, dcol) = (t.require("numerator")?, t.require("denominator")?);
-    let share = matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit);
-    let mut problems = Vec::new();
-    for i in 0..num.len() {
-        if num[i] < 0.0 {
-            problems.push((
-                i,
-                ncol,
-                format!("expected a count of at least 0, found {}", num[i]),
-            ));
-        } else if share && den[i] >= 0.0 && num[i] > den[i] {
-            problems.push((
-                i,
-                ncol,
-                format!(
-                    "expected at most the denominator ({}) for a proportion, found {}",
-                    den[i], num[i]
-                ),
-            ));
-        }
-        if den[i] < 0.0 {
-            problems.push((
-                i,
-                dcol,
-                format!("expected a denominator of at least 0, found {}", den[i]),
-            ));
-        }
-    }
-    if let Some(e) = t.rejection(problems) {
-        return Err(e.into());
-    }
+    check_counts(
+        &t,
+        &num,
+        &den,
+        matches!(opts.measure, Measure::Proportion | Measure::ProportionLogit),
+    )?;
     let f = funnel(&num, &den, &opts);
     if !quiet && opts.overdispersion != Overdispersion::None && !f.phi.is_finite() {
         eprintln!(
@@ -303,20 +277,65 @@ fn series_groups(t: &RawTable, periods: &[Option<String>]) -> Result<Vec<(String
             let mut pairs: Vec<(Period, usize)> = ps.into_iter().zip(idx.iter().copied()).collect();
             pairs.sort();
             if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
-                bail!(
-                    "{}: period {} appears twice in series '{}' (rows {} and {}); a series needs one value per period",
-                    t.file_name(),
+                let pcol = t.require("period")?;
+                let first = w[0].1.min(w[1].1);
+                let again = w[0].1.max(w[1].1);
+                let which = if k.is_empty() {
+                    "the series".to_string()
+                } else {
+                    format!("series '{k}'")
+                };
+                let msg = format!(
+                    "expected one value per period in {which}, found {} again (first on {})",
                     w[0].0,
-                    k,
-                    w[0].1 + 1,
-                    w[1].1 + 1
+                    t.place(first, Some(pcol))
                 );
+                return Err(t
+                    .rejection(vec![(again, pcol, msg)])
+                    .expect("one problem")
+                    .into());
             }
             idx = pairs.into_iter().map(|p| p.1).collect();
         }
         out.push((k, idx));
     }
     Ok(out)
+}
+
+/// Counts cannot be negative, and a share (`share`) cannot exceed its
+/// denominator: every such cell is named by file, line and column.
+fn check_counts(t: &RawTable, num: &[f64], den: &[f64], share: bool) -> Result<()> {
+    let (ncol, dcol) = (t.require("numerator")?, t.require("denominator")?);
+    let mut problems = Vec::new();
+    for i in 0..num.len() {
+        if num[i] < 0.0 {
+            problems.push((
+                i,
+                ncol,
+                format!("expected a count of at least 0, found {}", num[i]),
+            ));
+        } else if share && den[i] >= 0.0 && num[i] > den[i] {
+            problems.push((
+                i,
+                ncol,
+                format!(
+                    "expected at most the denominator ({}) for a proportion, found {}",
+                    den[i], num[i]
+                ),
+            ));
+        }
+        if den[i] < 0.0 {
+            problems.push((
+                i,
+                dcol,
+                format!("expected a denominator of at least 0, found {}", den[i]),
+            ));
+        }
+    }
+    match t.rejection(problems) {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// Runs `bomon spc`.
@@ -333,10 +352,10 @@ pub fn run_spc(a: SpcArgs, quiet: bool) -> Result<()> {
     };
     let needs_den = !matches!(chart, Chart::Run | Chart::Xmr);
     let (values, dens) = if needs_den {
-        (
-            t.numbers(t.require("numerator")?)?,
-            Some(t.numbers(t.require("denominator")?)?),
-        )
+        let n = t.numbers(t.require("numerator")?)?;
+        let d = t.numbers(t.require("denominator")?)?;
+        check_counts(&t, &n, &d, matches!(chart, Chart::P | Chart::PPrime))?;
+        (n, Some(d))
     } else if let Some(c) = t.column("value") {
         (t.numbers(c)?, None)
     } else {

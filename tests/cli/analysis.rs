@@ -118,7 +118,33 @@ fn spc_refuses_a_period_given_twice() {
     );
     let (ok, _, err) = run(&["spc"], &f);
     assert!(!ok);
-    assert!(err.contains("period 2024Q1 appears twice"), "{err}");
+    assert!(
+        err.contains("s.csv, line 4, column 'period': expected one value per period in the series, found 2024Q1 again (first on line 2)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn spc_refuses_impossible_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "p.csv",
+        "period;numerator;denominator\n2020Q1;5;10\n2020Q2;12;10\n2020Q3;-1;10\n2020Q4;3;-2\n",
+    );
+    let (ok, _, err) = run(&["spc", "--chart", "p"], &f);
+    assert!(!ok);
+    for line in [
+        "p.csv, line 3, column 'numerator': expected at most the denominator (10) for a proportion, found 12",
+        "p.csv, line 4, column 'numerator': expected a count of at least 0, found -1",
+        "p.csv, line 5, column 'denominator': expected a denominator of at least 0, found -2",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
+    // A rate (u chart) may exceed 1 per unit of denominator.
+    let (ok, _, err) = run(&["spc", "--chart", "u"], &f);
+    assert!(!ok, "the negative counts still fail");
+    assert!(!err.contains("for a proportion"), "{err}");
 }
 
 #[test]

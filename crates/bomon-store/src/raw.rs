@@ -128,6 +128,20 @@ impl RawTable {
             .collect()
     }
 
+    /// Where data row `row` (column `col`) is, as error messages name it:
+    /// `line 3`, `sheet 'Data' cell B4` or `row 5`.
+    pub fn place(&self, row: usize, col: Option<usize>) -> String {
+        let Some((loc, _)) = self.rows.get(row) else {
+            return format!("data row {}", row + 1);
+        };
+        match self.ctx().location(*loc, col) {
+            crate::Location::File => "the file".into(),
+            crate::Location::Line(l) => format!("line {l}"),
+            crate::Location::Cell { sheet, cell } => format!("sheet '{sheet}' cell {cell}"),
+            crate::Location::Row(r) => format!("row {r}"),
+        }
+    }
+
     /// An error listing `problems` (data row index, column index, what was
     /// expected and found), each with the file, line (or sheet and cell) and
     /// column, capped like every read error. `None` when there are none.
