@@ -174,7 +174,14 @@ pub fn peers(
             "{} ({}) {year}: {}; percentile {} among the peers, {} in public housing nationally (same housing type, {} departments)",
             ind.label_en,
             ind.id,
-            v.map_or("suppressed or missing".into(), |x| format!("{x:.1}")),
+            v.map_or("suppressed or missing".into(), |x| {
+                let unit = match ind.kind {
+                    Kind::Share | Kind::Ratio => " %",
+                    Kind::RatePer1000 => " per 1,000",
+                    _ => "",
+                };
+                format!("{x:.1}{unit}")
+            }),
             p(v.and_then(|v| percentile(v, &peer_vals))),
             p(v.and_then(|v| percentile(v, &nat))),
             nat.len()
