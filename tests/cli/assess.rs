@@ -103,9 +103,9 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
     let rows = review(&store, "2024", &r2024);
     assert_eq!(field(&rows, "D000", "needs_assessment"), "true");
     let c = card(&store, "D000");
-    assert!(c.contains("assessments: none recorded"), "{c}");
+    assert!(c.contains("vurderinger: ingen registreret"), "{c}");
     assert!(
-        c.contains("open prompts for a qualitative assessment: 2024 (0 days)"),
+        c.contains("åbne anmodninger om kvalitativ vurdering: 2024 (0 dage)"),
         "{c}"
     );
 
@@ -158,11 +158,11 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
     // The department's card shows the answer, and the prompt is no longer open.
     let c = card(&store, "D000");
     assert!(
-        c.contains("assessments: 1 recorded; latest no_concern (2026-01-15, afdelingsbestyrelse, for 2024)")
+        c.contains("vurderinger: 1 registreret; seneste no_concern (2026-01-15, afdelingsbestyrelse, for 2024)")
             && c.contains("\"Kendt udfordring; indsats i gang\""),
         "{c}"
     );
-    assert!(!c.contains("open prompts"), "{c}");
+    assert!(!c.contains("åbne anmodninger"), "{c}");
     // Importing the same form again is refused: the log is append-only.
     let o = import(&store, &filled);
     assert!(!o.status.success());

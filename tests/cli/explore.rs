@@ -109,6 +109,25 @@ fn peers_show_and_query_on_the_sample() {
         "Danish labels and numbers"
     );
     insta::assert_snapshot!("show_card_da", card);
+    let o = run(
+        &store,
+        &[
+            "--lang",
+            "en",
+            "show",
+            "--department",
+            "9000-005",
+            "--year",
+            "2025",
+        ],
+    );
+    let card_en = stdout(&o);
+    assert!(
+        card_en.contains(
+            "municipality 751, area 751-A0538, family housing, 450 tenancies, built 1961"
+        ) && card_en.contains("category red (2025, area 751-A0538)"),
+        "{card_en}"
+    );
 
     let o = run(
         &store,

@@ -236,28 +236,46 @@ pub fn show(
     let peers: Vec<usize> = groups[0].iter().map(|p| p.0).collect();
     let dp = &panel.depts[d];
     let cat = data::categories_in_force(snap, &panel.depts, year)?;
+    // The card's own words follow --lang; ids stay as stored.
+    let tr = |da: &'static str, en: &'static str| if danish { da } else { en };
+    let housing = match (dp.housing_type.as_str(), danish) {
+        ("family", true) => "familieboliger".to_string(),
+        ("elderly", true) => "ældreboliger".to_string(),
+        ("youth", true) => "ungdomsboliger".to_string(),
+        (t, true) => t.to_string(),
+        (t, false) => format!("{t} housing"),
+    };
     let mut header = vec![
         format!("{} {} - {}", dp.id, dp.name, dp.organisation),
         format!(
-            "municipality {}, area {}, {} housing, {} tenancies, built {}",
+            "{} {}, {} {}, {housing}, {} {}, {} {}",
+            tr("kommune", "municipality"),
             dp.municipality,
+            tr("område", "area"),
             dp.area.as_deref().unwrap_or("-"),
-            dp.housing_type,
             dp.tenancies,
+            tr("lejemål", "tenancies"),
+            tr("opført", "built"),
             dp.construction_year
         ),
     ];
     header.push(match &cat[d] {
         Some(c) => format!(
-            "category {} ({}{})",
-            c.category,
+            "{} {} ({}{})",
+            tr("kategori", "category"),
+            match (c.category.as_str(), danish) {
+                ("red", true) => "rød",
+                ("yellow", true) => "gul",
+                ("green", true) => "grøn",
+                (other, _) => other,
+            },
             c.period,
             c.area
                 .as_deref()
-                .map(|a| format!(", area {a}"))
+                .map(|a| format!(", {} {a}", tr("område", "area")))
                 .unwrap_or_default()
         ),
-        None => "no category recorded".into(),
+        None => tr("ingen kategori registreret", "no category recorded").into(),
     });
     // Flags of the latest recorded reviews that include the department.
     let flags = snap
@@ -291,15 +309,30 @@ pub fn show(
         }
     }
     header.push(if keep.is_empty() {
-        "no recorded review includes this department".into()
+        tr(
+            "ingen registreret gennemgang omfatter afdelingen",
+            "no recorded review includes this department",
+        )
+        .into()
     } else {
-        format!("flags from the recorded reviews {}", keep.join(", "))
+        format!(
+            "{} {}",
+            tr(
+                "markeringer fra de registrerede gennemgange",
+                "flags from the recorded reviews"
+            ),
+            keep.join(", ")
+        )
     });
     // The assessment log: the latest entry, and prompts still unanswered.
     let log = crate::assessments::by_department(snap)?;
     header.push(
         match log.get(&dp.id).and_then(|v| v.last().map(|a| (v.len(), a))) {
-            None => "assessments: none recorded".into(),
+            None => tr(
+                "vurderinger: ingen registreret",
+                "assessments: none recorded",
+            )
+            .into(),
             Some((n, a)) => {
                 let note: String = a.note.chars().take(60).collect();
                 let more = if a.note.chars().count() > 60 {
@@ -308,10 +341,14 @@ pub fn show(
                     ""
                 };
                 format!(
-                    "assessments: {n} recorded; latest {} ({}, {}, for {}){}",
+                    "{} {n} {}; {} {} ({}, {}, {} {}){}",
+                    tr("vurderinger:", "assessments:"),
+                    tr("registreret", "recorded"),
+                    tr("seneste", "latest"),
                     a.outcome,
                     a.assessed_on,
                     a.role,
+                    tr("for", "for"),
                     a.period,
                     if note.is_empty() {
                         String::new()
@@ -336,12 +373,20 @@ pub fn show(
             .iter()
             .zip(ages)
             .map(|(p, a)| match a {
-                Some(a) => format!("{} ({a} days)", p.as_deref().unwrap_or("?")),
+                Some(a) => format!(
+                    "{} ({a} {})",
+                    p.as_deref().unwrap_or("?"),
+                    tr("dage", "days")
+                ),
                 None => p.clone().unwrap_or_default(),
             })
             .collect();
         header.push(format!(
-            "open prompts for a qualitative assessment: {}",
+            "{} {}",
+            tr(
+                "åbne anmodninger om kvalitativ vurdering:",
+                "open prompts for a qualitative assessment:"
+            ),
             items.join(", ")
         ));
     }
@@ -429,7 +474,11 @@ pub fn show(
         .map(|(i, f)| format!("{i} ({f})"))
         .collect();
     if !flagged.is_empty() {
-        header.push(format!("flagged: {}", flagged.join("; ")));
+        header.push(format!(
+            "{} {}",
+            tr("markeret:", "flagged:"),
+            flagged.join("; ")
+        ));
     }
     let mut cols = vec![
         Column::new("label".into(), label),
