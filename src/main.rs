@@ -587,6 +587,7 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
         a.year,
         a.k,
         &config,
+        g.lang == "da",
     )?;
     if let Some(path) = &a.chart {
         let i = v.indicator.context("--chart needs --indicator")?;

@@ -82,7 +82,9 @@ pub fn peers(
     year: Option<i32>,
     k: Option<usize>,
     cfg: &ReviewConfig,
+    danish: bool,
 ) -> Result<PeersView, Error> {
+    let tr = |da: &'static str, en: &'static str| if danish { da } else { en };
     let year = match year {
         Some(y) => y,
         None => latest_year(snap)?,
@@ -144,11 +146,15 @@ pub fn peers(
         ));
     }
     let mut header = vec![format!(
-        "{} {} ({}), {} peers of the same housing type in other organisations, nearest on {}",
+        "{} {} ({}), {} {} {}",
         panel.depts[d].id,
         panel.depts[d].name,
         panel.depts[d].organisation,
         group.len(),
+        tr(
+            "sammenlignelige afdelinger af samme boligtype i andre organisationer, nærmest på",
+            "peers of the same housing type in other organisations, nearest on"
+        ),
         covs.join(", ")
     )];
     if let Some(ind) = ind {
@@ -170,22 +176,36 @@ pub fn peers(
             .filter_map(|x| display(&panel, ind.kind, 0, x, year, cfg.max_suppressed_numerator))
             .collect();
         let p = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.0}"));
-        header.push(format!(
-            "{} ({}) {year}: {}; percentile {} among the peers, {} in public housing nationally (same housing type, {} departments)",
-            ind.label_en,
-            ind.id,
-            v.map_or("suppressed or missing".into(), |x| {
+        let value = v.map_or(
+            tr("undertrykt eller mangler", "suppressed or missing").into(),
+            |x| {
                 let unit = match ind.kind {
                     Kind::Share | Kind::Ratio => " %",
-                    Kind::RatePer1000 => " per 1,000",
+                    Kind::RatePer1000 => tr(" pr. 1.000", " per 1,000"),
                     _ => "",
                 };
-                format!("{x:.1}{unit}")
-            }),
-            p(v.and_then(|v| percentile(v, &peer_vals))),
-            p(v.and_then(|v| percentile(v, &nat))),
-            nat.len()
-        ));
+                format!("{}{unit}", crate::triage::fmt_num(x, 1, danish))
+            },
+        );
+        header.push(if danish {
+            format!(
+                "{} ({}) {year}: {value}; percentil {} blandt de sammenlignelige, {} i almene boliger på landsplan (samme boligtype, {} afdelinger)",
+                ind.label_da,
+                ind.id,
+                p(v.and_then(|v| percentile(v, &peer_vals))),
+                p(v.and_then(|v| percentile(v, &nat))),
+                nat.len()
+            )
+        } else {
+            format!(
+                "{} ({}) {year}: {value}; percentile {} among the peers, {} in public housing nationally (same housing type, {} departments)",
+                ind.label_en,
+                ind.id,
+                p(v.and_then(|v| percentile(v, &peer_vals))),
+                p(v.and_then(|v| percentile(v, &nat))),
+                nat.len()
+            )
+        });
     }
     cols.extend(tail);
     let frame = DataFrame::new(cols).map_err(|e| Error::polars("peers", e))?;
