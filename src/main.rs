@@ -582,12 +582,14 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
     let mut v = bomon_engine::explore::peers(
         &snap,
         catalogue,
-        &a.department,
-        a.indicator.as_deref(),
-        a.year,
-        a.k,
+        bomon_engine::explore::PeersRequest {
+            department: &a.department,
+            indicator: a.indicator.as_deref(),
+            year: a.year,
+            k: a.k,
+            danish: g.lang == "da",
+        },
         &config,
-        g.lang == "da",
     )?;
     if let Some(path) = &a.chart {
         let i = v.indicator.context("--chart needs --indicator")?;

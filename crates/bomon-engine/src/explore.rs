@@ -73,17 +73,35 @@ fn percentile(v: f64, others: &[f64]) -> Option<f64> {
     Some(100.0 * (below + 0.5 * equal) / others.len() as f64)
 }
 
+/// What `bomon peers` is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct PeersRequest<'a> {
+    /// Department id.
+    pub department: &'a str,
+    /// Indicator to show over the years, with percentiles.
+    pub indicator: Option<&'a str>,
+    /// Year (default: the latest in the store).
+    pub year: Option<i32>,
+    /// Number of peers (default: the configuration's).
+    pub k: Option<usize>,
+    /// Danish words and numbers (else English).
+    pub danish: bool,
+}
+
 /// `bomon peers`: the department and its k twins.
 pub fn peers(
     snap: &Snapshot<'_>,
     catalogue: &Catalogue,
-    department: &str,
-    indicator: Option<&str>,
-    year: Option<i32>,
-    k: Option<usize>,
+    req: PeersRequest<'_>,
     cfg: &ReviewConfig,
-    danish: bool,
 ) -> Result<PeersView, Error> {
+    let PeersRequest {
+        department,
+        indicator,
+        year,
+        k,
+        danish,
+    } = req;
     let tr = |da: &'static str, en: &'static str| if danish { da } else { en };
     let year = match year {
         Some(y) => y,
