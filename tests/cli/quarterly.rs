@@ -290,6 +290,14 @@ fn quarterly_errors_are_clear() {
         "{}",
         stderr(&o)
     );
+    // An organisation with no red/orange/yellow department (no categories here).
+    let o = org_run("Boligforeningen Østjylland (syntetisk)", None);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no department of organisation \"Boligforeningen Østjylland (syntetisk)\" is red/orange/yellow"),
+        "{}",
+        stderr(&o)
+    );
     let cfg = write(
         dir.path(),
         "include.toml",
