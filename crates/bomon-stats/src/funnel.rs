@@ -91,7 +91,9 @@ pub struct FunnelOptions {
     /// Overdispersion adjustment.
     pub overdispersion: Overdispersion,
     /// Share of z-scores in each tail that are Winsorised (or, with
-    /// `trim = Truncate`, left out) before estimating phi (0.1 = 10 %).
+    /// `trim = Truncate`, left out) before estimating phi (0.1 = 10 %); must
+    /// lie in [0, 0.5) - at 0.5 nothing is left and phi is NaN (then no
+    /// adjustment is made).
     pub winsorise: f64,
     /// Winsorise or truncate the tails.
     pub trim: Trim,
