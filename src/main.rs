@@ -103,6 +103,20 @@ struct CategorizeArgs {
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    #[command(flatten)]
+    out_dir: OutDirArgs,
+}
+
+/// How an output directory replaces what is there.
+#[derive(Args)]
+struct OutDirArgs {
+    /// Write into a non-empty directory that is not a previous bomon output:
+    /// bomon's own files are written into it one by one, nothing else is touched.
+    #[arg(long)]
+    force: bool,
+    /// Keep the previous output as OUT.previous instead of removing it.
+    #[arg(long)]
+    keep_previous: bool,
 }
 
 #[derive(Args)]
@@ -131,9 +145,11 @@ struct ReviewArgs {
     /// Review configuration (TOML); default: the built-in method.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Output directory.
+    /// Output directory (written whole beside it and swapped in with one rename).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    #[command(flatten)]
+    out_dir: OutDirArgs,
     /// Data files only: no report.html, review.xlsx or charts/.
     #[arg(long)]
     no_report: bool,
@@ -185,6 +201,14 @@ enum AssessAction {
         store: PathBuf,
         /// The filled-in form.
         file: PathBuf,
+    },
+    /// Redact notes already stored that hold a CPR-shaped number (one-time
+    /// clean-up after an upgrade): the stored files are rewritten, the old
+    /// ones deleted, and a snapshot records which entries were redacted.
+    Scrub {
+        /// The store directory.
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
     },
     /// List assessments; --open: prompts of recorded reviews without an assessment, oldest first.
     List {
@@ -391,6 +415,12 @@ fn main() -> ExitCode {
             libc::umask(0o077);
         }
     }
+    // A closed pipe (`bomon store verify | head -0`) ends bomon quietly, as it
+    // does any Unix filter, instead of a panic in println!.
+    // SAFETY: restores the default disposition of one signal; no memory is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -534,15 +564,17 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
 
 fn categorize(g: &Global, catalogue: &Catalogue, a: CategorizeArgs) -> Result<()> {
     let store = Store::open(&a.store)?;
+    let staged = stage(&a.out, &a.store, &a.out_dir)?;
     let s = bomon_rules::run::run(
         &store,
         catalogue,
         a.period,
         a.ruleset.as_deref(),
         a.snapshot,
-        &a.out,
+        staged.path(),
     )
     .map_err(anyhow::Error::msg)?;
+    staged.publish(a.out_dir.keep_previous)?;
     if !g.quiet {
         let counts: Vec<String> = s.counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
         eprintln!(
@@ -557,6 +589,11 @@ fn categorize(g: &Global, catalogue: &Catalogue, a: CategorizeArgs) -> Result<()
         eprintln!("{INTERNAL_DA}");
     }
     Ok(())
+}
+
+/// The staging directory of `out` (see bomon_store::outpath).
+fn stage(out: &Path, store: &Path, o: &OutDirArgs) -> Result<bomon_store::outpath::Staged> {
+    Ok(bomon_store::outpath::stage_dir(out, Some(store), o.force)?)
 }
 
 fn reporter(off: bool) -> Option<bomon_engine::output::Reporter<'static>> {
@@ -637,7 +674,7 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
             bomon_report::charts::Format::Png
         };
         let bytes = bomon_report::charts::render(&c, format).map_err(anyhow::Error::msg)?;
-        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        bomon_store::outpath::AtomicFile::write_all_to(path, Some(&a.store), &bytes)?;
     }
     output::write_listing(
         &v.header,
@@ -661,6 +698,24 @@ fn assess(g: &Global, catalogue: &Catalogue, a: AssessAction) -> Result<()> {
                     r.snapshot,
                     r.unfilled
                 );
+            }
+            Ok(())
+        }
+        AssessAction::Scrub { store } => {
+            let mut store = Store::open(&store)?;
+            let r = bomon_store::assess::scrub(&mut store)?;
+            if !g.quiet {
+                match r.snapshot {
+                    Some(id) => eprintln!(
+                        "{} note(s) of {} assessment(s) redacted ({}); recorded as snapshot {id}",
+                        r.notes,
+                        r.ids.len(),
+                        r.ids.join(", ")
+                    ),
+                    None => eprintln!(
+                        "no stored note holds a CPR-shaped number; the store is unchanged"
+                    ),
+                }
             }
             Ok(())
         }
@@ -746,9 +801,7 @@ fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {
     let c = ondemand::chart(&store, catalogue, &req).map_err(anyhow::Error::msg)?;
     let bytes = render(&c, format).map_err(anyhow::Error::msg)?;
     // Written next to the target and renamed: never a half-written chart.
-    let tmp = a.out.with_extension(format!("{}.bomon-tmp", format.ext()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+    bomon_store::outpath::AtomicFile::write_all_to(&a.out, Some(&a.store), &bytes)?;
     if !g.quiet {
         eprintln!("{} -> {}", c.title, a.out.display());
         eprintln!("{INTERNAL_DA}");
@@ -783,8 +836,15 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
             config,
             danish: g.lang == "da",
         };
-        let s =
-            bomon_engine::run_quarterly(&store, catalogue, &opts, &a.out, reporter(a.no_report))?;
+        let staged = stage(&a.out, &a.store, &a.out_dir)?;
+        let s = bomon_engine::run_quarterly(
+            &store,
+            catalogue,
+            &opts,
+            staged.path(),
+            reporter(a.no_report),
+        )?;
+        staged.publish(a.out_dir.keep_previous)?;
         // Recorded like the annual review, so the qualitative assessments its
         // report asks for can be imported against the quarter and shown next time.
         record(store, catalogue, &s, a.no_record)?;
@@ -811,7 +871,15 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         config,
         danish: g.lang == "da",
     };
-    let s = bomon_engine::run_annual(&store, catalogue, &opts, &a.out, reporter(a.no_report))?;
+    let staged = stage(&a.out, &a.store, &a.out_dir)?;
+    let s = bomon_engine::run_annual(
+        &store,
+        catalogue,
+        &opts,
+        staged.path(),
+        reporter(a.no_report),
+    )?;
+    staged.publish(a.out_dir.keep_previous)?;
     record(store, catalogue, &s, a.no_record)?;
     if !g.quiet {
         eprintln!(
@@ -853,6 +921,7 @@ fn generate(g: &Global, a: GenerateArgs) -> Result<()> {
         quality_problems: !a.no_quality_problems,
         sample_organisation: a.sample_organisation,
     };
+    bomon_store::outpath::check_outside_stores(&a.out, None)?;
     let data = bomon_synth::generate(&cfg);
     let formats = match a.files.as_str() {
         "csv" => bomon_synth::Formats::Csv,
@@ -949,7 +1018,13 @@ fn store_verify(g: &Global, store_dir: &Path) -> Result<()> {
 fn query(g: &Global, a: QueryArgs) -> Result<()> {
     let store = Store::open(&a.store)?;
     let snap = store.snapshot(a.snapshot)?;
-    let mut df = bomon_store::query::query(&snap, &store, &a.sql).context("query failed")?;
+    if let Some(out) = &a.out {
+        bomon_store::outpath::check_outside_stores(out, Some(&a.store))?;
+    }
+    // Parquet to a file is the way out for big results: no budget there.
+    let budget = (a.format != Format::Parquet).then(bomon_store::query::default_budget);
+    let mut df =
+        bomon_store::query::query_within(&snap, &store, &a.sql, budget).context("query failed")?;
     if a.format == Format::Table {
         std::env::set_var(
             "POLARS_FMT_MAX_ROWS",

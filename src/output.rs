@@ -61,23 +61,55 @@ fn cell_json(v: &AnyValue<'_>) -> serde_json::Value {
     }
 }
 
+/// Where a listing goes: a file written atomically (temp file, owner-only,
+/// no symlink followed, renamed when complete) or standard output.
+enum Sink {
+    File(bomon_store::outpath::AtomicFile),
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
+}
+
+impl Sink {
+    fn open(out: Option<&Path>) -> Result<Sink> {
+        Ok(match out {
+            Some(p) => Sink::File(bomon_store::outpath::AtomicFile::create(p, None)?),
+            None => Sink::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+        })
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::File(f) => Ok(f.commit()?),
+            Sink::Stdout(mut s) => Ok(s.flush()?),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Stdout(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Stdout(s) => s.flush(),
+        }
+    }
+}
+
 /// Writes `df` in `format` to `out` (a file) or stdout.
 pub fn write_frame(df: &mut DataFrame, format: Format, out: Option<&Path>) -> Result<()> {
     if format == Format::Parquet {
         let path = out.context("--format parquet needs --out FILE")?;
-        let f =
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        ParquetWriter::new(f)
+        let mut f = Sink::open(Some(path))?;
+        ParquetWriter::new(&mut f)
             .finish(df)
             .with_context(|| format!("writing {}", path.display()))?;
-        return Ok(());
+        return f.finish();
     }
-    let mut sink: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut sink = Sink::open(out)?;
     let cols = df.get_columns();
     match format {
         Format::Table => {
@@ -90,29 +122,35 @@ pub fn write_frame(df: &mut DataFrame, format: Format, out: Option<&Path>) -> Re
             for i in 0..df.height() {
                 rec.clear();
                 for c in cols {
-                    rec.push(cell_text(&c.get(i)?));
+                    let v = c.get(i)?;
+                    rec.push(match v {
+                        AnyValue::String(_) | AnyValue::StringOwned(_) => {
+                            bomon_store::outpath::csv_cell(&cell_text(&v)).into_owned()
+                        }
+                        _ => cell_text(&v),
+                    });
                 }
                 w.write_record(&rec)?;
             }
             w.flush()?;
         }
         Format::Json => {
+            // Row by row: the whole result is never held as JSON values.
             let names = df.get_column_names();
-            let mut rows = Vec::with_capacity(df.height());
+            write!(sink, "[")?;
             for i in 0..df.height() {
                 let mut m = serde_json::Map::new();
                 for (c, n) in cols.iter().zip(&names) {
                     m.insert(n.to_string(), cell_json(&c.get(i)?));
                 }
-                rows.push(serde_json::Value::Object(m));
+                write!(sink, "{}\n  ", if i == 0 { "" } else { "," })?;
+                serde_json::to_writer(&mut sink, &serde_json::Value::Object(m))?;
             }
-            serde_json::to_writer_pretty(&mut sink, &rows)?;
-            writeln!(sink)?;
+            writeln!(sink, "{}]", if df.height() == 0 { "" } else { "\n" })?;
         }
         Format::Parquet => unreachable!("handled above"),
     }
-    sink.flush()?;
-    Ok(())
+    sink.finish()
 }
 
 /// A number for a terminal table: one decimal (two for small values),
@@ -171,7 +209,7 @@ pub fn write_listing(
                 AnyValue::Float64(f) => table_number(f, da),
                 AnyValue::Float32(f) => table_number(f64::from(f), da),
                 AnyValue::Null => "-".into(),
-                other => cell_text(&other),
+                other => bomon_store::outpath::terminal_text(&cell_text(&other)).into_owned(),
             });
         }
         cells.push(row);
@@ -220,13 +258,9 @@ pub fn write_listing(
             s.chars().take(n.saturating_sub(1)).collect::<String>() + "…"
         }
     };
-    let mut sink: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut sink = Sink::open(out)?;
     for h in header {
+        let h = bomon_store::outpath::terminal_text(h);
         // Wrapped at word boundaries to the terminal's width.
         let mut line = String::new();
         for word in h.split(' ') {
@@ -270,6 +304,5 @@ pub fn write_listing(
         );
         writeln!(sink, "{}", fit(&note, width))?;
     }
-    sink.flush()?;
-    Ok(())
+    sink.finish()
 }

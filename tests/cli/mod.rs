@@ -14,4 +14,5 @@ mod notebooks;
 mod quarterly;
 mod report;
 mod review;
+mod safety;
 mod store;

@@ -1,7 +1,8 @@
-//! Writing a review's outputs atomically into its output directory:
+//! Writing a review's outputs into its (staging) output directory:
 //! flags.csv/.parquet, tests.parquet, departments.csv, peers.csv, manifest.json.
-//! Files are written under OUT/.bomon-tmp/ and moved into OUT when all are
-//! complete, manifest.json last; a failed run leaves no partial output in OUT.
+//! The directory given is a staging directory of
+//! [`bomon_store::outpath::stage_dir`]; the caller publishes it whole with one
+//! rename, so a failed or killed run leaves the previous output as it was.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,8 +35,8 @@ fn write_csv(path: &Path, df: &DataFrame) -> Result<(), Error> {
             .iter()
             .map(|c| match c.get(i) {
                 Ok(AnyValue::Null) | Err(_) => String::new(),
-                Ok(AnyValue::String(s)) => s.to_string(),
-                Ok(AnyValue::StringOwned(s)) => s.to_string(),
+                Ok(AnyValue::String(s)) => bomon_store::outpath::csv_cell(s).into_owned(),
+                Ok(AnyValue::StringOwned(s)) => bomon_store::outpath::csv_cell(&s).into_owned(),
                 Ok(AnyValue::Float64(f)) => {
                     if f.is_finite() {
                         format!("{f}")
@@ -153,11 +154,7 @@ pub fn write_annual(
     report: Option<(Reporter<'_>, ReportContext<'_>)>,
 ) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(out).map_err(io(out))?;
-    let tmp = out.join(".bomon-tmp");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
-    fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let tmp = out;
     let year = review.period.clone();
 
     // Findings: every test (tests.parquet) and the flags (flags.csv/.parquet).
@@ -413,16 +410,19 @@ pub fn write_annual(
                 rec.push(format!("{}", covariate(&panel.depts[d], c)));
                 rec.push(format!("{}", covariate(&panel.depts[p], c)));
             }
-            w.write_record(&rec)
-                .map_err(|e| Error::Input(e.to_string()))?;
+            w.write_record(
+                rec.iter()
+                    .map(|c| bomon_store::outpath::csv_cell(c).into_owned()),
+            )
+            .map_err(|e| Error::Input(e.to_string()))?;
         }
     }
-    w.flush().map_err(io(&tmp))?;
+    w.flush().map_err(io(tmp))?;
     fs::write(
         tmp.join("INTERNT-ARBEJDSREDSKAB.txt"),
         format!("{INTERNAL_DA}\nInternal working document - not for publication.\n"),
     )
-    .map_err(io(&tmp))?;
+    .map_err(io(tmp))?;
 
     let alarms = review
         .findings
@@ -497,7 +497,7 @@ pub fn write_annual(
             assessments: ctx.assessments,
             log_counts: ctx.log_counts,
         };
-        let written = render(&input, &tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
+        let written = render(&input, tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
         let mut files: Vec<serde_json::Value> =
             manifest["files"].as_array().cloned().unwrap_or_default();
         files.pop(); // manifest.json stays last
@@ -514,23 +514,7 @@ pub fn write_annual(
         tmp.join("manifest.json"),
         serde_json::to_string_pretty(&manifest).expect("json"),
     )
-    .map_err(io(&tmp))?;
+    .map_err(io(tmp))?;
 
-    // Publish: the old manifest goes first (the output is incomplete from
-    // here), the new one last (complete again).
-    let old_manifest = out.join("manifest.json");
-    if old_manifest.exists() {
-        fs::remove_file(&old_manifest).map_err(io(&old_manifest))?;
-    }
-    let mut written = Vec::new();
-    for name in &names {
-        let dest = out.join(name);
-        if dest.is_dir() {
-            fs::remove_dir_all(&dest).map_err(io(&dest))?;
-        }
-        fs::rename(tmp.join(name), &dest).map_err(io(&dest))?;
-        written.push(dest);
-    }
-    fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    Ok(written)
+    Ok(names.iter().map(|n| out.join(n)).collect())
 }

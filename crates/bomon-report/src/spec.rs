@@ -29,8 +29,12 @@ pub fn scale(kind: Kind, da: bool) -> (f64, &'static str) {
     }
 }
 
-fn safe(s: &str) -> String {
-    s.chars()
+/// A file-name part for an id: ASCII letters, digits, `-` and `_` as they
+/// are; anything else becomes `_`, and then a short hash of the id is added
+/// so that two ids (`a/b`, `a_b`) never share a chart file.
+pub fn file_stem(s: &str) -> String {
+    let clean: String = s
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -38,7 +42,15 @@ fn safe(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if clean == s {
+        return clean;
+    }
+    // FNV-1a, 32 bits: stable across builds and platforms.
+    let h = s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{clean}-{h:08x}")
 }
 
 /// The caption: source, snapshot and the internal marking.
@@ -377,7 +389,7 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
     }
     inds.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut out = Vec::new();
-    let id = safe(&dept.id);
+    let id = file_stem(&dept.id);
     for (i, _) in inds {
         let Some(ind) = cat.get(&panel.indicators[i]) else {
             continue;
@@ -388,7 +400,7 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
             caption: cap.clone(),
             da,
         };
-        let iid = safe(&ind.id);
+        let iid = file_stem(&ind.id);
         match input.quarterly {
             Some(q) => {
                 let now = review

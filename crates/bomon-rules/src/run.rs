@@ -121,10 +121,10 @@ pub fn run(
     let rs = pick(&sets, period, forced)?;
     let now = &results[&period];
     let prev = results.get(&(period - 1));
+    // `out` is a staging directory (bomon_store::outpath::stage_dir): the
+    // caller swaps it in whole when every file is written.
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let tmp = out.join(".bomon-tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let tmp = out;
     let werr = |e: csv::Error| e.to_string();
 
     let mut w = csv::Writer::from_path(tmp.join("areas.csv")).map_err(werr)?;
@@ -145,7 +145,11 @@ pub fn run(
             format!("{}_movement", l.id),
         ]);
     }
-    w.write_record(&head).map_err(werr)?;
+    w.write_record(
+        head.iter()
+            .map(|c| bomon_store::outpath::csv_cell(c.as_ref()).into_owned()),
+    )
+    .map_err(werr)?;
     let mut counts: Vec<(String, usize)> = rs.lists.iter().map(|l| (l.id.clone(), 0)).collect();
     for r in now {
         let mut rec = vec![
@@ -185,7 +189,11 @@ pub fn run(
                 movement.to_string(),
             ]);
         }
-        w.write_record(&rec).map_err(werr)?;
+        w.write_record(
+            rec.iter()
+                .map(|c| bomon_store::outpath::csv_cell(c.as_ref()).into_owned()),
+        )
+        .map_err(werr)?;
     }
     w.flush().map_err(|e| e.to_string())?;
 
@@ -213,7 +221,7 @@ pub fn run(
                 .margin
                 .is_some_and(|m| !c.met && -m <= 0.1 * c.threshold.abs());
             w.write_record([
-                r.area.clone(),
+                bomon_store::outpath::csv_cell(&r.area).into_owned(),
                 period.to_string(),
                 c.list.clone(),
                 c.criterion.clone(),
@@ -254,7 +262,11 @@ pub fn run(
         ]
         .map(String::from),
     );
-    w.write_record(&head).map_err(werr)?;
+    w.write_record(
+        head.iter()
+            .map(|c| bomon_store::outpath::csv_cell(c.as_ref()).into_owned()),
+    )
+    .map_err(werr)?;
     let empty = AreaData::default();
     let mut municipal_counts: HashMap<String, usize> = HashMap::new();
     for a in areas.iter() {
@@ -305,7 +317,11 @@ pub fn run(
                 }
             ),
         ]);
-        w.write_record(&rec).map_err(werr)?;
+        w.write_record(
+            rec.iter()
+                .map(|c| bomon_store::outpath::csv_cell(c.as_ref()).into_owned()),
+        )
+        .map_err(werr)?;
     }
     w.flush().map_err(|e| e.to_string())?;
     let eligible = now.iter().filter(|r| r.eligible).count();
@@ -329,18 +345,15 @@ pub fn run(
         serde_json::to_string_pretty(&manifest).expect("json"),
     )
     .map_err(|e| e.to_string())?;
-    let mut files = Vec::new();
-    let _ = std::fs::remove_file(out.join("manifest.json"));
-    for f in [
+    let files = [
         "areas.csv",
         "criteria.csv",
         "municipal.csv",
         "manifest.json",
-    ] {
-        std::fs::rename(tmp.join(f), out.join(f)).map_err(|e| e.to_string())?;
-        files.push(out.join(f));
-    }
-    let _ = std::fs::remove_dir_all(&tmp);
+    ]
+    .iter()
+    .map(|f| out.join(f))
+    .collect();
     Ok(Summary {
         areas: now.len(),
         eligible,

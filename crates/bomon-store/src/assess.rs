@@ -70,34 +70,7 @@ impl Entry {
     }
 }
 
-/// Whether `text` holds something shaped like a Danish CPR number: six digits
-/// forming a date (DDMMYY), an optional '-' or space, four digits, not part
-/// of a longer number.
-pub fn looks_like_cpr(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digit = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
-    for start in 0..b.len() {
-        if !digit(start) || (start > 0 && digit(start - 1)) {
-            continue;
-        }
-        if !(0..6).all(|k| digit(start + k)) {
-            continue;
-        }
-        let mut j = start + 6;
-        if matches!(b.get(j), Some(b'-') | Some(b' ')) {
-            j += 1;
-        }
-        if !(0..4).all(|k| digit(j + k)) || digit(j + 4) {
-            continue;
-        }
-        let n = |k: usize| (b[start + k] - b'0') as u32;
-        let (day, month) = (n(0) * 10 + n(1), n(2) * 10 + n(3));
-        if (1..=31).contains(&day) && (1..=12).contains(&month) {
-            return true;
-        }
-    }
-    false
-}
+pub use crate::personal::looks_like_cpr;
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -223,6 +196,15 @@ fn read_rows(path: &Path, file: &str) -> std::result::Result<(Vec<String>, Vec<R
             });
             if !has_header {
                 continue;
+            }
+            if let Some(cell) = crate::source::uncached_formula(&mut wb, &name, &range) {
+                return Err(issue(
+                    Location::Cell {
+                        sheet: name.clone(),
+                        cell,
+                    },
+                    crate::source::FORMULA_WITHOUT_VALUE.into(),
+                ));
             }
             let (r0, c0) = range.start().unwrap_or((0, 0));
             for (k, r) in range.rows().enumerate() {
@@ -355,7 +337,10 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
     if !issues.is_empty() {
         return Err(fail(issues));
     }
-    // What the store knows: departments, reviewed (department, period), entries.
+    // What the store knows: departments, reviewed (department, period),
+    // entries - read under the writer's lock, so that a concurrent import
+    // cannot slip the same entry in between this check and the commit.
+    let lock = store.lock()?;
     let snap = store.snapshot(None)?;
     let ids: HashSet<String> = crate::frame::strings(
         &snap
@@ -519,7 +504,6 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
         ),
     ])
     .map_err(|e| Error::polars("assessments", e))?;
-    let lock = store.lock()?;
     let snapshot = store.commit(
         &lock,
         vec![(StoredTable::Assessments, df)],
@@ -531,4 +515,150 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
         unfilled,
         snapshot,
     })
+}
+
+/// What [`scrub`] did.
+#[derive(Debug, Clone)]
+pub struct Scrubbed {
+    /// Notes redacted (every stored version, superseded ones included).
+    pub notes: u64,
+    /// Assessment ids whose note was redacted.
+    pub ids: Vec<String>,
+    /// The snapshot that records the redaction (`None`: nothing found).
+    pub snapshot: Option<u32>,
+}
+
+/// Finds notes already in the store that hold a CPR-shaped number (older
+/// versions of bomon caught fewer forms) and redacts them where they are
+/// stored: every assessments file with such a note is rewritten with the
+/// number replaced by [`crate::personal::REDACTED`], the old file deleted,
+/// and a new snapshot records which files and ids were redacted (never the
+/// numbers). Assessment ids and everything else stay as they were.
+pub fn scrub(store: &mut Store) -> Result<Scrubbed> {
+    let lock = store.lock()?;
+    let mut ids = Vec::new();
+    let mut notes = 0u64;
+    let snapshot = store.redact(
+        &lock,
+        StoredTable::Assessments,
+        "a note held a CPR-shaped number (bomon assess scrub)",
+        &mut |df: DataFrame| {
+            let note = crate::frame::strings(&df, "note")?;
+            let id = crate::frame::strings(&df, "assessment_id")?;
+            let mut changed = 0u64;
+            let new: Vec<Option<String>> = note
+                .iter()
+                .zip(&id)
+                .map(|(n, i)| {
+                    let n = n.clone()?;
+                    match crate::personal::redact(&n) {
+                        Some(r) => {
+                            changed += 1;
+                            ids.extend(i.clone());
+                            Some(r)
+                        }
+                        None => Some(n),
+                    }
+                })
+                .collect();
+            if changed == 0 {
+                return Ok(None);
+            }
+            notes += changed;
+            let mut df = df;
+            df.replace("note", Series::new("note".into(), new))
+                .map_err(|e| Error::polars("redacting notes", e))?;
+            Ok(Some((df, changed)))
+        },
+    )?;
+    ids.sort();
+    ids.dedup();
+    Ok(Scrubbed {
+        notes,
+        ids,
+        snapshot,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(notes: &[&str]) -> DataFrame {
+        let n = notes.len();
+        let s = |v: &str| vec![v.to_string(); n];
+        DataFrame::new(vec![
+            Column::new(
+                "assessment_id".into(),
+                (0..n)
+                    .map(|i| format!("id{i}-{}", notes[i].len()))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("department_id".into(), s("D1")),
+            Column::new("period".into(), s("2025")),
+            Column::new("assessed_on".into(), s("2025-11-01")),
+            Column::new("assessed_by_role".into(), s("koordinator")),
+            Column::new("outcome".into(), s("monitor")),
+            Column::new(
+                "note".into(),
+                notes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            ),
+            Column::new("source".into(), s("form.csv")),
+        ])
+        .unwrap()
+    }
+
+    /// Notes stored by an older bomon (whose check missed these forms) are
+    /// redacted in place: the history keeps only the redacted text, the old
+    /// files are gone, the store verifies, and a second scrub finds nothing.
+    #[test]
+    fn scrub_redacts_stored_notes_and_keeps_only_the_redacted_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_or_create(dir.path()).unwrap();
+        for notes in [
+            &["alt i orden", "Beboer 01.01.90-1234 ringede"][..],
+            &[
+                "ring 12 34 56 78",
+                "cpr \u{FF10}\u{FF11}\u{FF10}\u{FF11}\u{FF19}\u{FF10}\u{2013}4321",
+            ][..],
+        ] {
+            let lock = store.lock().unwrap();
+            store
+                .commit(
+                    &lock,
+                    vec![(StoredTable::Assessments, entries(notes))],
+                    vec![],
+                    "x",
+                )
+                .unwrap();
+        }
+        let r = scrub(&mut store).unwrap();
+        assert_eq!(r.notes, 2);
+        assert_eq!(r.snapshot, Some(3));
+        let snap = store.snapshot(None).unwrap();
+        let df = snap
+            .history(StoredTable::Assessments)
+            .unwrap()
+            .collect()
+            .unwrap();
+        let notes: Vec<String> = crate::frame::strings(&df, "note")
+            .unwrap()
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(notes.len(), 4);
+        assert!(notes.iter().all(|n| !looks_like_cpr(n)), "{notes:?}");
+        assert!(notes.contains(&"Beboer [CPR-nummer fjernet] ringede".to_string()));
+        assert!(notes.contains(&"ring 12 34 56 78".to_string()));
+        // Only the files the manifest lists remain; nothing to verify wrong.
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("data/assessments"))
+            .unwrap()
+            .collect();
+        assert_eq!(files.len(), 2);
+        assert!(store.verify().unwrap().is_empty());
+        let reopened = Store::open(dir.path()).unwrap();
+        assert_eq!(reopened.snapshots()[2].redactions.len(), 2);
+        let mut store = reopened;
+        assert_eq!(scrub(&mut store).unwrap().snapshot, None);
+    }
 }

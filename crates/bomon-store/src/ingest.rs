@@ -127,7 +127,7 @@ pub fn ingest(
             bytes: bytes.len() as u64,
         });
         let sha = hex::encode(Sha256::digest(&bytes));
-        if let Some(snapshot) = store.snapshot_with_input(&sha) {
+        if let Some(snapshot) = store.current_snapshot_with_input(&sha) {
             outcomes.push(FileOutcome {
                 file: name,
                 status: FileStatus::AlreadyStored { snapshot },

@@ -20,7 +20,9 @@ pub mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
+pub mod outpath;
 pub mod period;
+pub mod personal;
 pub mod query;
 pub mod raw;
 mod source;

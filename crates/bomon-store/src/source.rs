@@ -117,7 +117,19 @@ impl<'a> Cell<'a> {
     pub fn text(&self) -> Cow<'a, str> {
         match *self {
             Cell::Empty => Cow::Borrowed(""),
-            Cell::Text(t) => Cow::Borrowed(t),
+            // Unicode NFC: a decomposed "å" (a + ring) and the composed
+            // one are the same id or name.
+            Cell::Text(t) => {
+                let t = t.trim();
+                if unicode_normalization::is_nfc_quick(t.chars())
+                    == unicode_normalization::IsNormalized::Yes
+                {
+                    Cow::Borrowed(t)
+                } else {
+                    use unicode_normalization::UnicodeNormalization;
+                    Cow::Owned(t.nfc().collect())
+                }
+            }
             Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
                 Cow::Owned(format!("{}", n as i64))
             }
@@ -305,6 +317,32 @@ fn recycle<'a, 'b>(mut v: Vec<Cell<'a>>) -> Vec<Cell<'b>> {
         .collect()
 }
 
+/// The message for a formula cell without a stored result.
+pub(crate) const FORMULA_WITHOUT_VALUE: &str = "the cell holds a formula without a calculated value (the workbook was written by a program that does not calculate): open and save the workbook in Excel or LibreOffice, or give values instead of formulas";
+
+/// The first cell (A1 name) of sheet `name` that holds a formula but no
+/// cached result: calamine reads such a cell as empty, which would silently
+/// replace a real value.
+pub(crate) fn uncached_formula<RS: std::io::Read + std::io::Seek>(
+    wb: &mut calamine::Sheets<RS>,
+    name: &str,
+    values: &calamine::Range<calamine::Data>,
+) -> Option<String> {
+    use calamine::{Data, Reader};
+    let formulas = wb.worksheet_formula(name).ok()?;
+    let (fr, fc) = formulas.start()?;
+    for (r, c, f) in formulas.used_cells() {
+        if f.trim().is_empty() {
+            continue;
+        }
+        let (row, col) = (fr + r as u32, fc + c as u32);
+        if matches!(values.get_value((row, col)), None | Some(Data::Empty)) {
+            return Some(format!("{}{}", column_letters(col), row + 1));
+        }
+    }
+    None
+}
+
 /// Reads every sheet of an XLSX/XLS/ODS workbook with a header into `sink`.
 /// Returns the names of sheets that were skipped because they were empty.
 pub(crate) fn read_workbook(
@@ -332,6 +370,17 @@ pub(crate) fn read_workbook(
                 "sheet '{name}' has {} columns: expected at most {MAX_COLUMNS}",
                 range.width()
             )));
+        }
+        if let Some(cell) = uncached_formula(&mut wb, &name, &range) {
+            return Err(Issue {
+                file: file.to_string(),
+                location: Location::Cell {
+                    sheet: name.clone(),
+                    cell,
+                },
+                column: None,
+                message: FORMULA_WITHOUT_VALUE.into(),
+            });
         }
         let Some((row0, col0)) = range.start() else {
             skipped.push(name);

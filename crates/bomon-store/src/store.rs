@@ -272,6 +272,29 @@ pub struct SnapshotInfo {
     pub inputs: Vec<InputRecord>,
     /// Data files added by this snapshot.
     pub files: Vec<FileEntry>,
+    /// Data files of earlier snapshots this one rewrote to remove personal
+    /// data (`bomon assess scrub`): the only change ever made to a stored
+    /// file. The old file is deleted; the earlier snapshot's entry points to
+    /// the rewritten one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<Redaction>,
+}
+
+/// One data file rewritten by a redaction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Redaction {
+    /// The snapshot whose file was rewritten.
+    pub snapshot: u32,
+    /// The file's path before.
+    pub old_path: String,
+    /// SHA-256 of the file before.
+    pub old_sha256: String,
+    /// The rewritten file.
+    pub new_path: String,
+    /// Rows changed in it.
+    pub rows_redacted: u64,
+    /// Why.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -302,6 +325,47 @@ pub struct Store {
 #[derive(Debug)]
 pub struct WriteLock {
     _file: File,
+    /// The latest snapshot when the lock was taken: a commit under this lock
+    /// goes on top of exactly this one (checked against the manifest on disk).
+    base: u32,
+}
+
+/// Reads and checks `root/manifest.json`.
+fn read_manifest(root: &Path) -> Result<Manifest> {
+    let path = root.join(MANIFEST);
+    let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::Store {
+                    path: root.to_path_buf(),
+                    message: "not a bomon store (no manifest.json); `bomon ingest --store DIR FILE...` creates one".into(),
+                })
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Store {
+        path: root.to_path_buf(),
+        message: format!("manifest.json is damaged ({e}); `bomon store verify` tells more"),
+    })?;
+    if manifest.format != "bomon-store" {
+        return Err(Error::Store {
+            path: root.to_path_buf(),
+            message: format!(
+                "manifest.json is not a bomon store manifest (format \"{}\")",
+                manifest.format
+            ),
+        });
+    }
+    if manifest.format_version > FORMAT_VERSION {
+        return Err(Error::Store {
+                path: root.to_path_buf(),
+                message: format!(
+                    "written by a newer bomon (store format {}, this build reads up to {FORMAT_VERSION}); upgrade bomon",
+                    manifest.format_version
+                ),
+            });
+    }
+    Ok(manifest)
 }
 
 fn fsync_dir(path: &Path) -> Result<()> {
@@ -318,43 +382,18 @@ pub(crate) fn now_rfc3339() -> String {
 impl Store {
     /// Opens an existing store.
     pub fn open(root: &Path) -> Result<Store> {
-        let path = root.join(MANIFEST);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::Store {
-                    path: root.to_path_buf(),
-                    message: "not a bomon store (no manifest.json); `bomon ingest --store DIR FILE...` creates one".into(),
-                })
-            }
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Store {
-            path: root.to_path_buf(),
-            message: format!("manifest.json is damaged ({e}); `bomon store verify` tells more"),
-        })?;
-        if manifest.format != "bomon-store" {
-            return Err(Error::Store {
-                path: root.to_path_buf(),
-                message: format!(
-                    "manifest.json is not a bomon store manifest (format \"{}\")",
-                    manifest.format
-                ),
-            });
-        }
-        if manifest.format_version > FORMAT_VERSION {
-            return Err(Error::Store {
-                path: root.to_path_buf(),
-                message: format!(
-                    "written by a newer bomon (store format {}, this build reads up to {FORMAT_VERSION}); upgrade bomon",
-                    manifest.format_version
-                ),
-            });
-        }
         Ok(Store {
             root: root.to_path_buf(),
-            manifest,
+            manifest: read_manifest(root)?,
         })
+    }
+
+    /// Re-reads the manifest from disk (what other writers committed since).
+    fn reload(&mut self) -> Result<()> {
+        if self.root.join(MANIFEST).exists() {
+            self.manifest = read_manifest(&self.root)?;
+        }
+        Ok(())
     }
 
     /// Opens a store, creating an empty one if the directory has none.
@@ -384,13 +423,27 @@ impl Store {
         self.manifest.snapshots.last().map(|s| s.id)
     }
 
-    /// The snapshot that already holds an input file with this content hash.
-    pub fn snapshot_with_input(&self, sha256: &str) -> Option<u32> {
-        self.manifest
-            .snapshots
+    /// The snapshot that already holds an input file with this content hash,
+    /// provided what it stored is still the current state: no later snapshot
+    /// wrote to the same tables (for observations: the same periods). After
+    /// a v1 -> v2 -> v1 sequence the third file is therefore stored again
+    /// (the state is v2, not v1), while re-sending an unchanged file stays a
+    /// no-op.
+    pub fn current_snapshot_with_input(&self, sha256: &str) -> Option<u32> {
+        let snaps = &self.manifest.snapshots;
+        let at = snaps
             .iter()
-            .find(|s| s.inputs.iter().any(|i| i.sha256 == sha256))
-            .map(|s| s.id)
+            .rposition(|s| s.inputs.iter().any(|i| i.sha256 == sha256))?;
+        let place = |f: &FileEntry| {
+            let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+            (f.table.clone(), dir)
+        };
+        let touched: HashSet<(String, String)> = snaps[at].files.iter().map(place).collect();
+        let superseded = snaps[at + 1..]
+            .iter()
+            .flat_map(|s| s.files.iter())
+            .any(|f| touched.contains(&place(f)));
+        (!superseded).then_some(snaps[at].id)
     }
 
     /// A view of one snapshot (`None`: the latest).
@@ -408,8 +461,11 @@ impl Store {
         Ok(Snapshot { store: self, id })
     }
 
-    /// Takes the writer's lock; fails at once if another process holds it.
-    pub fn lock(&self) -> Result<WriteLock> {
+    /// Takes the writer's lock, waiting for another writer to finish (at most
+    /// `BOMON_LOCK_WAIT_SECS`, default 300 s), and then re-reads the manifest:
+    /// whatever a writer decides under the lock it decides on the current
+    /// state, and its commit goes on top of every snapshot acknowledged before.
+    pub fn lock(&mut self) -> Result<WriteLock> {
         let path = self.root.join("lock");
         let file = fs::OpenOptions::new()
             .create(true)
@@ -418,17 +474,41 @@ impl Store {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         use std::os::unix::io::AsRawFd;
-        // SAFETY: flock on a file descriptor we own; no memory is involved.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            return Err(Error::Store {
-                path: self.root.clone(),
-                message:
-                    "another bomon process is writing to this store; try again when it has finished"
-                        .into(),
-            });
+        let wait = std::env::var("BOMON_LOCK_WAIT_SECS")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .unwrap_or(300.0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(wait);
+        let mut pause = std::time::Duration::from_millis(2);
+        loop {
+            // SAFETY: flock on a file descriptor we own; no memory is involved.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                break;
+            }
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK)
+                && err.kind() != io::ErrorKind::Interrupted
+            {
+                return Err(Error::io(&path, err));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::Store {
+                    path: self.root.clone(),
+                    message: format!(
+                        "another bomon process has been writing to this store for more than {wait:.0} s; nothing was changed - try again when it has finished (BOMON_LOCK_WAIT_SECS sets the wait)"
+                    ),
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(50));
         }
-        Ok(WriteLock { _file: file })
+        self.reload()?;
+        Ok(WriteLock {
+            _file: file,
+            base: self.latest().unwrap_or(0),
+        })
     }
 
     /// Removes what an interrupted commit left behind: `tmp/` and data files
@@ -472,9 +552,29 @@ impl Store {
         inputs: Vec<InputRecord>,
         catalogue_sha256: &str,
     ) -> Result<u32> {
+        // Compare and swap: the manifest on disk must still be the one the
+        // lock was taken on (no writer commits without the lock, so this only
+        // fails if the store was changed outside bomon or the lock was lost).
+        let on_disk = if self.root.join(MANIFEST).exists() {
+            read_manifest(&self.root)?
+                .snapshots
+                .last()
+                .map_or(0, |s| s.id)
+        } else {
+            0
+        };
+        if on_disk != lock.base || self.latest().unwrap_or(0) != lock.base {
+            return Err(Error::Store {
+                path: self.root.clone(),
+                message: format!(
+                    "the store changed while this command held its lock (latest snapshot {on_disk}, expected {}); nothing was written - run the command again",
+                    lock.base
+                ),
+            });
+        }
         self.check_integrity()?;
         self.clean_orphans(lock)?;
-        let id = self.latest().unwrap_or(0) + 1;
+        let id = lock.base + 1;
         let tmp = self.root.join("tmp");
         fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
 
@@ -549,7 +649,123 @@ impl Store {
             catalogue_sha256: catalogue_sha256.into(),
             inputs,
             files: staged.into_iter().map(|(_, _, e)| e).collect(),
+            redactions: vec![],
         });
+        self.publish_manifest(manifest)?;
+        fs::remove_dir_all(&tmp).ok();
+        Ok(id)
+    }
+
+    /// Rewrites the stored files of `table` that `rewrite` changes (it gets
+    /// a file's rows and returns the rewritten rows and how many changed, or
+    /// `None` to leave the file), and records that as a new snapshot with no
+    /// data of its own. This is the one exception to append-only storage and
+    /// exists to remove personal data that should never have been stored:
+    /// the old files are deleted once the new manifest is in place, so the
+    /// history keeps only the rewritten text. Returns the new snapshot, or
+    /// `None` when nothing changed.
+    pub fn redact(
+        &mut self,
+        lock: &WriteLock,
+        table: StoredTable,
+        reason: &str,
+        rewrite: &mut dyn FnMut(DataFrame) -> Result<Option<(DataFrame, u64)>>,
+    ) -> Result<Option<u32>> {
+        let on_disk = read_manifest(&self.root)?
+            .snapshots
+            .last()
+            .map_or(0, |s| s.id);
+        if on_disk != lock.base || self.latest().unwrap_or(0) != lock.base {
+            return Err(Error::Store {
+                path: self.root.clone(),
+                message: "the store changed while this command held its lock; nothing was written - run the command again".into(),
+            });
+        }
+        self.check_integrity()?;
+        self.clean_orphans(lock)?;
+        let id = lock.base + 1;
+        let tmp = self.root.join("tmp");
+        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut manifest = self.manifest.clone();
+        let mut redactions = Vec::new();
+        let mut old_files = Vec::new();
+        let mut n = 0;
+        for snap in manifest.snapshots.iter_mut() {
+            for f in snap.files.iter_mut().filter(|f| f.table == table.name()) {
+                let path = self.root.join(&f.path);
+                let df = self
+                    .scan(table, vec![path.clone()])?
+                    .collect()
+                    .map_err(|e| Error::polars(format!("reading {}", f.path), e))?;
+                let Some((new, changed)) = rewrite(df)? else {
+                    continue;
+                };
+                let new = new
+                    .select(table.schema().iter_names().cloned())
+                    .map_err(|e| Error::polars("ordering columns", e))?;
+                let tmp_path = tmp.join(format!("redact-{n}.parquet"));
+                n += 1;
+                let rows = new.height() as u64;
+                let (bytes, sha) = write_parquet(&tmp_path, new)?;
+                let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+                let rel = format!("{dir}/s{:06}-{}-r{id:06}.parquet", snap.id, &sha[..16]);
+                let dest = self.root.join(&rel);
+                fs::rename(&tmp_path, &dest).map_err(|e| Error::io(&dest, e))?;
+                fsync_dir(&self.root.join(&dir))?;
+                redactions.push(Redaction {
+                    snapshot: snap.id,
+                    old_path: f.path.clone(),
+                    old_sha256: f.sha256.clone(),
+                    new_path: rel.clone(),
+                    rows_redacted: changed,
+                    reason: reason.into(),
+                });
+                old_files.push(path);
+                *f = FileEntry {
+                    table: f.table.clone(),
+                    path: rel,
+                    rows,
+                    bytes,
+                    sha256: sha,
+                    mtime_ns: fs::metadata(&dest).ok().as_ref().and_then(mtime_ns),
+                };
+            }
+        }
+        if redactions.is_empty() {
+            fs::remove_dir_all(&tmp).ok();
+            return Ok(None);
+        }
+        manifest.snapshots.push(SnapshotInfo {
+            id,
+            created: now_rfc3339(),
+            engine_version: env!("CARGO_PKG_VERSION").into(),
+            catalogue_sha256: manifest
+                .snapshots
+                .last()
+                .map(|s| s.catalogue_sha256.clone())
+                .unwrap_or_default(),
+            inputs: vec![],
+            files: vec![],
+            redactions,
+        });
+        self.publish_manifest(manifest)?;
+        for p in old_files {
+            fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
+        fs::remove_dir_all(&tmp).ok();
+        Ok(Some(id))
+    }
+
+    fn scan(&self, table: StoredTable, files: Vec<PathBuf>) -> Result<LazyFrame> {
+        let mut args = ScanArgsParquet::default();
+        args.hive_options.enabled = Some(false);
+        args.schema = Some(Arc::new(table.schema()));
+        LazyFrame::scan_parquet_files(files.into(), args)
+            .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
+    }
+
+    /// Replaces manifest.json atomically (write, fsync, rename, fsync).
+    fn publish_manifest(&mut self, manifest: Manifest) -> Result<()> {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         let tmp_manifest = self.root.join("manifest.json.tmp");
         {
@@ -561,9 +777,8 @@ impl Store {
         let final_manifest = self.root.join(MANIFEST);
         fs::rename(&tmp_manifest, &final_manifest).map_err(|e| Error::io(&final_manifest, e))?;
         fsync_dir(&self.root)?;
-        fs::remove_dir_all(&tmp).ok();
         self.manifest = manifest;
-        Ok(id)
+        Ok(())
     }
 
     /// A cheap integrity check every reading or writing command runs before

@@ -245,6 +245,50 @@ impl Columns {
     }
 }
 
+/// The longest id bomon accepts (department and area ids become file names
+/// of charts and must stay readable in every listing).
+pub const MAX_ID_CHARS: usize = 64;
+
+/// Checks an id or a name: no control characters (they would make every
+/// XLSX and SVG output invalid, and reach terminals raw), ids at most
+/// [`MAX_ID_CHARS`] characters. Pushes the problem and returns false.
+fn check_text(
+    ctx: &TableCtx,
+    loc: RowLoc,
+    col: usize,
+    what: &str,
+    text: &str,
+    id: bool,
+    issues: &mut Issues,
+) -> bool {
+    if let Some((k, c)) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() || matches!(*c, '\u{FFFE}' | '\u{FFFF}'))
+    {
+        issues.push(ctx.issue(
+            loc,
+            Some(col),
+            format!(
+                "the {what} contains a control character (U+{:04X} at character {}): expected printable text",
+                c as u32,
+                k + 1
+            ),
+        ));
+        return false;
+    }
+    let n = text.chars().count();
+    if id && n > MAX_ID_CHARS {
+        issues.push(ctx.issue(
+            loc,
+            Some(col),
+            format!("the {what} has {n} characters: expected at most {MAX_ID_CHARS}"),
+        ));
+        return false;
+    }
+    true
+}
+
 fn get<'a>(cells: &[Cell<'a>], i: usize) -> Cell<'a> {
     cells.get(i).copied().unwrap_or(Cell::Empty)
 }
@@ -476,7 +520,13 @@ impl DepartmentsBuilder {
             self.seen
                 .insert(id.to_string(), ctx.location(loc, Some(c_id)));
         }
+        check_text(ctx, loc, c_id, "department id", &id, true, issues);
         let name = text(c_name);
+        check_text(ctx, loc, c_name, "name", &name, false, issues);
+        check_text(ctx, loc, c_org, "organisation", &text(c_org), false, issues);
+        if let Some(a) = self.area {
+            check_text(ctx, loc, a, "housing area id", &text(a), true, issues);
+        }
         if name.is_empty() {
             issues.push(ctx.issue(
                 loc,
@@ -1132,6 +1182,16 @@ impl CategoriesBuilder {
             .c_dept
             .map(|c| get(cells, c).text().into_owned())
             .filter(|s| !s.is_empty());
+        for (c, v, what) in [
+            (self.c_area, &area, "housing area id"),
+            (self.c_dept, &dept, "department id"),
+        ] {
+            if let (Some(c), Some(v)) = (c, v) {
+                if !check_text(ctx, loc, c, what, v, true, issues) {
+                    return;
+                }
+            }
+        }
         let (is_area, unit) = match (&area, &dept) {
             (Some(a), None) => (true, a.clone()),
             (None, Some(d)) => (false, d.clone()),
