@@ -366,6 +366,15 @@ struct IngestArgs {
     /// Decimal mark (default: detect from the values).
     #[arg(long, value_name = "comma|point")]
     decimal: Option<String>,
+    /// Read the files in an import profile's layout: a TOML file, or the name
+    /// of a shipped profile (datasets/profiles/: ghettolister, lbf-beboerdata,
+    /// ministeriet-omraadeliste, bosocdata).
+    #[arg(long, value_name = "FILE_OR_NAME")]
+    profile: Option<String>,
+    /// Show what would be stored (first rows, counts per indicator and period,
+    /// suppressed cells, unmapped columns) and store nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Subcommand)]
@@ -457,7 +466,7 @@ fn run(cli: Cli) -> Result<()> {
         None => Catalogue::builtin(),
     };
     match cli.command {
-        Command::Ingest(a) => ingest(g, &catalogue, a),
+        Command::Ingest(a) => ingest(g, &catalogue, &a),
         Command::Store { action } => match action {
             StoreAction::Log { store, format } => store_log(g, &store, format),
             StoreAction::Verify { store } => store_verify(g, &store),
@@ -476,7 +485,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
+fn ingest(g: &Global, catalogue: &Catalogue, a: &IngestArgs) -> Result<()> {
     let opts = IngestOptions {
         csv: CsvOptions {
             encoding: a
@@ -504,8 +513,31 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
             .map(str::parse::<TableKind>)
             .transpose()
             .map_err(anyhow::Error::msg)?,
+        profile: a
+            .profile
+            .as_deref()
+            .map(|p| bomon_store::profile::Profile::resolve(p, catalogue).map(std::sync::Arc::new))
+            .transpose()?,
+        dry_run: a.dry_run,
     };
-    let mut store = Store::open_or_create(&a.store)?;
+    if a.dry_run && !a.store.join("manifest.json").exists() {
+        // Nothing to compare with: an empty store that is never written.
+        let tmp = std::env::temp_dir().join(format!("bomon-dry-run-{}", std::process::id()));
+        let r = ingest_into(g, catalogue, &a, &opts, &tmp);
+        let _ = std::fs::remove_dir_all(&tmp);
+        return r;
+    }
+    ingest_into(g, catalogue, &a, &opts, &a.store)
+}
+
+fn ingest_into(
+    g: &Global,
+    catalogue: &Catalogue,
+    a: &IngestArgs,
+    opts: &IngestOptions,
+    store_dir: &Path,
+) -> Result<()> {
+    let mut store = Store::open_or_create(store_dir)?;
     let bar = if g.quiet {
         ProgressBar::hidden()
     } else {
@@ -516,7 +548,7 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
         b.enable_steady_tick(std::time::Duration::from_millis(120));
         b
     };
-    let outcome = bomon_store::ingest(&mut store, &a.files, catalogue, &opts, &mut |p| match p {
+    let outcome = bomon_store::ingest(&mut store, &a.files, catalogue, opts, &mut |p| match p {
         Progress::Reading { file, bytes } => {
             bar.set_message(format!("reading {file} ({} kB)", bytes / 1024))
         }
@@ -554,9 +586,63 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: IngestArgs) -> Result<()> {
                 }
             }
         }
+        for f in &outcome.files {
+            if let Some(p) = &f.profile {
+                if !p.unmapped.is_empty() {
+                    eprintln!(
+                        "  {}: not mapped by the profile (not stored): {}",
+                        f.file,
+                        p.unmapped.join(", ")
+                    );
+                }
+                if p.suppressed_cells > 0 {
+                    eprintln!(
+                        "  {}: {} cell(s) suppressed at the source, stored as suppressed",
+                        f.file, p.suppressed_cells
+                    );
+                }
+            }
+        }
+        if a.dry_run {
+            dry_run_report(&outcome)?;
+            eprintln!("dry run: nothing stored");
+            return Ok(());
+        }
         match outcome.snapshot {
             Some(id) => eprintln!("snapshot {id} written to {}", a.store.display()),
             None => eprintln!("no new data; the store is unchanged"),
+        }
+    }
+    Ok(())
+}
+
+/// What a dry run would store: per table its first rows, and per file the
+/// values read per indicator and period.
+fn dry_run_report(outcome: &bomon_store::IngestOutcome) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    std::env::set_var("POLARS_FMT_MAX_ROWS", "10");
+    std::env::set_var("POLARS_FMT_TABLE_WIDTH", "200");
+    for (t, df) in &outcome.preview {
+        writeln!(out, "{} ({} rows), first rows:", t.name(), df.height())?;
+        writeln!(out, "{}", df.head(Some(10)))?;
+    }
+    for f in &outcome.files {
+        if let Some(p) = &f.profile {
+            writeln!(out, "{}: values per indicator and period", f.file)?;
+            for ((ind, per), n) in &p.counts {
+                writeln!(out, "  {ind:<28} {per:<8} {n:>7}")?;
+            }
+            writeln!(out, "  suppressed at the source: {} cell(s)", p.suppressed_cells)?;
+            writeln!(
+                out,
+                "  not mapped: {}",
+                if p.unmapped.is_empty() {
+                    "-".to_string()
+                } else {
+                    p.unmapped.join(", ")
+                }
+            )?;
         }
     }
     Ok(())

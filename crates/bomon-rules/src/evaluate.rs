@@ -15,6 +15,11 @@ pub struct AreaData {
     pub residents: f64,
     /// (indicator, year) -> (sum of numerators, sum of denominators).
     pub counts: HashMap<(String, i32), (f64, f64)>,
+    /// (indicator, year) -> the area's published figure (a fraction), from
+    /// area observations: it wins over figures aggregated from departments
+    /// and is the criterion's value as published (the ministry's figure is
+    /// already the average over the years the rule asks for).
+    pub published: HashMap<(String, i32), f64>,
 }
 
 impl AreaData {
@@ -57,6 +62,8 @@ pub struct CriterionResult {
     /// Distance to the threshold on the criterion's scale, positive on the
     /// side that meets it: value - threshold for > and >=, threshold - value for < and <=.
     pub margin: Option<f64>,
+    /// The value is the area's published figure (not aggregated from departments).
+    pub published: bool,
 }
 
 /// One list's outcome for an area.
@@ -95,7 +102,10 @@ impl AreaResult {
 }
 
 fn value_of(c: &Criterion, area: &AreaData, national: &AreaData, year: i32) -> Option<f64> {
-    let own = area.mean_share(&c.indicator, year, c.years)?;
+    let own = match area.published.get(&(c.indicator.clone(), year)) {
+        Some(v) => *v,
+        None => area.mean_share(&c.indicator, year, c.years)?,
+    };
     match c.value {
         ValueKind::Share => Some(own),
         ValueKind::RelativeToNational => {
@@ -149,6 +159,7 @@ pub fn evaluate(
                         met: ok,
                         required: c.required,
                         margin,
+                        published: a.published.contains_key(&(c.indicator.clone(), year)),
                     });
                 }
                 let on_prior = |id: &str| lists.iter().any(|x| x.list == id && x.on_list);

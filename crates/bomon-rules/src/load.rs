@@ -119,6 +119,63 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
             e.1 += odn[r];
         }
     }
+    // Published area figures (import profiles with level = "area"): they
+    // win over what the departments add up to, and an area that no
+    // departments file names is categorised all the same.
+    let ao = snap
+        .table(StoredTable::AreaObservations)?
+        .filter(
+            col("quarter")
+                .is_null()
+                .and(col("year").gt_eq(lit(first)))
+                .and(col("year").lt_eq(lit(last))),
+        )
+        .collect()
+        .map_err(perr)?;
+    let (aa, ay, ai, am) = (
+        col_str(&ao, "area_id")?,
+        col_f64(&ao, "year")?,
+        col_str(&ao, "indicator")?,
+        col_str(&ao, "municipality_code")?,
+    );
+    let (an, ad, av) = (
+        col_f64(&ao, "numerator")?,
+        col_f64(&ao, "denominator")?,
+        col_f64(&ao, "value")?,
+    );
+    let mut published_residents: HashMap<String, f64> = HashMap::new();
+    for r in 0..ao.height() {
+        let (Some(a), Some(ind)) = (&aa[r], &ai[r]) else {
+            continue;
+        };
+        let y = ay[r] as i32;
+        if let Some(m) = &am[r] {
+            muni_of.entry(a.clone()).or_insert_with(|| m.clone());
+        }
+        let e = by_area.entry(a.clone()).or_insert_with(|| AreaData {
+            id: a.clone(),
+            ..Default::default()
+        });
+        if ind == "residents" {
+            if y == last && av[r].is_finite() {
+                published_residents.insert(a.clone(), av[r]);
+            }
+            continue;
+        }
+        let v = if an[r].is_finite() && ad[r].is_finite() && ad[r] > 0.0 {
+            an[r] / ad[r]
+        } else {
+            av[r]
+        };
+        if v.is_finite() {
+            e.published.insert((ind.clone(), y), v);
+        }
+    }
+    for (a, r) in published_residents {
+        if let Some(e) = by_area.get_mut(&a) {
+            e.residents = r;
+        }
+    }
     let mut v: Vec<AreaData> = by_area.into_values().collect();
     v.sort_by(|a, b| a.id.cmp(&b.id));
     let cats = snap

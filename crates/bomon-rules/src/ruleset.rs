@@ -23,12 +23,17 @@ pub enum Comparator {
 
 impl Comparator {
     /// Whether `value` meets `threshold`.
+    ///
+    /// A value within a relative 1e-9 of the threshold counts as equal to
+    /// it: a published 2.7 % is 2.7 / 100 = 0.027000000000000003 in binary
+    /// floating point, and must not pass "> 2.7 %" by that last bit.
     pub fn holds(self, value: f64, threshold: f64) -> bool {
+        let equal = (value - threshold).abs() <= 1e-9 * threshold.abs().max(1e-12);
         match self {
-            Comparator::Gt => value > threshold,
-            Comparator::Ge => value >= threshold,
-            Comparator::Lt => value < threshold,
-            Comparator::Le => value <= threshold,
+            Comparator::Gt => value > threshold && !equal,
+            Comparator::Ge => value >= threshold || equal,
+            Comparator::Lt => value < threshold && !equal,
+            Comparator::Le => value <= threshold || equal,
         }
     }
     /// The symbol.

@@ -212,6 +212,7 @@ pub fn run(
         "margin",
         "early_warning",
         "note",
+        "source",
     ])
     .map_err(werr)?;
     for r in now.iter().filter(|r| r.eligible) {
@@ -234,6 +235,11 @@ pub fn run(
                 c.margin.map_or(String::new(), |v| format!("{v:.6}")),
                 warn.to_string(),
                 note(c),
+                if c.published {
+                    "published area figure".to_string()
+                } else {
+                    "aggregated from departments".to_string()
+                },
             ])
             .map_err(werr)?;
         }

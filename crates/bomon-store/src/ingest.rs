@@ -10,15 +10,21 @@ use crate::dialect::{CsvOptions, Dialect};
 use crate::error::{Error, Issue, Location, Rejection, Result};
 use crate::source;
 use crate::store::{InputRecord, Store, StoredTable, TableCount};
+use crate::profile::{Level, Profile, ProfileRead};
 use crate::tables::{describe, Parsed, TableKind, Validator};
 
 /// How to read the input files; `None` fields are detected per file.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
     /// CSV encoding, separator and decimal mark.
     pub csv: CsvOptions,
     /// Treat every table as this kind instead of detecting it from the header.
     pub table: Option<TableKind>,
+    /// Read every file in this import profile's layout.
+    pub profile: Option<std::sync::Arc<Profile>>,
+    /// Read and validate everything, store nothing: the outcome carries a
+    /// preview of what would be stored.
+    pub dry_run: bool,
 }
 
 /// What happened to one input file.
@@ -49,6 +55,8 @@ pub struct FileOutcome {
     pub dialect: Option<Dialect>,
     /// Spreadsheet sheets skipped because they were empty.
     pub skipped_sheets: Vec<String>,
+    /// What an import profile read: unmapped columns, suppressed cells, counts.
+    pub profile: Option<ProfileRead>,
 }
 
 /// The result of an ingest.
@@ -58,6 +66,8 @@ pub struct IngestOutcome {
     pub snapshot: Option<u32>,
     /// Per input file.
     pub files: Vec<FileOutcome>,
+    /// With `dry_run`: the tables that would be stored.
+    pub preview: Vec<(StoredTable, DataFrame)>,
 }
 
 /// Progress of a long ingest, for a progress bar.
@@ -81,6 +91,7 @@ pub enum Progress<'a> {
     Committing,
 }
 
+#[derive(Clone, Copy)]
 enum Format {
     Csv,
     Workbook,
@@ -133,6 +144,7 @@ pub fn ingest(
                 status: FileStatus::AlreadyStored { snapshot },
                 dialect: None,
                 skipped_sheets: vec![],
+                profile: None,
             });
             continue;
         }
@@ -142,6 +154,7 @@ pub fn ingest(
                 status: FileStatus::DuplicateArgument,
                 dialect: None,
                 skipped_sheets: vec![],
+                profile: None,
             });
             continue;
         }
@@ -150,17 +163,53 @@ pub fn ingest(
         let mut v = Validator::new(catalogue, opts.table);
         let mut dialect = None;
         let mut skipped = vec![];
-        let read = match fmt {
-            Format::Csv => {
+        let mut profile_read = None;
+        let mut profile_issues = Vec::new();
+        let read = match (&opts.profile, fmt) {
+            (Some(p), Format::Parquet) => Err(Issue {
+                file: name.clone(),
+                location: Location::File,
+                column: None,
+                message: format!(
+                    "profile {}: Parquet files are canonical tables; profiles read CSV and XLSX/ODS layouts",
+                    p.origin
+                ),
+            }),
+            (Some(p), _) => {
+                profile_read = Some(crate::profile::read(
+                    path,
+                    &name,
+                    &bytes,
+                    p,
+                    &mut v,
+                    &mut profile_issues,
+                )?);
+                Ok(())
+            }
+            (None, Format::Csv) => {
                 source::read_csv(&bytes, &name, &opts.csv, &mut v).map(|d| dialect = Some(d))
             }
-            Format::Workbook => source::read_workbook(path, &name, &mut v).map(|s| skipped = s),
-            Format::Parquet => source::read_parquet(path, &name, &mut v),
+            (None, Format::Workbook) => {
+                source::read_workbook(path, &name, &mut v).map(|s| skipped = s)
+            }
+            (None, Format::Parquet) => source::read_parquet(path, &name, &mut v),
         };
         drop(bytes);
-        let (parsed, mut issues) = v.finish();
+        let (mut parsed, mut issues) = v.finish();
+        for i in profile_issues {
+            issues.push(i);
+        }
         if let Err(i) = read {
             issues.push(i);
+        }
+        if let (Some(p), Some(r)) = (&opts.profile, &profile_read) {
+            if p.level == Level::Area {
+                // Area ids are not departments: none must exist for them.
+                parsed.referenced_departments.clear();
+            }
+            if issues.is_empty() {
+                apply_profile(&mut parsed, r, p.level)?;
+            }
         }
         if parsed.tables.is_empty() && issues.is_empty() {
             issues.push(Issue {
@@ -203,6 +252,7 @@ pub fn ingest(
             },
             dialect,
             skipped_sheets: skipped,
+            profile: profile_read,
         });
         parsed_all.push((outcomes.len() - 1, parsed));
     }
@@ -226,6 +276,7 @@ pub fn ingest(
         return Ok(IngestOutcome {
             snapshot: None,
             files: outcomes,
+            preview: vec![],
         });
     }
 
@@ -246,15 +297,59 @@ pub fn ingest(
         push(StoredTable::DepartmentCovariates, p.covariates);
         push(StoredTable::Observations, p.observations);
         push(StoredTable::Categories, p.categories);
+        push(StoredTable::AreaObservations, p.area_observations);
     }
     for (_, df) in frames.iter_mut() {
         df.rechunk_mut();
+    }
+    if opts.dry_run {
+        return Ok(IngestOutcome {
+            snapshot: None,
+            files: outcomes,
+            preview: frames,
+        });
     }
     let id = store.commit(&lock, frames, inputs, catalogue.sha256())?;
     Ok(IngestOutcome {
         snapshot: Some(id),
         files: outcomes,
+        preview: vec![],
     })
+}
+
+/// Marks the rows an import profile read as suppressed at the source, and
+/// turns area-level rows into area observations (their ids are housing
+/// areas, not departments: no department must exist for them).
+fn apply_profile(parsed: &mut Parsed, read: &ProfileRead, level: Level) -> Result<()> {
+    let Some(mut df) = parsed.observations.take() else {
+        return Ok(());
+    };
+    let err = |e| Error::polars("mapping the profile's rows", e);
+    if df.height() != read.suppressed.len() {
+        return Err(Error::Usage(format!(
+            "internal: {} rows validated, {} read through the profile",
+            df.height(),
+            read.suppressed.len()
+        )));
+    }
+    df.with_column(Column::new("suppressed".into(), read.suppressed.clone()))
+        .map_err(err)?;
+    match level {
+        Level::Department => parsed.observations = Some(df),
+        Level::Area => {
+            df.rename("department_id", "area_id".into()).map_err(err)?;
+            df.with_column(Column::new("name".into(), read.names.clone()))
+                .map_err(err)?;
+            df.with_column(Column::new(
+                "municipality_code".into(),
+                read.municipalities.clone(),
+            ))
+            .map_err(err)?;
+            parsed.area_observations = Some(df);
+            parsed.referenced_departments.clear();
+        }
+    }
+    Ok(())
 }
 
 fn files_in_order(outcomes: &[FileOutcome]) -> Vec<&str> {

@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod outpath;
 pub mod period;
 pub mod personal;
+pub mod profile;
 pub mod query;
 pub mod raw;
 mod source;

@@ -29,6 +29,9 @@ pub(crate) enum RowLoc {
     Sheet { row: u32, col0: u32 },
     /// 1-based data row of a Parquet file.
     Row(u64),
+    /// A row mapped by an import profile from the cell `col` of row `row`
+    /// (0-based in a sheet; the 1-based line in a CSV file).
+    Mapped { row: u32, col: u32 },
 }
 
 /// A table inside a file: its header and how to name places in it.
@@ -50,6 +53,13 @@ impl TableCtx {
         match loc {
             RowLoc::Line(l) => Location::Line(l),
             RowLoc::Row(r) => Location::Row(r),
+            RowLoc::Mapped { row, col } => match &self.sheet {
+                Some(sheet) => Location::Cell {
+                    sheet: sheet.clone(),
+                    cell: format!("{}{}", column_letters(col), row + 1),
+                },
+                None => Location::Line(u64::from(row)),
+            },
             RowLoc::Sheet { row, col0 } => Location::Cell {
                 sheet: self.sheet.clone().unwrap_or_default(),
                 cell: format!(

@@ -40,6 +40,8 @@ pub enum StoredTable {
     DepartmentCovariates,
     /// Observations (long), partitioned by period.
     Observations,
+    /// Published figures of housing areas (import profiles with level = "area").
+    AreaObservations,
     /// Imported municipal categories.
     Categories,
     /// Reviews recorded in the store: one row per review run (a re-run of
@@ -56,10 +58,11 @@ pub enum StoredTable {
 
 impl StoredTable {
     /// All tables, in a fixed order.
-    pub const ALL: [StoredTable; 8] = [
+    pub const ALL: [StoredTable; 9] = [
         StoredTable::Departments,
         StoredTable::DepartmentCovariates,
         StoredTable::Observations,
+        StoredTable::AreaObservations,
         StoredTable::Categories,
         StoredTable::Reviews,
         StoredTable::ReviewFlags,
@@ -73,6 +76,7 @@ impl StoredTable {
             StoredTable::Departments => "departments",
             StoredTable::DepartmentCovariates => "department_covariates",
             StoredTable::Observations => "observations",
+            StoredTable::AreaObservations => "area_observations",
             StoredTable::Categories => "categories",
             StoredTable::Reviews => "reviews",
             StoredTable::ReviewFlags => "review_flags",
@@ -92,6 +96,7 @@ impl StoredTable {
             StoredTable::Departments => &["department_id"],
             StoredTable::DepartmentCovariates => &["department_id", "covariate"],
             StoredTable::Observations => &["department_id", "period", "indicator"],
+            StoredTable::AreaObservations => &["area_id", "period", "indicator"],
             StoredTable::Categories => &["area_id", "department_id", "period"],
             StoredTable::Reviews => &["review_id"],
             StoredTable::ReviewFlags => &[
@@ -136,6 +141,23 @@ impl StoredTable {
                 ("numerator", Float64),
                 ("denominator", Float64),
                 ("value", Float64),
+                // Suppressed at the source ("diskretioneret"): no figure, never
+                // tested. Null in files of stores written before this column.
+                ("suppressed", Boolean),
+                ("snapshot", Int32),
+            ],
+            StoredTable::AreaObservations => &[
+                ("area_id", String),
+                ("name", String),
+                ("municipality_code", String),
+                ("period", String),
+                ("year", Int32),
+                ("quarter", Int32),
+                ("indicator", String),
+                ("numerator", Float64),
+                ("denominator", Float64),
+                ("value", Float64),
+                ("suppressed", Boolean),
                 ("snapshot", Int32),
             ],
             StoredTable::Categories => &[
@@ -597,6 +619,14 @@ impl Store {
                     n,
                 ))
                 .map_err(|e| Error::polars("adding the snapshot column", e))?;
+                // Columns a writer does not produce (e.g. `suppressed` of a
+                // canonical file) are stored as nulls.
+                for (name, dtype) in table.schema().iter() {
+                    if part.column(name).is_err() {
+                        part.with_column(Column::full_null(name.clone(), n, dtype))
+                            .map_err(|e| Error::polars("adding a column", e))?;
+                    }
+                }
                 let part = part
                     .select(table.schema().iter_names().cloned())
                     .map_err(|e| Error::polars("ordering columns", e))?;
@@ -760,6 +790,8 @@ impl Store {
         let mut args = ScanArgsParquet::default();
         args.hive_options.enabled = Some(false);
         args.schema = Some(Arc::new(table.schema()));
+        // Files written before a column was added read it as null.
+        args.allow_missing_columns = true;
         LazyFrame::scan_parquet_files(files.into(), args)
             .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
     }
@@ -1007,6 +1039,8 @@ impl<'s> Snapshot<'s> {
         let mut args = ScanArgsParquet::default();
         args.hive_options.enabled = Some(false);
         args.schema = Some(Arc::new(table.schema()));
+        // Files written before a column was added read it as null.
+        args.allow_missing_columns = true;
         LazyFrame::scan_parquet_files(files.into(), args)
             .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
     }

@@ -187,6 +187,8 @@ pub struct Parsed {
     pub observations: Option<DataFrame>,
     /// Imported categories.
     pub categories: Option<DataFrame>,
+    /// Published figures of housing areas (through an import profile).
+    pub area_observations: Option<DataFrame>,
     /// Departments referenced (id, first location, rows), to check they exist.
     pub referenced_departments: Vec<(String, Location, usize)>,
     /// Housing areas referenced by categories.
@@ -1003,6 +1005,25 @@ impl<'c> ObservationsBuilder<'c> {
                     ),
                 ));
             }
+        } else if !val.0.is_missing() && num.0.is_missing() && den.0.is_missing() {
+            // A share or ratio published without its base (e.g. income as
+            // 51.0 % of the region's): stored as the value (a fraction, 0.51),
+            // used by the rules and the categorisation, not tested in reviews.
+            n = None;
+            d = None;
+            v = number(val, "value");
+            if let Some(x) = v {
+                if indicator.kind == Kind::Share && x > 1.0 + 1e-12 {
+                    issues.push(ctx.issue(
+                        loc,
+                        val.1,
+                        format!(
+                            "value {x} of indicator '{}' is a share: expected a fraction between 0 and 1 (43.5 % is 0.435)",
+                            indicator.id
+                        ),
+                    ));
+                }
+            }
         } else {
             n = number(num, "numerator");
             d = number(den, "denominator");
@@ -1012,7 +1033,7 @@ impl<'c> ObservationsBuilder<'c> {
                     loc,
                     val.1,
                     format!(
-                        "indicator '{}' is a {:?}: give numerator and denominator, not a value",
+                        "indicator '{}' is a {:?}: give numerator and denominator, or only a value (a fraction), not both",
                         indicator.id, indicator.kind
                     ),
                 ));
