@@ -19,7 +19,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+
+mod measure;
+use measure::run_measured;
 
 const QUARTERLY: [&str; 6] = [
     "move_out_rate",
@@ -85,25 +87,6 @@ fn write_inputs(dir: &Path, departments: usize) -> (std::path::PathBuf, std::pat
     }
     f.flush().unwrap();
     (deps, obs, rows)
-}
-
-/// Runs a command, returning wall seconds and peak RSS in MiB.
-fn run_measured(cmd: &mut Command) -> (f64, f64) {
-    let t = Instant::now();
-    let child = cmd.spawn().expect("bomon starts");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: wait4 on our own child with a zeroed rusage out-parameter.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(rc, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "bomon failed"
-    );
-    std::mem::forget(child);
-    (secs, usage.ru_maxrss as f64 / 1024.0)
 }
 
 /// Runs a workload three times; prints each run and the median (wall time,

@@ -523,11 +523,22 @@ fn ingest(g: &Global, catalogue: &Catalogue, a: &IngestArgs) -> Result<()> {
     if a.dry_run && !a.store.join("manifest.json").exists() {
         // Nothing to compare with: an empty store that is never written.
         let tmp = std::env::temp_dir().join(format!("bomon-dry-run-{}", std::process::id()));
-        let r = ingest_into(g, catalogue, &a, &opts, &tmp);
+        let r = ingest_into(g, catalogue, a, &opts, &tmp);
         let _ = std::fs::remove_dir_all(&tmp);
         return r;
     }
-    ingest_into(g, catalogue, &a, &opts, &a.store)
+    let existed = a.store.exists();
+    let r = ingest_into(g, catalogue, a, &opts, &a.store);
+    if r.is_err() && !existed {
+        // A first ingest that failed leaves no empty store directory behind.
+        let only_lock = std::fs::read_dir(&a.store)
+            .map(|d| d.flatten().all(|e| e.file_name() == "lock"))
+            .unwrap_or(false);
+        if only_lock {
+            let _ = std::fs::remove_dir_all(&a.store);
+        }
+    }
+    r
 }
 
 fn ingest_into(
@@ -623,6 +634,7 @@ fn dry_run_report(outcome: &bomon_store::IngestOutcome) -> Result<()> {
     let mut out = std::io::stdout().lock();
     std::env::set_var("POLARS_FMT_MAX_ROWS", "10");
     std::env::set_var("POLARS_FMT_TABLE_WIDTH", "200");
+    std::env::set_var("POLARS_FMT_MAX_COLS", "14");
     for (t, df) in &outcome.preview {
         writeln!(out, "{} ({} rows), first rows:", t.name(), df.height())?;
         writeln!(out, "{}", df.head(Some(10)))?;
@@ -633,7 +645,11 @@ fn dry_run_report(outcome: &bomon_store::IngestOutcome) -> Result<()> {
             for ((ind, per), n) in &p.counts {
                 writeln!(out, "  {ind:<28} {per:<8} {n:>7}")?;
             }
-            writeln!(out, "  suppressed at the source: {} cell(s)", p.suppressed_cells)?;
+            writeln!(
+                out,
+                "  suppressed at the source: {} cell(s)",
+                p.suppressed_cells
+            )?;
             writeln!(
                 out,
                 "  not mapped: {}",
@@ -968,6 +984,11 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     staged.publish(a.out_dir.keep_previous)?;
     record(store, catalogue, &s, a.no_record)?;
     if !g.quiet {
+        for (i, n) in &s.no_denominator {
+            eprintln!(
+                "{i}: no denominator: not tested ({n} department(s) have only a published value)"
+            );
+        }
         eprintln!(
             "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",
             year,

@@ -11,6 +11,7 @@ mod ingest_errors;
 mod ingest_formats;
 mod limits;
 mod notebooks;
+mod profiles;
 mod quarterly;
 mod report;
 mod review;

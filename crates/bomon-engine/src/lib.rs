@@ -95,6 +95,37 @@ pub struct Summary {
     pub files: Vec<PathBuf>,
     /// The review as store tables, for `Store::commit` (recording is the caller's choice).
     pub record: Vec<(bomon_store::StoredTable, polars::prelude::DataFrame)>,
+    /// Shares and ratios given without a denominator (a published
+    /// percentage): (indicator, departments in scope) - not tested.
+    pub no_denominator: Vec<(String, usize)>,
+}
+
+/// Shares and ratios that departments in `scope` have for `year` only as a
+/// value (no denominator, e.g. a published percentage): the review cannot
+/// test them and says so.
+fn without_denominator(
+    panel: &data::Panel,
+    catalogue: &Catalogue,
+    scope: &[usize],
+    year: i32,
+) -> Vec<(String, usize)> {
+    panel
+        .indicators
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| catalogue.get(id).is_some_and(|x| !x.kind.is_value()))
+        .filter_map(|(i, id)| {
+            let n = scope
+                .iter()
+                .filter(|&&d| {
+                    panel
+                        .at(d, year)
+                        .is_some_and(|k| panel.num[i][k].is_finite() && panel.den[i][k].is_nan())
+                })
+                .count();
+            (n > 0).then(|| (id.clone(), n))
+        })
+        .collect()
 }
 
 /// Runs the annual review from `store` into `out`.
@@ -160,6 +191,7 @@ pub fn run_annual(
         Some(_) => data::category_history(&snap, &panel.depts, &scope)?,
         None => Default::default(),
     };
+    let no_denominator = without_denominator(&panel, catalogue, &scope, opts.year);
     let files = output::write_annual(
         out,
         &review,
@@ -172,6 +204,10 @@ pub fn run_annual(
         serde_json::json!({
             "snapshot_created": snapshot_created(store, snap.id()),
             "method": annual_method(&opts.config),
+            "not_tested_no_denominator": no_denominator
+                .iter()
+                .map(|(i, n)| serde_json::json!({"indicator": i, "departments": n}))
+                .collect::<Vec<_>>(),
         }),
         reporter.map(|r| {
             (
@@ -188,7 +224,7 @@ pub fn run_annual(
         }),
     )?;
     let scope_name = opts.organisation.clone().unwrap_or_else(|| "all".into());
-    summary(
+    let mut s = summary(
         "annual",
         &scope_name,
         &review,
@@ -197,7 +233,9 @@ pub fn run_annual(
         snap.id(),
         &opts.config,
         files,
-    )
+    )?;
+    s.no_denominator = no_denominator;
+    Ok(s)
 }
 
 /// The departments of `organisation` (exact name), or all when None; an
@@ -570,6 +608,7 @@ fn summary(
         needs_assessment: tri.iter().filter(|t| t.needs_assessment).count(),
         expected_false_alarms: review.expected_false_alarms,
         files,
+        no_denominator: vec![],
     })
 }
 

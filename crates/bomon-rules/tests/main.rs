@@ -38,6 +38,7 @@ fn area(id: &str, residents: f64, shares: &[(&str, f64)]) -> AreaData {
         id: id.into(),
         residents,
         counts,
+        ..Default::default()
     }
 }
 
@@ -179,6 +180,7 @@ fn areas_are_judged_on_pooled_counts_not_the_mean_of_rates() {
         id: "A".into(),
         residents: 2000.0,
         counts,
+        ..Default::default()
     };
     let r = &evaluate(&rs, &[a], &AreaData::default(), 2025, &never)[0];
     let c = r

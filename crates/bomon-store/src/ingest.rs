@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 use crate::catalogue::Catalogue;
 use crate::dialect::{CsvOptions, Dialect};
 use crate::error::{Error, Issue, Location, Rejection, Result};
+use crate::profile::{Level, Profile, ProfileRead};
 use crate::source;
 use crate::store::{InputRecord, Store, StoredTable, TableCount};
-use crate::profile::{Level, Profile, ProfileRead};
 use crate::tables::{describe, Parsed, TableKind, Validator};
 
 /// How to read the input files; `None` fields are detected per file.

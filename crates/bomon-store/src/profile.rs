@@ -244,22 +244,31 @@ impl Profile {
             return Profile::parse(&text, &p.display().to_string(), catalogue);
         }
         match SHIPPED.iter().find(|(n, _)| *n == name) {
-            Some((n, text)) => Profile::parse(text, &format!("datasets/profiles/{n}.toml"), catalogue),
-            None => Err(Error::Usage(format!(
+            Some((n, text)) => {
+                Profile::parse(text, &format!("datasets/profiles/{n}.toml"), catalogue)
+            }
+            None => {
+                Err(Error::Usage(format!(
                 "--profile {name}: no such file and no shipped profile of that name (shipped: {})",
                 SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            ))),
+            )))
+            }
         }
     }
 
     /// Parses and checks a profile; errors name the profile, the key and
     /// what was expected.
     pub fn parse(text: &str, origin: &str, catalogue: &Catalogue) -> Result<Profile> {
-        let bad = |key: &str, msg: String| Error::Usage(format!("profile {origin}: key `{key}`: {msg}"));
+        let bad =
+            |key: &str, msg: String| Error::Usage(format!("profile {origin}: key `{key}`: {msg}"));
         let t: ProfileToml = toml::from_str(text).map_err(|e| {
             Error::Usage(format!(
                 "profile {origin}: {}",
-                e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+                e.to_string()
+                    .replace('\n', " ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ))
         })?;
         let s = &t.source;
@@ -275,7 +284,12 @@ impl Profile {
         let level = match s.level.as_deref().unwrap_or("department") {
             "department" => Level::Department,
             "area" => Level::Area,
-            other => return Err(bad("source.level", format!("\"{other}\": expected department or area"))),
+            other => {
+                return Err(bad(
+                    "source.level",
+                    format!("\"{other}\": expected department or area"),
+                ))
+            }
         };
         let period = match (&s.period, &s.period_column, s.periods_across) {
             (Some(v), None, false) => {
@@ -299,17 +313,31 @@ impl Profile {
             }
         };
         let id_cell = match &s.id_cell {
-            Some(c) => Some(a1(c).ok_or_else(|| bad("source.id_cell", format!("\"{c}\": expected a cell such as B2")))?),
+            Some(c) => Some(a1(c).ok_or_else(|| {
+                bad(
+                    "source.id_cell",
+                    format!("\"{c}\": expected a cell such as B2"),
+                )
+            })?),
             None => None,
         };
         if s.id_column.is_none() && id_cell.is_none() {
-            return Err(bad("source.id_column", "missing: name the column of the ids (or id_cell, the cell of a one-unit file)".into()));
+            return Err(bad(
+                "source.id_column",
+                "missing: name the column of the ids (or id_cell, the cell of a one-unit file)"
+                    .into(),
+            ));
         }
         let decimal = match s.decimal.as_deref() {
             None => None,
             Some("comma") => Some(Decimal::Comma),
             Some("point") => Some(Decimal::Point),
-            Some(o) => return Err(bad("source.decimal", format!("\"{o}\": expected comma or point"))),
+            Some(o) => {
+                return Err(bad(
+                    "source.decimal",
+                    format!("\"{o}\": expected comma or point"),
+                ))
+            }
         };
         let mut mappings = Vec::new();
         let across = matches!(period, PeriodFrom::Across);
@@ -317,19 +345,41 @@ impl Profile {
             return Err(bad("column", "with periods_across = true the value columns are periods: map rows with [[row]], not columns".into()));
         }
         if !across && !t.row.is_empty() {
-            return Err(bad("row", "[[row]] maps row labels and needs periods_across = true".into()));
+            return Err(bad(
+                "row",
+                "[[row]] maps row labels and needs periods_across = true".into(),
+            ));
         }
-        let specs: Vec<(String, String, String, Option<String>, Option<String>)> = t
+        // (key, header or label, indicator, unit, base)
+        type Spec = (String, String, String, Option<String>, Option<String>);
+        let specs: Vec<Spec> = t
             .column
             .iter()
             .enumerate()
-            .map(|(i, c)| (format!("column[{}]", i + 1), c.header.clone(), c.indicator.clone(), c.unit.clone(), c.base_column.clone()))
+            .map(|(i, c)| {
+                (
+                    format!("column[{}]", i + 1),
+                    c.header.clone(),
+                    c.indicator.clone(),
+                    c.unit.clone(),
+                    c.base_column.clone(),
+                )
+            })
             .chain(t.row.iter().enumerate().map(|(i, r)| {
-                (format!("row[{}]", i + 1), r.label.clone(), r.indicator.clone(), r.unit.clone(), r.base_row.clone())
+                (
+                    format!("row[{}]", i + 1),
+                    r.label.clone(),
+                    r.indicator.clone(),
+                    r.unit.clone(),
+                    r.base_row.clone(),
+                )
             }))
             .collect();
         if specs.is_empty() {
-            return Err(bad("column", "no [[column]] (or [[row]]) maps a value onto an indicator".into()));
+            return Err(bad(
+                "column",
+                "no [[column]] (or [[row]]) maps a value onto an indicator".into(),
+            ));
         }
         for (key, label, indicator, unit, base) in specs {
             let ind = catalogue.get(&indicator).ok_or_else(|| {
@@ -345,13 +395,19 @@ impl Profile {
                 None if ind.kind.is_value() => Unit::Value,
                 None => Unit::Percent,
                 Some(u) => Unit::parse(u).ok_or_else(|| {
-                    bad(&format!("{key}.unit"), format!("\"{u}\": expected percent, share, count, per_1000 or value"))
+                    bad(
+                        &format!("{key}.unit"),
+                        format!("\"{u}\": expected percent, share, count, per_1000 or value"),
+                    )
                 })?,
             };
             if ind.kind.is_value() && !matches!(unit, Unit::Count | Unit::Value) {
                 return Err(bad(
                     &format!("{key}.unit"),
-                    format!("indicator '{indicator}' is a {:?}: give it with unit count or value", ind.kind),
+                    format!(
+                        "indicator '{indicator}' is a {:?}: give it with unit count or value",
+                        ind.kind
+                    ),
                 ));
             }
             if !ind.kind.is_value() && unit == Unit::Count && base.is_none() {
@@ -421,7 +477,12 @@ enum GridErr {
     Usage(Error),
 }
 
-fn read_grid(path: &Path, file: &str, bytes: &[u8], profile: &Profile) -> std::result::Result<Grid, GridErr> {
+fn read_grid(
+    path: &Path,
+    file: &str,
+    bytes: &[u8],
+    profile: &Profile,
+) -> std::result::Result<Grid, GridErr> {
     let issue = |location: Location, message: String| Issue {
         file: file.to_string(),
         location,
@@ -429,12 +490,20 @@ fn read_grid(path: &Path, file: &str, bytes: &[u8], profile: &Profile) -> std::r
         message,
     };
     let reject = GridErr::Issue;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ["xlsx", "xlsm", "xls", "xlsb", "ods"].contains(&ext.as_str()) {
         use calamine::{open_workbook_auto, Data, Reader};
         crate::source::check_archive(path).map_err(|m| reject(issue(Location::File, m)))?;
-        let mut wb = open_workbook_auto(path)
-            .map_err(|e| reject(issue(Location::File, format!("not readable as a spreadsheet: {e}"))))?;
+        let mut wb = open_workbook_auto(path).map_err(|e| {
+            reject(issue(
+                Location::File,
+                format!("not readable as a spreadsheet: {e}"),
+            ))
+        })?;
         let names = wb.sheet_names().to_vec();
         let mut chosen = None;
         for n in &names {
@@ -444,9 +513,12 @@ fn read_grid(path: &Path, file: &str, bytes: &[u8], profile: &Profile) -> std::r
                     continue;
                 }
             }
-            let range = wb
-                .worksheet_range(n)
-                .map_err(|e| reject(issue(Location::File, format!("sheet '{n}' is not readable: {e}"))))?;
+            let range = wb.worksheet_range(n).map_err(|e| {
+                reject(issue(
+                    Location::File,
+                    format!("sheet '{n}' is not readable: {e}"),
+                ))
+            })?;
             if range.is_empty() && wanted.is_none() {
                 continue;
             }
@@ -464,11 +536,21 @@ fn read_grid(path: &Path, file: &str, bytes: &[u8], profile: &Profile) -> std::r
             });
         };
         if range.width() > crate::source::MAX_COLUMNS {
-            return Err(reject(issue(Location::File, format!("sheet '{name}' has {} columns: expected at most {}", range.width(), crate::source::MAX_COLUMNS))));
+            return Err(reject(issue(
+                Location::File,
+                format!(
+                    "sheet '{name}' has {} columns: expected at most {}",
+                    range.width(),
+                    crate::source::MAX_COLUMNS
+                ),
+            )));
         }
         if let Some(cell) = crate::source::uncached_formula(&mut wb, &name, &range) {
             return Err(reject(issue(
-                Location::Cell { sheet: name.clone(), cell },
+                Location::Cell {
+                    sheet: name.clone(),
+                    cell,
+                },
                 crate::source::FORMULA_WITHOUT_VALUE.into(),
             )));
         }
@@ -506,7 +588,10 @@ fn read_grid(path: &Path, file: &str, bytes: &[u8], profile: &Profile) -> std::r
     }
     let (text, _) = dialect::decode(bytes, None);
     if let Some((line, len)) = crate::source::overlong_line(&text) {
-        return Err(reject(issue(Location::Line(line), format!("a line of {} KiB: is this a CSV file?", len >> 10))));
+        return Err(reject(issue(
+            Location::Line(line),
+            format!("a line of {} KiB: is this a CSV file?", len >> 10),
+        )));
     }
     let delim = dialect::detect_delimiter(&text);
     let mut rdr = csv::ReaderBuilder::new()
@@ -518,16 +603,32 @@ fn read_grid(path: &Path, file: &str, bytes: &[u8], profile: &Profile) -> std::r
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            reject(issue(Location::Line(line), format!("not readable as CSV: {e}")))
+            reject(issue(
+                Location::Line(line),
+                format!("not readable as CSV: {e}"),
+            ))
         })?;
         if rec.len() > crate::source::MAX_COLUMNS {
-            return Err(reject(issue(Location::Line(rows.len() as u64 + 1), format!("{} columns: expected at most {}", rec.len(), crate::source::MAX_COLUMNS))));
+            return Err(reject(issue(
+                Location::Line(rows.len() as u64 + 1),
+                format!(
+                    "{} columns: expected at most {}",
+                    rec.len(),
+                    crate::source::MAX_COLUMNS
+                ),
+            )));
         }
         let line = rec.position().map_or(0, |p| p.line());
         rows.push((
             line.saturating_sub(1) as u32,
             rec.iter()
-                .map(|s| if s.trim().is_empty() { G::Empty } else { G::Text(s.to_string()) })
+                .map(|s| {
+                    if s.trim().is_empty() {
+                        G::Empty
+                    } else {
+                        G::Text(s.to_string())
+                    }
+                })
                 .collect(),
         ));
     }
@@ -574,7 +675,10 @@ pub struct ProfileRead {
 
 fn municipality_codes() -> HashMap<String, String> {
     let mut m = HashMap::new();
-    for line in include_str!("../../../datasets/municipalities.csv").lines().skip(1) {
+    for line in include_str!("../../../datasets/municipalities.csv")
+        .lines()
+        .skip(1)
+    {
         let mut f = line.split(',');
         if let (Some(code), Some(name)) = (f.next(), f.next()) {
             m.insert(normalise_header(name), code.to_string());
@@ -606,7 +710,11 @@ pub(crate) fn read(
     };
     let mut out = ProfileRead::default();
     let find_row = |pred: &dyn Fn(&[G]) -> bool| grid.rows.iter().position(|(_, r)| pred(r));
-    let norm_cells = |r: &[G]| r.iter().map(|c| normalise_header(&c.text())).collect::<Vec<_>>();
+    let norm_cells = |r: &[G]| {
+        r.iter()
+            .map(|c| normalise_header(&c.text()))
+            .collect::<Vec<_>>()
+    };
     let across = matches!(profile.period, PeriodFrom::Across);
     // Required headers (columns mode) to find the header row.
     let mut required: Vec<(String, String)> = Vec::new();
@@ -623,7 +731,10 @@ pub(crate) fn read(
                 required.push((format!("{}.base_column", m.key), b.clone()));
             }
         }
-        for (k, c) in [("source.name_column", &profile.name_column), ("source.municipality_column", &profile.municipality_column)] {
+        for (k, c) in [
+            ("source.name_column", &profile.name_column),
+            ("source.municipality_column", &profile.municipality_column),
+        ] {
             if let Some(c) = c {
                 required.push((k.into(), c.clone()));
             }
@@ -631,15 +742,33 @@ pub(crate) fn read(
     }
     let header_at = match profile.header_row {
         Some(h) => grid.rows.iter().position(|(r, _)| *r + 1 == h),
-        None if across => find_row(&|r| r.iter().filter(|c| c.text().parse::<Period>().is_ok()).count() >= 2),
+        None if across => find_row(&|r| {
+            r.iter()
+                .filter(|c| c.text().parse::<Period>().is_ok())
+                .count()
+                >= 2
+        }),
         None => find_row(&|r| {
             let n = norm_cells(r);
-            required.iter().all(|(_, h)| n.contains(&normalise_header(h)))
+            required
+                .iter()
+                .all(|(_, h)| n.contains(&normalise_header(h)))
         }),
     };
     let Some(h) = header_at else {
-        let first = grid.rows.iter().find(|(_, r)| r.iter().any(|c| !matches!(c, G::Empty)));
-        let seen = first.map(|(_, r)| r.iter().map(G::text).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" | ")).unwrap_or_default();
+        let first = grid
+            .rows
+            .iter()
+            .find(|(_, r)| r.iter().any(|c| !matches!(c, G::Empty)));
+        let seen = first
+            .map(|(_, r)| {
+                r.iter()
+                    .map(G::text)
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .unwrap_or_default();
         return Err(Error::Usage(match (&profile.header_row, across, required.first()) {
             (Some(n), _, _) => format!("profile {}: key `source.header_row`: {file} has no row {n}", profile.origin),
             (None, true, _) => format!("profile {}: key `source.periods_across`: no row of {file} has periods (2015, 2016 ... or 2025Q3) as headers; the first row reads: {seen}", profile.origin),
@@ -684,7 +813,10 @@ pub(crate) fn read(
             for c in r {
                 if let G::Text(t) = c {
                     let t = t.trim().trim_end_matches('%').trim();
-                    if t.bytes().any(|b| b.is_ascii_digit()) && t.bytes().all(|b| b.is_ascii_digit() || b".,- ".contains(&b)) {
+                    if t.bytes().any(|b| b.is_ascii_digit())
+                        && t.bytes()
+                            .all(|b| b.is_ascii_digit() || b".,- ".contains(&b))
+                    {
                         ev.observe(t);
                     }
                 }
@@ -703,7 +835,9 @@ pub(crate) fn read(
                 } else if dialect::is_missing_marker(t) {
                     Ok(V::Missing)
                 } else {
-                    number(t, decimal).map(V::Num).ok_or_else(|| t.trim().to_string())
+                    number(t, decimal)
+                        .map(V::Num)
+                        .ok_or_else(|| t.trim().to_string())
                 }
             }
         }
@@ -712,9 +846,16 @@ pub(crate) fn read(
     let ctx = TableCtx {
         file: file.to_string(),
         sheet: grid.sheet.clone(),
-        header: ["department_id", "period", "indicator", "numerator", "denominator", "value"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "department_id",
+            "period",
+            "indicator",
+            "numerator",
+            "denominator",
+            "value",
+        ]
+        .map(String::from)
+        .to_vec(),
         decimal: Decimal::Point,
     };
     if let Err(i) = sink.begin(ctx) {
@@ -750,7 +891,15 @@ pub(crate) fn read(
             Some((b, br, bc)) => match value_of(b) {
                 Ok(x) => Some(x),
                 Err(t) => {
-                    issues.push(cell_issue(br, bc, m.base.as_deref().unwrap_or(""), format!("expected a number (the base of '{}'), found \"{t}\"", m.indicator)));
+                    issues.push(cell_issue(
+                        br,
+                        bc,
+                        m.base.as_deref().unwrap_or(""),
+                        format!(
+                            "expected a number (the base of '{}'), found \"{t}\"",
+                            m.indicator
+                        ),
+                    ));
                     return;
                 }
             },
@@ -776,12 +925,27 @@ pub(crate) fn read(
             out.suppressed_cells += 1;
         }
         let f = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Number);
-        let cells = [Cell::Text(id), Cell::Text(period), Cell::Text(&m.indicator), f(n), f(d), f(x)];
-        sink.row(RowLoc::Mapped { row: if grid.sheet.is_some() { r } else { r + 1 }, col: c }, &cells);
+        let cells = [
+            Cell::Text(id),
+            Cell::Text(period),
+            Cell::Text(&m.indicator),
+            f(n),
+            f(d),
+            f(x),
+        ];
+        sink.row(
+            RowLoc::Mapped {
+                row: if grid.sheet.is_some() { r } else { r + 1 },
+                col: c,
+            },
+            &cells,
+        );
         out.suppressed.push(suppressed);
         out.names.push(name);
         out.municipalities.push(muni);
-        *out.counts.entry((m.indicator.clone(), period.to_string())).or_default() += 1;
+        *out.counts
+            .entry((m.indicator.clone(), period.to_string()))
+            .or_default() += 1;
     };
     let muni_of = |r: u32, c: usize, g: &G, issues: &mut Vec<Issue>| -> Option<String> {
         let t = g.text();
@@ -820,30 +984,67 @@ pub(crate) fn read(
         let id = nfc(id);
         let label_col = match &profile.label_column {
             Some(l) => col("source.label_column", l)?,
-            None => header.iter().position(|c| !matches!(c, G::Empty) && c.text().parse::<Period>().is_err()).unwrap_or(0),
+            None => header
+                .iter()
+                .position(|c| !matches!(c, G::Empty) && c.text().parse::<Period>().is_err())
+                .unwrap_or(0),
         };
         let periods: Vec<(usize, String)> = header
             .iter()
             .enumerate()
             .filter_map(|(i, c)| c.text().parse::<Period>().ok().map(|p| (i, p.to_string())))
             .collect();
-        let label_row = |label: &str| data.iter().find(|(_, r)| r.get(label_col).is_some_and(|c| normalise_header(&c.text()) == normalise_header(label)));
+        let label_row = |label: &str| {
+            data.iter().find(|(_, r)| {
+                r.get(label_col)
+                    .is_some_and(|c| normalise_header(&c.text()) == normalise_header(label))
+            })
+        };
         for m in &profile.mappings {
             let Some((r, cells)) = label_row(&m.label) else {
-                let labels: Vec<String> = data.iter().filter_map(|(_, r)| r.get(label_col).map(G::text)).filter(|t| !t.is_empty()).collect();
+                let labels: Vec<String> = data
+                    .iter()
+                    .filter_map(|(_, r)| r.get(label_col).map(G::text))
+                    .filter(|t| !t.is_empty())
+                    .collect();
                 return Err(Error::Usage(format!("profile {}: key `{}.label`: no row labelled \"{}\" in {file}; the labels found: {}", profile.origin, m.key, m.label, labels.join(", "))));
             };
             let base = match &m.base {
-                Some(b) => Some(label_row(b).ok_or_else(|| Error::Usage(format!("profile {}: key `{}.base_row`: no row labelled \"{b}\" in {file}", profile.origin, m.key)))?),
+                Some(b) => Some(label_row(b).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "profile {}: key `{}.base_row`: no row labelled \"{b}\" in {file}",
+                        profile.origin, m.key
+                    ))
+                })?),
                 None => None,
             };
             for (c, p) in &periods {
                 let v = cells.get(*c).cloned().unwrap_or(G::Empty);
-                let b = base.map(|(br, bcells)| (bcells.get(*c).cloned().unwrap_or(G::Empty), *br, *c as u32));
-                emit(&mut out, issues, &id, p, m, (*r, *c as u32), &v, b.as_ref().map(|(g, r, c)| (g, *r, *c)), None, None);
+                let b = base.map(|(br, bcells)| {
+                    (bcells.get(*c).cloned().unwrap_or(G::Empty), *br, *c as u32)
+                });
+                emit(
+                    &mut out,
+                    issues,
+                    &id,
+                    p,
+                    m,
+                    (*r, *c as u32),
+                    &v,
+                    b.as_ref().map(|(g, r, c)| (g, *r, *c)),
+                    None,
+                    None,
+                );
             }
         }
-        let mapped: Vec<String> = profile.mappings.iter().flat_map(|m| std::iter::once(normalise_header(&m.label)).chain(m.base.as_ref().map(|b| normalise_header(b)))).collect();
+        let mapped: Vec<String> = profile
+            .mappings
+            .iter()
+            .flat_map(|m| {
+                std::iter::once(normalise_header(&m.label))
+                    .chain(m.base.as_ref().map(|b| normalise_header(b)))
+            })
+            .collect();
         out.unmapped = data
             .iter()
             .filter_map(|(_, r)| r.get(label_col).map(G::text))
@@ -853,9 +1054,23 @@ pub(crate) fn read(
         return Ok(out);
     }
     // Columns mode: one row per unit (and period).
-    let id_c = col("source.id_column", profile.id_column.as_deref().expect("columns mode has id_column"))?;
-    let name_c = profile.name_column.as_deref().map(|n| col("source.name_column", n)).transpose()?;
-    let muni_c = profile.municipality_column.as_deref().map(|n| col("source.municipality_column", n)).transpose()?;
+    let id_c = col(
+        "source.id_column",
+        profile
+            .id_column
+            .as_deref()
+            .expect("columns mode has id_column"),
+    )?;
+    let name_c = profile
+        .name_column
+        .as_deref()
+        .map(|n| col("source.name_column", n))
+        .transpose()?;
+    let muni_c = profile
+        .municipality_column
+        .as_deref()
+        .map(|n| col("source.municipality_column", n))
+        .transpose()?;
     let period_c = match &profile.period {
         PeriodFrom::Column(p) => Some(col("source.period_column", p)?),
         _ => None,
@@ -863,7 +1078,11 @@ pub(crate) fn read(
     let mut value_cols = Vec::new();
     for m in &profile.mappings {
         let c = col(&format!("{}.header", m.key), &m.label)?;
-        let b = m.base.as_deref().map(|b| col(&format!("{}.base_column", m.key), b)).transpose()?;
+        let b = m
+            .base
+            .as_deref()
+            .map(|b| col(&format!("{}.base_column", m.key), b))
+            .transpose()?;
         value_cols.push((m, c, b));
     }
     let mut used: Vec<usize> = vec![id_c];
@@ -892,7 +1111,12 @@ pub(crate) fn read(
             if value_cols.iter().all(|(_, c, _)| get(*c).text().is_empty()) {
                 continue;
             }
-            issues.push(cell_issue(*r, id_c as u32, profile.id_column.as_deref().unwrap_or(""), "expected an id, found an empty cell".into()));
+            issues.push(cell_issue(
+                *r,
+                id_c as u32,
+                profile.id_column.as_deref().unwrap_or(""),
+                "expected an id, found an empty cell".into(),
+            ));
             continue;
         }
         let period = match (&profile.period, period_c) {
@@ -900,10 +1124,15 @@ pub(crate) fn read(
             (_, Some(pc)) => match get(pc).text().parse::<Period>() {
                 Ok(p) => p.to_string(),
                 Err(e) => {
-                    issues.push(cell_issue(*r, pc as u32, match &profile.period {
-                        PeriodFrom::Column(c) => c.as_str(),
-                        _ => "",
-                    }, e.to_string()));
+                    issues.push(cell_issue(
+                        *r,
+                        pc as u32,
+                        match &profile.period {
+                            PeriodFrom::Column(c) => c.as_str(),
+                            _ => "",
+                        },
+                        e.to_string(),
+                    ));
                     continue;
                 }
             },
@@ -913,7 +1142,18 @@ pub(crate) fn read(
         let muni = muni_c.and_then(|c| muni_of(*r, c, get(c), issues));
         for (m, c, b) in &value_cols {
             let base = b.map(|bc| (get(bc), *r, bc as u32));
-            emit(&mut out, issues, &id, &period, m, (*r, *c as u32), get(*c), base, name.clone(), muni.clone());
+            emit(
+                &mut out,
+                issues,
+                &id,
+                &period,
+                m,
+                (*r, *c as u32),
+                get(*c),
+                base,
+                name.clone(),
+                muni.clone(),
+            );
         }
     }
     Ok(out)
