@@ -518,6 +518,21 @@ fn suppressed_cells_are_stored_visible_and_never_tested() {
         q,
         "period,indicator,numerator,suppressed\n2023,outside_labour_18_64,,true\n"
     );
+    let o = bomon()
+        .args(["show", "--department", "0001-001", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("undertrykt ved kilden (intet tal, ikke testet): outside_labour_18_64 2023"),
+        "{}",
+        stdout(&o)
+    );
     let out = dir.path().join("r");
     let o = bomon()
         .args(["review", "--annual", "2024", "--no-report", "--store"])

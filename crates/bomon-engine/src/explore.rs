@@ -428,6 +428,41 @@ pub fn show(
             items.join(", ")
         ));
     }
+    // Figures suppressed at the source (import profiles): named, never a number.
+    let sup = snap
+        .table(StoredTable::Observations)?
+        .filter(
+            col("department_id")
+                .eq(lit(dp.id.as_str()))
+                .and(col("suppressed").eq(lit(true))),
+        )
+        .select([col("indicator"), col("period")])
+        .sort(["period", "indicator"], Default::default())
+        .collect()
+        .map_err(|e| Error::polars("reading suppressed figures", e))?;
+    if sup.height() > 0 {
+        let inds = bomon_store::frame::strings(&sup, "indicator")?;
+        let pers = bomon_store::frame::strings(&sup, "period")?;
+        let items: Vec<String> = inds
+            .iter()
+            .zip(&pers)
+            .map(|(i, p)| {
+                format!(
+                    "{} {}",
+                    i.as_deref().unwrap_or("?"),
+                    p.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        header.push(format!(
+            "{} {}",
+            tr(
+                "undertrykt ved kilden (intet tal, ikke testet):",
+                "suppressed at the source (no figure, not tested):"
+            ),
+            items.join(", ")
+        ));
+    }
     let mut label = vec![];
     let mut unit = vec![];
     let mut id = vec![];
