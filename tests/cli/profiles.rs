@@ -411,6 +411,23 @@ fn ministry_area_table_is_stored_as_published_area_figures() {
         )
     );
     assert_eq!(p.len(), 18);
+    // Without `sheet` and `header_row` the header is found below the title
+    // lines of the first sheet that has it... here the first non-empty sheet
+    // is "Noter", so name the sheet but let the header row be detected.
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("datasets/profiles/ministeriet-omraadeliste.toml"),
+    )
+    .unwrap();
+    let detect = write(
+        dir.path(),
+        "detect.toml",
+        &shipped.replace("header_row = 3\n", ""),
+    );
+    let s2 = dir.path().join("s2");
+    let o = ingest_profile(&s2, detect.to_str().unwrap(), &[&x], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stored(&s2, "area_observations", "area_id"), p);
     let m = query_csv(
         &store,
         "SELECT DISTINCT area_id, municipality_code FROM area_observations ORDER BY area_id",

@@ -284,3 +284,69 @@ fn imported_categories_take_precedence_over_computed_ones() {
     }
     assert!(m.contains("PLACEHOLDER calibration"));
 }
+
+/// A category imported for a quarter, and one imported per department
+/// rather than per area, both reach `bomon categorize` (issue 22: they were
+/// read with `parse::<i32>()` on the period and only by area, and silently
+/// ignored, while `bomon review` used them).
+#[test]
+fn categories_imported_per_quarter_and_per_department_reach_categorize() {
+    let dir = tempfile::tempdir().unwrap();
+    let deps = write(
+        dir.path(),
+        "d.csv",
+        "department_id,name,organisation,municipality_code,area_id,housing_type,tenancies,construction_year\n\
+D1,Nord,Org,751,A1,family,400,1970\nD2,Syd,Org,751,A2,family,300,1971\nD3,Vest,Org,751,A2,family,200,1972\n",
+    );
+    let mut obs = String::from("department_id,period,indicator,numerator,denominator,value\n");
+    for d in ["D1", "D2", "D3"] {
+        obs.push_str(&format!(
+            "{d},2025,residents,,,900\n{d},2025,outside_labour_18_64,200,600,\n"
+        ));
+    }
+    let obs = write(dir.path(), "o.csv", &obs);
+    // A1 gets its category for the quarter 2025Q3; A2 none of its own, but
+    // its departments D2 (yellow) and D3 (orange) have one each.
+    let cats = write(
+        dir.path(),
+        "c.csv",
+        "area_id,department_id,period,category\nA1,,2025Q3,red\n,D2,2025,yellow\n,D3,2025,orange\n",
+    );
+    let store = dir.path().join("s");
+    let o = ingest(&store, &[&deps, &obs, &cats]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("lists");
+    let o = bomon()
+        .args(["categorize", "--period", "2025", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut r = csv::Reader::from_path(out.join("municipal.csv")).unwrap();
+    let head = r.headers().unwrap().clone();
+    let c = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let got: Vec<(String, String, String)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (
+                x[c("area_id")].to_string(),
+                x[c("category_imported")].to_string(),
+                x[c("source")].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("A1".to_string(), "red".to_string(), "imported".to_string()),
+            (
+                "A2".to_string(),
+                "orange".to_string(),
+                "imported".to_string()
+            ),
+        ]
+    );
+}

@@ -182,19 +182,48 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
         .table(StoredTable::Categories)?
         .collect()
         .map_err(perr)?;
-    let (ca, cp, cc) = (
+    let (ca, cd, cp, cc) = (
         col_str(&cats, "area_id")?,
+        col_str(&cats, "department_id")?,
         col_str(&cats, "period")?,
         col_str(&cats, "category")?,
     );
-    let mut imported = HashMap::new();
+    // Per (area, year): the latest categorisation of that year - a year's
+    // (2025) or a quarter's (2025Q3, later than 2025) - given to the area
+    // itself, else the most severe given to one of its departments.
+    let severity = |c: &str| match c {
+        "red" => 3,
+        "orange" => 2,
+        "yellow" => 1,
+        _ => 0,
+    };
+    // (area, year) -> ((own area?, period rank, severity), category)
+    let mut best: HashMap<(String, i32), ((bool, u8, i32), String)> = HashMap::new();
     for i in 0..cats.height() {
-        if let (Some(a), Some(p), Some(c)) = (&ca[i], &cp[i], &cc[i]) {
-            if let Ok(y) = p.parse::<i32>() {
-                imported.insert((a.clone(), y), c.clone());
-            }
+        let (Some(p), Some(c)) = (&cp[i], &cc[i]) else {
+            continue;
+        };
+        let Ok(period) = p.parse::<bomon_store::Period>() else {
+            continue;
+        };
+        let (area, own) = match (&ca[i], &cd[i]) {
+            (Some(a), _) => (a.clone(), true),
+            (None, Some(d)) => match area_of.get(d) {
+                Some(a) => (a.clone(), false),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let rank = (own, period.quarter().unwrap_or(0), severity(c));
+        let e = best
+            .entry((area, period.year()))
+            .or_insert_with(|| (rank, c.clone()));
+        if rank > e.0 {
+            *e = (rank, c.clone());
         }
     }
+    let imported: HashMap<(String, i32), String> =
+        best.into_iter().map(|(k, (_, c))| (k, c)).collect();
     let mut area_departments: HashMap<String, Vec<String>> = HashMap::new();
     for (d, a) in &area_of {
         area_departments
