@@ -18,14 +18,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use output::Format;
 
 /// The marking every output carries.
-pub const INTERNAL_DA: &str = "Internt arbejdsredskab - ikke til offentliggørelse";
+pub use bomon_vocab::marking::INTERNAL_DA;
 
 #[derive(Parser)]
 #[command(
     name = "bomon",
     version,
     about = "Monitoring and risk analytics for social-housing departments (internal working tool)",
-    after_help = "Internt arbejdsredskab - ikke til offentliggørelse (internal working document, not for publication)."
+    after_help = bomon_vocab::marking::INTERNAL_BOTH
 )]
 struct Cli {
     #[command(flatten)]

@@ -159,16 +159,7 @@ fn table_number(f: f64, da: bool) -> String {
     if !f.is_finite() {
         return String::new();
     }
-    let s = if f.abs() < 10.0 {
-        format!("{f:.2}")
-    } else {
-        format!("{f:.1}")
-    };
-    if da {
-        s.replace('.', ",")
-    } else {
-        s
-    }
+    bomon_vocab::number::fixed(f, if f.abs() < 10.0 { 2 } else { 1 }, da)
 }
 
 /// Writes a listing: header lines, then the frame as a table that fits the

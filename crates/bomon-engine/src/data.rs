@@ -332,15 +332,16 @@ pub fn categories_in_force(
 
 /// The label of a quarter index (`year * 4 + quarter - 1`), e.g. `2025Q3`.
 pub fn quarter_label(q: i32) -> String {
-    format!("{}Q{}", q.div_euclid(4), q.rem_euclid(4) + 1)
+    bomon_vocab::Period::from_quarter_index(q).to_string()
 }
 
-/// Parses `2025Q3` into a quarter index.
+/// Parses `2025Q3` (or `2025K3`, `2025-Q3`: [`bomon_vocab::Period`]'s
+/// spellings) into a quarter index; None for a year or anything else.
 pub fn parse_quarter(s: &str) -> Option<i32> {
-    let (y, q) = s.trim().split_once(['Q', 'q'])?;
-    let y: i32 = y.parse().ok()?;
-    let q: i32 = q.parse().ok()?;
-    ((1..=4).contains(&q) && (1900..=2200).contains(&y)).then_some(y * 4 + q - 1)
+    s.trim()
+        .parse::<bomon_vocab::Period>()
+        .ok()?
+        .quarter_index()
 }
 
 /// Reads departments and the quarterly observations of quarters

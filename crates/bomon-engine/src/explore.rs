@@ -54,13 +54,14 @@ pub fn display(
     max_suppressed: f64,
 ) -> Option<f64> {
     let (n, dn) = panel.get(i, d, y);
-    if !n.is_finite() || (n >= 1.0 && n <= max_suppressed) {
+    if !n.is_finite() || bomon_vocab::Disclosure::new(max_suppressed).hides(n) {
         return None;
     }
-    match kind {
-        Kind::Share | Kind::Ratio => (dn > 0.0).then(|| n / dn * 100.0),
-        Kind::RatePer1000 => (dn > 0.0).then(|| n / dn * 1000.0),
-        _ => Some(n),
+    let (f, _) = bomon_vocab::unit::scale(kind, true);
+    if kind.is_value() {
+        Some(n)
+    } else {
+        (dn > 0.0).then(|| n / dn * f)
     }
 }
 
@@ -196,14 +197,7 @@ pub fn peers(
         let p = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.0}"));
         let value = v.map_or(
             tr("undertrykt eller mangler", "suppressed or missing").into(),
-            |x| {
-                let unit = match ind.kind {
-                    Kind::Share | Kind::Ratio => " %",
-                    Kind::RatePer1000 => tr(" pr. 1.000", " per 1,000"),
-                    _ => "",
-                };
-                format!("{}{unit}", crate::triage::fmt_num(x, 1, danish))
-            },
+            |x| bomon_vocab::unit::show(x, ind.kind, 1, danish),
         );
         header.push(if danish {
             format!(
@@ -484,11 +478,7 @@ pub fn show(
         } else {
             ind.label_en.clone()
         });
-        unit.push(match ind.kind {
-            Kind::Share | Kind::Ratio => "%",
-            Kind::RatePer1000 => "per 1,000",
-            _ => "",
-        });
+        unit.push(bomon_vocab::unit::scale(ind.kind, danish).1);
         for (k, y) in (first..=year).enumerate() {
             ys[k].push(display(
                 &panel,

@@ -23,7 +23,7 @@ use bomon_store::{Catalogue, Store};
 pub use config::{ReviewConfig, Trigger};
 
 /// The marking every output carries.
-pub const INTERNAL_DA: &str = "Internt arbejdsredskab - ikke til offentliggørelse";
+pub use bomon_vocab::marking::INTERNAL_DA;
 
 /// Errors of a review.
 #[derive(Debug, thiserror::Error)]
@@ -408,7 +408,8 @@ pub fn run_quarterly(
     ])
     .map_err(|e| Error::polars("selection", e))?;
     // Chart points, for reports and notebooks; suppressed numerators hidden.
-    let hide = |n: f64| n >= 1.0 && n <= opts.config.max_suppressed_numerator;
+    let disc = bomon_vocab::Disclosure::new(opts.config.max_suppressed_numerator);
+    let hide = |n: f64| disc.hides(n);
     let c = &q.charts;
     let charts_df = DataFrame::new(vec![
         Column::new(

@@ -169,7 +169,8 @@ pub fn write_annual(
             })
     };
     // Confidentiality: a rate whose numerator is 1 to max_suppressed (4) persons is not printed.
-    let hide = |x: &crate::review::Finding| x.numerator >= 1.0 && x.numerator <= max_suppressed;
+    let disc = bomon_vocab::Disclosure::new(max_suppressed);
+    let hide = |x: &crate::review::Finding| disc.hides(x.numerator);
     let frame = |rows: Vec<&crate::review::Finding>| -> PolarsResult<DataFrame> {
         DataFrame::new(vec![
             Column::new(
@@ -205,8 +206,7 @@ pub fn write_annual(
                     // A change or slope built on a suppressed count can
                     // reveal it (4 of 59 against 1 of 59 is a ratio of 4).
                     .map(|x| {
-                        let prev =
-                            x.previous_numerator >= 1.0 && x.previous_numerator <= max_suppressed;
+                        let prev = disc.hides(x.previous_numerator);
                         (!(hide(x) || prev)).then_some(x.value)
                     })
                     .collect::<Vec<_>>(),

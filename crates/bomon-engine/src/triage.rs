@@ -49,24 +49,15 @@ pub struct Triage {
 
 /// Formats a number the Danish way (decimal comma) or the English way.
 pub fn fmt_num(v: f64, decimals: usize, da: bool) -> String {
-    let s = format!("{v:.decimals$}");
-    if da {
-        s.replace('.', ",")
-    } else {
-        s
+    if !v.is_finite() {
+        return format!("{v}");
     }
+    bomon_vocab::number::fixed(v, decimals, da)
 }
 
 /// A rate as people read it: per cent for shares and ratios, per 1,000 for rates.
 pub fn fmt_rate(v: f64, kind: Kind, da: bool) -> String {
-    match kind {
-        Kind::RatePer1000 => format!(
-            "{} {}",
-            fmt_num(v * 1000.0, 1, da),
-            if da { "pr. 1.000" } else { "per 1,000" }
-        ),
-        _ => format!("{} %", fmt_num(v * 100.0, 1, da)),
-    }
+    bomon_vocab::unit::rate(v, kind, da)
 }
 
 fn theme(id: &str) -> usize {
@@ -178,7 +169,8 @@ fn sentence(
     let y = review.year;
     let value = f.numerator / f.denominator;
     // Confidentiality: a rate whose numerator is 1 to max_suppressed (4) persons is not printed.
-    let hidden = |n: f64| n >= 1.0 && n <= max_suppressed;
+    let disc = bomon_vocab::Disclosure::new(max_suppressed);
+    let hidden = |n: f64| disc.hides(n);
     let limit = max_suppressed as i64 + 1;
     let suppressed = if da {
         format!("under {limit} personer (undertrykt)")

@@ -208,12 +208,7 @@ fn pad(lo: f64, hi: f64, from_zero: bool) -> (f64, f64) {
 
 /// A number for an axis: decimal comma in Danish.
 fn num(v: f64, decimals: usize, da: bool) -> String {
-    let s = format!("{v:.decimals$}");
-    if da {
-        s.replace('.', ",")
-    } else {
-        s
-    }
+    bomon_vocab::number::fixed(v, decimals, da)
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<(), String>

@@ -26,9 +26,7 @@ use rayon::prelude::*;
 pub use spec::{department_charts, ChartFile};
 
 /// The marking on every page, sheet and chart.
-pub const INTERNAL_DA: &str = "Internt arbejdsredskab - ikke til offentliggørelse";
-/// The marking in English.
-pub const INTERNAL_EN: &str = "Internal working document - not for publication";
+pub use bomon_vocab::marking::{INTERNAL_DA, INTERNAL_EN};
 
 /// Words for a run: Danish or English.
 pub(crate) fn tr(da: bool, d: &'static str, e: &'static str) -> &'static str {
@@ -39,35 +37,8 @@ pub(crate) fn tr(da: bool, d: &'static str, e: &'static str) -> &'static str {
     }
 }
 
-/// Disclosure rules of a run.
-#[derive(Debug, Clone, Copy)]
-pub struct Disclosure {
-    /// Counts from 1 to this are suppressed.
-    pub max_suppressed: f64,
-}
-
-impl Disclosure {
-    /// Whether a count must not be printed.
-    pub fn hidden(&self, n: f64) -> bool {
-        n >= 1.0 && n <= self.max_suppressed
-    }
-
-    /// "<5" for the default.
-    pub fn mark(&self) -> String {
-        format!("<{}", self.max_suppressed as i64 + 1)
-    }
-
-    /// A count as printed.
-    pub fn count(&self, n: f64) -> String {
-        if !n.is_finite() {
-            String::new()
-        } else if self.hidden(n) {
-            self.mark()
-        } else {
-            format!("{}", n.round() as i64)
-        }
-    }
-}
+/// Disclosure rules of a run (defined once, in bomon-vocab).
+pub use bomon_vocab::Disclosure;
 
 /// Renders report.html, review.xlsx and charts/ into `dir`; returns the names
 /// written. Charts render in parallel.

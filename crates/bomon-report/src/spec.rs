@@ -19,15 +19,8 @@ pub struct ChartFile {
     pub chart: Chart,
 }
 
-/// Display factor and unit of an indicator kind.
-pub fn scale(kind: Kind, da: bool) -> (f64, &'static str) {
-    match kind {
-        Kind::Share => (100.0, "%"),
-        Kind::RatePer1000 => (1000.0, tr(da, "pr. 1.000", "per 1,000")),
-        Kind::Ratio => (100.0, tr(da, "% af regionen", "% of the region")),
-        _ => (1.0, ""),
-    }
-}
+/// Display factor and unit of an indicator kind (defined once, in bomon-vocab).
+pub use bomon_vocab::unit::scale;
 
 /// A file-name part for an id: ASCII letters, digits, `-` and `_` as they
 /// are; anything else becomes `_`, and then a short hash of the id is added
@@ -72,7 +65,7 @@ pub fn caption(source: &str, synthetic: bool, da: bool) -> String {
 
 fn rate(panel: &Panel, i: usize, d: usize, period: i32, disc: &Disclosure) -> Option<f64> {
     let (n, dn) = panel.get(i, d, period);
-    if !(n.is_finite() && dn > 0.0) || disc.hidden(n) {
+    if !(n.is_finite() && dn > 0.0) || disc.hides(n) {
         return None;
     }
     Some(n / dn)
@@ -192,13 +185,13 @@ pub fn funnel(
         if n.is_finite() && dn > 0.0 {
             sn += n;
             sd += dn;
-            if !disc.hidden(n) {
+            if !disc.hides(n) {
                 points.push((dn, n / dn * f, false));
             }
         }
     }
     let (n, dn) = panel.get(i, d, year);
-    if n.is_finite() && dn > 0.0 && !disc.hidden(n) {
+    if n.is_finite() && dn > 0.0 && !disc.hides(n) {
         points.push((dn, n / dn * f, true));
     }
     let target = if sd > 0.0 { sn / sd } else { f64::NAN };
@@ -304,7 +297,7 @@ pub fn spc(
             periods: own.iter().map(|c| quarter_label(c.quarter)).collect(),
             values: own
                 .iter()
-                .map(|c| (!disc.hidden(c.numerator) && c.value.is_finite()).then_some(c.value * f))
+                .map(|c| (!disc.hides(c.numerator) && c.value.is_finite()).then_some(c.value * f))
                 .collect(),
             centre: own.iter().map(|c| c.centre * f).collect(),
             lower: own.iter().map(|c| c.lower * f).collect(),

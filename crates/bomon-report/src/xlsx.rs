@@ -162,7 +162,7 @@ fn build(
         let ind = &panel.indicators[f.indicator];
         let kind = input.catalogue.get(ind).map(|x| x.kind);
         let fac = kind.map_or(1.0, |k| scale(k, da).0);
-        let hidden = disc.hidden(f.numerator) || disc.hidden(f.previous_numerator);
+        let hidden = disc.hides(f.numerator) || disc.hides(f.previous_numerator);
         ws.write_string(row, 0, &panel.depts[f.dept].id)?;
         ws.write_string(row, 1, &review.period)?;
         ws.write_string(row, 2, ind)?;
@@ -238,7 +238,7 @@ fn build(
                 }
                 if dn.is_nan() {
                     ws.write_string(row, col, disc.count(n))?;
-                } else if disc.hidden(n) {
+                } else if disc.hides(n) {
                     ws.write_string(row, col, disc.mark())?;
                 } else if dn > 0.0 {
                     ws.write_number_with_format(row, col, n / dn * fac, &pct)?;

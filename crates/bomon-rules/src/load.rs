@@ -198,7 +198,8 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
         _ => 0,
     };
     // (area, year) -> ((own area?, period rank, severity), category)
-    let mut best: HashMap<(String, i32), ((bool, u8, i32), String)> = HashMap::new();
+    type Rank = (bool, u8, i32);
+    let mut best: HashMap<(String, i32), (Rank, String)> = HashMap::new();
     for i in 0..cats.height() {
         let (Some(p), Some(c)) = (&cp[i], &cc[i]) else {
             continue;

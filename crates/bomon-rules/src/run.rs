@@ -64,7 +64,7 @@ fn note(c: &crate::evaluate::CriterionResult) -> String {
             format!("{} {}", c.comparator.symbol(), fmt(c.threshold)),
         )
     };
-    let d = format!("{dist:.1}").replace('.', ",");
+    let d = bomon_vocab::number::fixed(dist, 1, true);
     if c.met {
         format!("opfyldt, {d} {unit} over tærsklen ({thr})")
     } else {
@@ -73,9 +73,7 @@ fn note(c: &crate::evaluate::CriterionResult) -> String {
 }
 
 fn fmt(v: f64) -> String {
-    let s = format!("{v:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.replace('.', ",")
+    bomon_vocab::number::trimmed(v, 2, true)
 }
 
 /// Evaluates the national lists for `period` (and the preceding years the
@@ -332,7 +330,7 @@ pub fn run(
     w.flush().map_err(|e| e.to_string())?;
     let eligible = now.iter().filter(|r| r.eligible).count();
     let manifest = serde_json::json!({
-        "document": "Internt arbejdsredskab - ikke til offentliggørelse",
+        "document": bomon_vocab::marking::INTERNAL_DA,
         "engine_version": env!("CARGO_PKG_VERSION"),
         "run": "categorize",
         "period": period,

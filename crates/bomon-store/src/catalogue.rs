@@ -11,29 +11,7 @@ use crate::error::{Error, Result};
 /// The catalogue shipped with bomon, compiled into the binary.
 pub const BUILTIN_CATALOGUE: &str = include_str!("../../../datasets/indicators.toml");
 
-/// How an indicator's figure is formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A plain count in `value` (e.g. residents).
-    Count,
-    /// numerator / denominator, numerator never above denominator.
-    Share,
-    /// Events per 1,000 of the denominator; the numerator may exceed it.
-    #[serde(rename = "rate_per_1000")]
-    RatePer1000,
-    /// A plain mean in `value`.
-    Mean,
-    /// numerator / denominator of two means (e.g. income against the region's).
-    Ratio,
-}
-
-impl Kind {
-    /// True when the figure is a plain value rather than numerator/denominator.
-    pub fn is_value(self) -> bool {
-        matches!(self, Kind::Count | Kind::Mean)
-    }
-}
+pub use bomon_vocab::Kind;
 
 /// Which way is worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

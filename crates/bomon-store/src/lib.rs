@@ -21,7 +21,7 @@ pub mod frame;
 pub mod fuzzing;
 pub mod ingest;
 pub mod outpath;
-pub mod period;
+pub use bomon_vocab::period;
 pub mod personal;
 pub mod profile;
 pub mod query;

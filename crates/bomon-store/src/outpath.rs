@@ -373,7 +373,7 @@ impl Staged {
     pub fn publish(mut self, keep_previous: bool) -> Result<Published> {
         let files = walk(&self.staging)?;
         let marker = serde_json::json!({
-            "document": "Internt arbejdsredskab - ikke til offentliggørelse. Internal working document - not for publication.",
+            "document": bomon_vocab::marking::INTERNAL_BOTH,
             "written_by": format!("bomon {}", env!("CARGO_PKG_VERSION")),
             "files": files,
         });

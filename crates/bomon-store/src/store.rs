@@ -1023,8 +1023,10 @@ impl<'s> Snapshot<'s> {
                 p.components()
                     .filter_map(|c| c.as_os_str().to_str())
                     .find_map(|c| c.strip_prefix("period="))
-                    .filter(|p| p.len() == 4)
-                    .and_then(|p| p.parse().ok())
+                    .and_then(|p| match p.parse::<crate::Period>() {
+                        Ok(crate::Period::Year(y)) => Some(y),
+                        _ => None,
+                    })
             })
             .collect();
         y.sort_unstable();
@@ -1100,16 +1102,12 @@ impl<'s> Snapshot<'s> {
                     .and(col("year").lt_eq(lit(last))),
             )
         };
-        let files = self.observation_files(|p| {
-            let year: Option<i32> = p.get(..4).and_then(|y| y.parse().ok());
-            match (quarterly, year, p.len()) {
-                (false, Some(y), 4) => (first..=last).contains(&y),
-                (true, Some(y), 6) => {
-                    let q: i32 = p[5..].parse().unwrap_or(0);
-                    (first..=last).contains(&(y * 4 + q - 1))
-                }
-                _ => false,
-            }
+        let files = self.observation_files(|p| match (quarterly, p.parse::<crate::Period>()) {
+            (false, Ok(crate::Period::Year(y))) => (first..=last).contains(&y),
+            (true, Ok(q @ crate::Period::Quarter(..))) => q
+                .quarter_index()
+                .is_some_and(|i| (first..=last).contains(&i)),
+            _ => false,
         });
         Ok(self
             .scan(StoredTable::Observations, files)?

@@ -46,8 +46,7 @@ Every file in this folder was made by `bomon generate`. It describes no real\n\
 housing department, resident or organisation. Figures are random draws from a\n\
 latent model with planted developments (listed in truth.csv) and planted\n\
 data-quality problems. Departments carry the covariate column `synthetic` = 1\n\
-and organisation names end in \"(syntetisk)\".\n\n\
-Internt arbejdsredskab - ikke til offentliggørelse.\n";
+and organisation names end in \"(syntetisk)\".\n\n";
 
 fn num(v: f64) -> String {
     if v.is_nan() {
@@ -207,7 +206,8 @@ pub fn write(data: &SynthData, dir: &Path, formats: Formats) -> Result<Vec<PathB
         written: vec![],
     };
     let notice = dir.join("SYNTHETIC-DATA.txt");
-    std::fs::write(&notice, NOTICE).map_err(|source| WriteError::Io {
+    let text = format!("{NOTICE}{}.\n", bomon_vocab::marking::INTERNAL_DA);
+    std::fs::write(&notice, text).map_err(|source| WriteError::Io {
         path: notice.clone(),
         source,
     })?;

@@ -33,6 +33,18 @@ impl Period {
     pub fn is_quarter(self) -> bool {
         matches!(self, Period::Quarter(..))
     }
+    /// A quarter's running index, `year * 4 + quarter - 1` (the axis of
+    /// quarterly charts); None for a year.
+    pub fn quarter_index(self) -> Option<i32> {
+        match self {
+            Period::Year(_) => None,
+            Period::Quarter(y, q) => Some(y * 4 + i32::from(q) - 1),
+        }
+    }
+    /// The quarter of a running index (see [`Period::quarter_index`]).
+    pub fn from_quarter_index(i: i32) -> Period {
+        Period::Quarter(i.div_euclid(4), (i.rem_euclid(4) + 1) as u8)
+    }
     /// The period before this one of the same kind (2025 -> 2024, 2025Q1 -> 2024Q4).
     pub fn previous(self) -> Period {
         match self {
