@@ -698,10 +698,6 @@ fn stage(out: &Path, store: &Path, o: &OutDirArgs) -> Result<bomon_store::outpat
     Ok(bomon_store::outpath::stage_dir(out, Some(store), o.force)?)
 }
 
-fn reporter(off: bool) -> Option<bomon_engine::output::Reporter<'static>> {
-    (!off).then_some(&bomon_report::render as bomon_engine::output::Reporter<'static>)
-}
-
 fn review_config(path: Option<&Path>) -> Result<bomon_engine::ReviewConfig> {
     Ok(match path {
         Some(p) => {
@@ -911,87 +907,71 @@ fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes a finished review into the store (a new snapshot), so that later
-/// queries, `bomon show` and the assessment log see it.
+/// Records a finished review in the store (a new snapshot on top of
+/// whatever is current), so that later queries, `bomon show` and the
+/// assessment log see it.
 fn record(
     mut store: Store,
     catalogue: &Catalogue,
-    s: &bomon_engine::Summary,
+    run: &bomon_engine::Run,
     off: bool,
 ) -> Result<()> {
     if off {
         return Ok(());
     }
+    let frames = run.record()?;
     let lock = store.lock()?;
-    store.commit(&lock, s.record.clone(), vec![], catalogue.sha256())?;
+    store.commit(&lock, frames, vec![], catalogue.sha256())?;
     Ok(())
 }
 
+/// `bomon review`: compute on one snapshot -> publish the output directory
+/// whole -> record the run in the store.
 fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
     let store = Store::open(&a.store)?;
-    if let Some(q) = &a.quarterly {
-        let opts = bomon_engine::QuarterlyOptions {
-            quarter: q.clone(),
-            organisation: a.organisation,
-            snapshot: a.snapshot,
-            config,
-            danish: g.lang == "da",
-        };
-        let staged = stage(&a.out, &a.store, &a.out_dir)?;
-        let s = bomon_engine::run_quarterly(
+    let danish = g.lang == "da";
+    // The output path is checked before the work starts.
+    let staged = stage(&a.out, &a.store, &a.out_dir)?;
+    let run = match (&a.quarterly, a.annual) {
+        (Some(q), _) => bomon_engine::quarterly_follow_up(
             &store,
             catalogue,
-            &opts,
-            staged.path(),
-            reporter(a.no_report),
-        )?;
-        staged.publish(a.out_dir.keep_previous)?;
-        // Recorded like the annual review, so the qualitative assessments its
-        // report asks for can be imported against the quarter and shown next time.
-        record(store, catalogue, &s, a.no_record)?;
-        if !g.quiet {
-            eprintln!(
-                "quarterly follow-up {q}: {} departments, {} tests, {} alarms, {} alerts (nominal expected false alarms {:.1}); {} need a qualitative assessment -> {}",
-                s.departments,
-                s.tests,
-                s.alarms,
-                s.alerts,
-                s.expected_false_alarms,
-                s.needs_assessment,
-                a.out.display()
-            );
-            eprintln!("{INTERNAL_DA}");
-        }
+            &bomon_engine::QuarterlyOptions {
+                quarter: q.clone(),
+                organisation: a.organisation.clone(),
+                snapshot: a.snapshot,
+                config,
+                danish,
+                history: !a.no_report,
+            },
+        )?,
+        (None, Some(year)) => bomon_engine::annual(
+            &store,
+            catalogue,
+            &bomon_engine::AnnualOptions {
+                year,
+                organisation: a.organisation.clone(),
+                snapshot: a.snapshot,
+                config,
+                danish,
+                history: !a.no_report,
+            },
+        )?,
+        (None, None) => unreachable!("clap requires --annual or --quarterly"),
+    };
+    bomon_report::publish(&run, catalogue, staged.path(), !a.no_report)?;
+    staged.publish(a.out_dir.keep_previous)?;
+    // Quarterly runs are recorded like annual ones, so the qualitative
+    // assessments their report asks for can be imported against the quarter.
+    record(store, catalogue, &run, a.no_record)?;
+    let s = run.summary();
+    if g.quiet {
         return Ok(());
     }
-    let year = a.annual.expect("clap requires --annual or --quarterly");
-    let opts = bomon_engine::AnnualOptions {
-        year,
-        organisation: a.organisation,
-        snapshot: a.snapshot,
-        config,
-        danish: g.lang == "da",
-    };
-    let staged = stage(&a.out, &a.store, &a.out_dir)?;
-    let s = bomon_engine::run_annual(
-        &store,
-        catalogue,
-        &opts,
-        staged.path(),
-        reporter(a.no_report),
-    )?;
-    staged.publish(a.out_dir.keep_previous)?;
-    record(store, catalogue, &s, a.no_record)?;
-    if !g.quiet {
-        for (i, n) in &s.no_denominator {
-            eprintln!(
-                "{i}: no denominator: not tested ({n} department(s) have only a published value)"
-            );
-        }
+    if let Some(q) = &a.quarterly {
         eprintln!(
-            "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",
-            year,
+            "quarterly follow-up {q}: {} departments, {} tests, {} alarms, {} alerts (nominal expected false alarms {:.1}); {} need a qualitative assessment -> {}",
             s.departments,
             s.tests,
             s.alarms,
@@ -1001,7 +981,25 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
             a.out.display()
         );
         eprintln!("{INTERNAL_DA}");
+        return Ok(());
     }
+    for (i, n) in &s.no_denominator {
+        eprintln!(
+            "{i}: no denominator: not tested ({n} department(s) have only a published value)"
+        );
+    }
+    eprintln!(
+        "annual review {}: {} departments, {} tests, {} alarms, {} alerts (expected false alarms at most {:.1}); {} need a qualitative assessment -> {}",
+        a.annual.unwrap_or_default(),
+        s.departments,
+        s.tests,
+        s.alarms,
+        s.alerts,
+        s.expected_false_alarms,
+        s.needs_assessment,
+        a.out.display()
+    );
+    eprintln!("{INTERNAL_DA}");
     Ok(())
 }
 

@@ -8,14 +8,14 @@ pub mod assessments;
 pub mod config;
 pub mod data;
 pub mod explore;
-pub mod output;
 pub mod peers;
 pub mod quarterly;
 pub mod record;
 pub mod review;
 pub mod triage;
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use bomon_store::{Catalogue, Store};
@@ -74,6 +74,137 @@ pub struct AnnualOptions {
     pub config: ReviewConfig,
     /// Danish (true) or English prompts.
     pub danish: bool,
+    /// Read the category history of the departments in scope (what the
+    /// report shows; not needed for data files only).
+    pub history: bool,
+}
+
+/// Metadata of a run, for its manifest.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// `annual` or `quarterly`.
+    pub kind: String,
+    /// Period reviewed.
+    pub period: String,
+    /// Organisation in scope, if any.
+    pub organisation: Option<String>,
+    /// The snapshot reviewed.
+    pub snapshot: u32,
+    /// Store directory.
+    pub store: String,
+    /// Input files of the snapshot (file, sha256).
+    pub inputs: Vec<(String, String)>,
+    /// Configuration as used.
+    pub config: serde_json::Value,
+    /// Its hash.
+    pub config_sha256: String,
+    /// Seconds spent computing.
+    pub run_seconds: f64,
+}
+
+/// A further table of a run, published as CSV or Parquet by its name's extension.
+#[derive(Debug, Clone)]
+pub struct Extra {
+    /// File name (`selection.csv`, `spc.parquet`).
+    pub name: String,
+    /// Contents.
+    pub frame: polars::prelude::DataFrame,
+}
+
+/// What a run found.
+#[derive(Debug)]
+pub enum Findings {
+    /// The annual review.
+    Annual(review::Review),
+    /// The quarterly follow-up (its review, selection, status and charts).
+    Quarterly(quarterly::Quarterly),
+}
+
+/// A finished review run, in memory and written nowhere: the publisher
+/// (`bomon_report::publish`) turns it into files, [`Run::record`] into
+/// store tables.
+#[derive(Debug)]
+pub struct Run {
+    /// The findings.
+    pub findings: Findings,
+    /// Triage, ranked.
+    pub triage: Vec<triage::Triage>,
+    /// The panel the run computed on.
+    pub panel: data::Panel,
+    /// Manifest facts.
+    pub info: RunInfo,
+    /// Further manifest entries of the run (method, status counts, ...).
+    pub manifest_extra: serde_json::Value,
+    /// Further tables (quarterly: selection.csv, spc.parquet).
+    pub extras: Vec<Extra>,
+    /// The configuration used.
+    pub config: ReviewConfig,
+    /// Danish (true) or English.
+    pub danish: bool,
+    /// Category history per department index (with `history`).
+    pub category_history: HashMap<usize, Vec<(String, String)>>,
+    /// Earlier assessments per department index.
+    pub assessments: HashMap<usize, Vec<assessments::Assessment>>,
+    /// The assessment log: done, open, overdue.
+    pub log_counts: (usize, usize, usize),
+    /// The scope's name in the review id (`all`, an organisation, `at-risk`).
+    pub scope_name: String,
+    /// Shares and ratios given without a denominator: (indicator, departments).
+    pub no_denominator: Vec<(String, usize)>,
+}
+
+impl Run {
+    /// The review: the annual one, or the quarterly follow-up's.
+    pub fn review(&self) -> &review::Review {
+        match &self.findings {
+            Findings::Annual(r) => r,
+            Findings::Quarterly(q) => &q.review,
+        }
+    }
+
+    /// The quarterly follow-up, if this is one.
+    pub fn quarterly(&self) -> Option<&quarterly::Quarterly> {
+        match &self.findings {
+            Findings::Quarterly(q) => Some(q),
+            Findings::Annual(_) => None,
+        }
+    }
+
+    /// The run as store tables (`reviews`, `review_flags`,
+    /// `review_departments`), for `Store::commit`.
+    pub fn record(
+        &self,
+    ) -> Result<Vec<(bomon_store::StoredTable, polars::prelude::DataFrame)>, Error> {
+        let r = self.review();
+        record::frames(
+            &record::ReviewRecord {
+                id: &record::review_id(&self.info.kind, &r.period, &self.scope_name),
+                kind: &self.info.kind,
+                scope: &self.scope_name,
+                reviewed_snapshot: self.info.snapshot,
+                config_sha256: &self.info.config_sha256,
+            },
+            r,
+            &self.triage,
+            &self.panel,
+        )
+    }
+
+    /// Counts for the command line.
+    pub fn summary(&self) -> Summary {
+        let r = self.review();
+        let count =
+            |s: bomon_stats::Severity| r.findings.iter().filter(|f| f.severity == Some(s)).count();
+        Summary {
+            departments: r.scope.len(),
+            tests: r.tests,
+            alarms: count(bomon_stats::Severity::Alarm),
+            alerts: count(bomon_stats::Severity::Alert),
+            needs_assessment: self.triage.iter().filter(|t| t.needs_assessment).count(),
+            expected_false_alarms: r.expected_false_alarms,
+            no_denominator: self.no_denominator.clone(),
+        }
+    }
 }
 
 /// A summary of a finished run.
@@ -91,10 +222,6 @@ pub struct Summary {
     pub needs_assessment: usize,
     /// Expected false alarms among the flags.
     pub expected_false_alarms: f64,
-    /// Files written.
-    pub files: Vec<PathBuf>,
-    /// The review as store tables, for `Store::commit` (recording is the caller's choice).
-    pub record: Vec<(bomon_store::StoredTable, polars::prelude::DataFrame)>,
     /// Shares and ratios given without a denominator (a published
     /// percentage): (indicator, departments in scope) - not tested.
     pub no_denominator: Vec<(String, usize)>,
@@ -128,14 +255,8 @@ fn without_denominator(
         .collect()
 }
 
-/// Runs the annual review from `store` into `out`.
-pub fn run_annual(
-    store: &Store,
-    catalogue: &Catalogue,
-    opts: &AnnualOptions,
-    out: &Path,
-    reporter: Option<output::Reporter<'_>>,
-) -> Result<Summary, Error> {
+/// Runs the annual review on a snapshot of `store`; writes nothing.
+pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Result<Run, Error> {
     let started = Instant::now();
     opts.config.validate().map_err(Error::Input)?;
     let snap = store.snapshot(opts.snapshot)?;
@@ -187,55 +308,35 @@ pub fn run_annual(
         &opts.config,
         started,
     );
-    let history = match reporter {
-        Some(_) => data::category_history(&snap, &panel.depts, &scope)?,
-        None => Default::default(),
+    let category_history = if opts.history {
+        data::category_history(&snap, &panel.depts, &scope)?
+    } else {
+        Default::default()
     };
     let no_denominator = without_denominator(&panel, catalogue, &scope, opts.year);
-    let files = output::write_annual(
-        out,
-        &review,
-        &tri,
-        &panel,
-        catalogue,
-        opts.config.max_suppressed_numerator,
-        &info,
-        vec![],
-        serde_json::json!({
-            "snapshot_created": snapshot_created(store, snap.id()),
-            "method": annual_method(&opts.config),
-            "not_tested_no_denominator": no_denominator
-                .iter()
-                .map(|(i, n)| serde_json::json!({"indicator": i, "departments": n}))
-                .collect::<Vec<_>>(),
-        }),
-        reporter.map(|r| {
-            (
-                r,
-                output::ReportContext {
-                    config: &opts.config,
-                    danish: opts.danish,
-                    quarterly: None,
-                    category_history: &history,
-                    assessments: &log,
-                    log_counts,
-                },
-            )
-        }),
-    )?;
-    let scope_name = opts.organisation.clone().unwrap_or_else(|| "all".into());
-    let mut s = summary(
-        "annual",
-        &scope_name,
-        &review,
-        &tri,
-        &panel,
-        snap.id(),
-        &opts.config,
-        files,
-    )?;
-    s.no_denominator = no_denominator;
-    Ok(s)
+    let manifest_extra = serde_json::json!({
+        "snapshot_created": snapshot_created(store, snap.id()),
+        "method": annual_method(&opts.config),
+        "not_tested_no_denominator": no_denominator
+            .iter()
+            .map(|(i, n)| serde_json::json!({"indicator": i, "departments": n}))
+            .collect::<Vec<_>>(),
+    });
+    Ok(Run {
+        findings: Findings::Annual(review),
+        triage: tri,
+        panel,
+        info,
+        manifest_extra,
+        extras: vec![],
+        config: opts.config.clone(),
+        danish: opts.danish,
+        category_history,
+        assessments: log,
+        log_counts,
+        scope_name: opts.organisation.clone().unwrap_or_else(|| "all".into()),
+        no_denominator,
+    })
 }
 
 /// The departments of `organisation` (exact name), or all when None; an
@@ -278,16 +379,17 @@ pub struct QuarterlyOptions {
     pub config: ReviewConfig,
     /// Danish (true) or English prompts.
     pub danish: bool,
+    /// Read the category history (what the report shows).
+    pub history: bool,
 }
 
-/// Runs the quarterly follow-up of the at-risk departments from `store` into `out`.
-pub fn run_quarterly(
+/// Runs the quarterly follow-up of the at-risk departments on a snapshot of
+/// `store`; writes nothing.
+pub fn quarterly_follow_up(
     store: &Store,
     catalogue: &Catalogue,
     opts: &QuarterlyOptions,
-    out: &Path,
-    reporter: Option<output::Reporter<'_>>,
-) -> Result<Summary, Error> {
+) -> Result<Run, Error> {
     use polars::prelude::{Column, DataFrame};
     let started = Instant::now();
     opts.config.validate().map_err(Error::Input)?;
@@ -480,58 +582,39 @@ pub fn run_quarterly(
         &opts.config,
         started,
     );
-    let history = match reporter {
-        Some(_) => data::category_history(&snap, &panel.depts, &q.review.scope)?,
-        None => Default::default(),
+    let category_history = if opts.history {
+        data::category_history(&snap, &panel.depts, &q.review.scope)?
+    } else {
+        Default::default()
     };
-    let files = output::write_annual(
-        out,
-        &q.review,
-        &tri,
-        &panel,
-        catalogue,
-        opts.config.max_suppressed_numerator,
-        &info,
-        vec![
-            output::Extra {
-                name: "selection.csv".into(),
-                frame: selection_df,
-            },
-            output::Extra {
-                name: "spc.parquet".into(),
-                frame: charts_df,
-            },
-        ],
-        manifest_extra,
-        reporter.map(|r| {
-            (
-                r,
-                output::ReportContext {
-                    config: &opts.config,
-                    danish: opts.danish,
-                    quarterly: Some(&q),
-                    category_history: &history,
-                    assessments: &log,
-                    log_counts,
-                },
-            )
-        }),
-    )?;
-    let review = &q.review;
     let scope_name = match &opts.organisation {
         Some(o) => format!("at-risk of {o}"),
         None => "at-risk".into(),
     };
-    summary(
-        "quarterly",
-        &scope_name,
-        review,
-        &tri,
-        &panel,
-        snap.id(),
-        &opts.config,
-        files,
-    )
+    Ok(Run {
+        findings: Findings::Quarterly(q),
+        triage: tri,
+        panel,
+        info,
+        manifest_extra,
+        extras: vec![
+            Extra {
+                name: "selection.csv".into(),
+                frame: selection_df,
+            },
+            Extra {
+                name: "spc.parquet".into(),
+                frame: charts_df,
+            },
+        ],
+        config: opts.config.clone(),
+        danish: opts.danish,
+        category_history,
+        assessments: log,
+        log_counts,
+        scope_name,
+        no_denominator: vec![],
+    })
 }
 
 fn snapshot_created(store: &Store, id: u32) -> String {
@@ -552,8 +635,8 @@ fn run_info(
     snapshot: u32,
     config: &ReviewConfig,
     started: Instant,
-) -> output::RunInfo {
-    output::RunInfo {
+) -> RunInfo {
+    RunInfo {
         kind: kind.into(),
         period,
         organisation,
@@ -569,48 +652,6 @@ fn run_info(
         config_sha256: config.sha256(),
         run_seconds: started.elapsed().as_secs_f64(),
     }
-}
-
-/// The summary of a finished run, with the review as store tables.
-#[allow(clippy::too_many_arguments)]
-fn summary(
-    kind: &str,
-    scope: &str,
-    review: &review::Review,
-    tri: &[triage::Triage],
-    panel: &data::Panel,
-    snapshot: u32,
-    config: &ReviewConfig,
-    files: Vec<PathBuf>,
-) -> Result<Summary, Error> {
-    let record = record::frames(
-        &record::review_id(kind, &review.period, scope),
-        kind,
-        scope,
-        review,
-        tri,
-        panel,
-        snapshot,
-        &config.sha256(),
-    )?;
-    let count = |s: bomon_stats::Severity| {
-        review
-            .findings
-            .iter()
-            .filter(|f| f.severity == Some(s))
-            .count()
-    };
-    Ok(Summary {
-        record,
-        departments: review.scope.len(),
-        tests: review.tests,
-        alarms: count(bomon_stats::Severity::Alarm),
-        alerts: count(bomon_stats::Severity::Alert),
-        needs_assessment: tri.iter().filter(|t| t.needs_assessment).count(),
-        expected_false_alarms: review.expected_false_alarms,
-        files,
-        no_denominator: vec![],
-    })
 }
 
 /// The annual review's method in one paragraph, for the manifest.

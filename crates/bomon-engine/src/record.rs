@@ -15,18 +15,35 @@ pub fn review_id(kind: &str, period: &str, scope: &str) -> String {
     format!("{kind}:{period}:{scope}")
 }
 
+/// What identifies a recorded review.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewRecord<'a> {
+    /// Its id ([`review_id`]).
+    pub id: &'a str,
+    /// `annual` or `quarterly`.
+    pub kind: &'a str,
+    /// The scope's name.
+    pub scope: &'a str,
+    /// The snapshot reviewed.
+    pub reviewed_snapshot: u32,
+    /// The configuration's hash.
+    pub config_sha256: &'a str,
+}
+
 /// The frames to commit for a finished review.
-#[allow(clippy::too_many_arguments)]
 pub fn frames(
-    id: &str,
-    kind: &str,
-    scope: &str,
+    rec: &ReviewRecord<'_>,
     review: &Review,
     triage: &[Triage],
     panel: &Panel,
-    reviewed_snapshot: u32,
-    config_sha256: &str,
 ) -> Result<Vec<(StoredTable, DataFrame)>, Error> {
+    let ReviewRecord {
+        id,
+        kind,
+        scope,
+        reviewed_snapshot,
+        config_sha256,
+    } = *rec;
     let err = |e| Error::polars("recording the review", e);
     let flags: Vec<_> = review
         .findings

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use bomon_engine::output::ReportInput;
-use bomon_engine::triage::fmt_num;
+use crate::ReportInput;
+use bomon_vocab::number::fixed as fmt_num;
 use minijinja::{context, Environment, Value};
 use serde_json::json;
 

@@ -15,12 +15,14 @@
 pub mod charts;
 mod html;
 pub mod ondemand;
+pub mod publish;
 pub mod spec;
 mod xlsx;
 
+pub use publish::{publish, ReportInput};
+
 use std::path::Path;
 
-use bomon_engine::output::ReportInput;
 use rayon::prelude::*;
 
 pub use spec::{department_charts, ChartFile};

@@ -1,8 +1,8 @@
 //! Chart specifications from a run's data: what each chart shows, on the
 //! display scale, with suppressed figures left out.
 
+use crate::ReportInput;
 use bomon_engine::data::{quarter_label, Panel};
-use bomon_engine::output::ReportInput;
 use bomon_engine::quarterly::Quarterly;
 use bomon_stats::funnel::{exact_limit, Measure};
 use bomon_store::{Catalogue, Kind};

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use bomon_engine::output::ReportInput;
+use crate::ReportInput;
 use rust_xlsxwriter::{DataValidation, Format, Workbook, Worksheet, XlsxError};
 
 use crate::spec::scale;

@@ -829,6 +829,10 @@ pub(crate) fn read(
             G::Empty => Ok(V::Missing),
             G::Num(n) => Ok(V::Num(*n)),
             G::Text(t) => {
+                // Numbers first: they are nearly every cell.
+                if let Some(v) = number(t, decimal) {
+                    return Ok(V::Num(v));
+                }
                 let n = normalise_header(t);
                 if profile.suppressed.contains(&n) {
                     Ok(V::Suppressed)
@@ -869,16 +873,20 @@ pub(crate) fn read(
         message,
     };
     // One observation: converts and feeds it.
+    // Values read per period and mapping (counted without allocating).
+    let mut counted: HashMap<String, Vec<usize>> = HashMap::new();
+    let area = profile.level == Level::Area;
     let mut emit = |out: &mut ProfileRead,
                     issues: &mut Vec<Issue>,
                     id: &str,
                     period: &str,
-                    m: &Mapping,
+                    mi: usize,
                     (r, c): (u32, u32),
                     v: &G,
                     base: Option<(&G, u32, u32)>,
                     name: Option<String>,
                     muni: Option<String>| {
+        let m = &profile.mappings[mi];
         let val = match value_of(v) {
             Ok(x) => x,
             Err(t) => {
@@ -941,11 +949,18 @@ pub(crate) fn read(
             &cells,
         );
         out.suppressed.push(suppressed);
-        out.names.push(name);
-        out.municipalities.push(muni);
-        *out.counts
-            .entry((m.indicator.clone(), period.to_string()))
-            .or_default() += 1;
+        if area {
+            out.names.push(name);
+            out.municipalities.push(muni);
+        }
+        match counted.get_mut(period) {
+            Some(v) => v[mi] += 1,
+            None => {
+                let mut v = vec![0; profile.mappings.len()];
+                v[mi] = 1;
+                counted.insert(period.to_string(), v);
+            }
+        }
     };
     let muni_of = |r: u32, c: usize, g: &G, issues: &mut Vec<Issue>| -> Option<String> {
         let t = g.text();
@@ -1000,7 +1015,7 @@ pub(crate) fn read(
                     .is_some_and(|c| normalise_header(&c.text()) == normalise_header(label))
             })
         };
-        for m in &profile.mappings {
+        for (mi, m) in profile.mappings.iter().enumerate() {
             let Some((r, cells)) = label_row(&m.label) else {
                 let labels: Vec<String> = data
                     .iter()
@@ -1028,7 +1043,7 @@ pub(crate) fn read(
                     issues,
                     &id,
                     p,
-                    m,
+                    mi,
                     (*r, *c as u32),
                     &v,
                     b.as_ref().map(|(g, r, c)| (g, *r, *c)),
@@ -1051,6 +1066,7 @@ pub(crate) fn read(
             .filter(|t| !t.is_empty() && !mapped.contains(&normalise_header(t)))
             .map(|t| format!("row \"{t}\""))
             .collect();
+        out.counts = tally(counted, profile);
         return Ok(out);
     }
     // Columns mode: one row per unit (and period).
@@ -1140,21 +1156,44 @@ pub(crate) fn read(
         };
         let name = name_c.map(|c| nfc(get(c).text())).filter(|n| !n.is_empty());
         let muni = muni_c.and_then(|c| muni_of(*r, c, get(c), issues));
-        for (m, c, b) in &value_cols {
+        for (mi, (_, c, b)) in value_cols.iter().enumerate() {
             let base = b.map(|bc| (get(bc), *r, bc as u32));
+            let (name, muni) = if area {
+                (name.clone(), muni.clone())
+            } else {
+                (None, None)
+            };
             emit(
                 &mut out,
                 issues,
                 &id,
                 &period,
-                m,
+                mi,
                 (*r, *c as u32),
                 get(*c),
                 base,
-                name.clone(),
-                muni.clone(),
+                name,
+                muni,
             );
         }
     }
+    out.counts = tally(counted, profile);
     Ok(out)
+}
+
+/// Values per (indicator, period), from the counts per period and mapping.
+fn tally(
+    counted: HashMap<String, Vec<usize>>,
+    profile: &Profile,
+) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut t = std::collections::BTreeMap::new();
+    for (p, v) in counted {
+        for (mi, n) in v.into_iter().enumerate() {
+            if n > 0 {
+                *t.entry((profile.mappings[mi].indicator.clone(), p.clone()))
+                    .or_default() += n;
+            }
+        }
+    }
+    t
 }

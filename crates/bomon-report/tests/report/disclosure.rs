@@ -7,11 +7,11 @@ use std::path::Path;
 
 use bomon_engine::config::ReviewConfig;
 use bomon_engine::data::{Dept, Panel};
-use bomon_engine::output::ReportInput;
 use bomon_engine::peers::peer_groups;
 use bomon_engine::review::annual;
 use bomon_engine::triage::triage;
-use bomon_report::{department_charts, render, Disclosure};
+use bomon_report::ReportInput;
+use bomon_report::{department_charts, Disclosure};
 
 use bomon_store::Catalogue;
 use calamine::{open_workbook, Data, Reader, Xlsx};
@@ -117,22 +117,9 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
             ("2025".into(), "orange".into()),
         ],
     );
-    let input = ReportInput {
-        review: &review,
-        triage: &tri,
-        panel: &p,
-        catalogue: &cat,
-        manifest: &manifest,
-        config: &cfg,
-        danish: true,
-        quarterly: None,
-        category_history: &history,
-        assessments: &HashMap::new(),
-        log_counts: (0, 1, 0),
-    };
-    // Through the engine's writer, as a review run does: data files and the report.
+    // Through the publisher, as a review run does: data files and the report.
     let dir = tempfile::tempdir().unwrap();
-    let info = bomon_engine::output::RunInfo {
+    let info = bomon_engine::RunInfo {
         kind: "annual".into(),
         period: "2025".into(),
         organisation: Some("Egen".into()),
@@ -143,27 +130,35 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         config_sha256: cfg.sha256(),
         run_seconds: 0.0,
     };
-    let ctx = bomon_engine::output::ReportContext {
+    let run = bomon_engine::Run {
+        findings: bomon_engine::Findings::Annual(review),
+        triage: tri,
+        panel: p,
+        info,
+        manifest_extra: serde_json::json!({}),
+        extras: vec![],
+        config: cfg.clone(),
+        danish: true,
+        category_history: history,
+        assessments: HashMap::new(),
+        log_counts: (0, 1, 0),
+        scope_name: "Egen".into(),
+        no_denominator: vec![],
+    };
+    let written = bomon_report::publish(&run, &cat, dir.path(), true).unwrap();
+    let input = ReportInput {
+        review: run.review(),
+        triage: &run.triage,
+        panel: &run.panel,
+        catalogue: &cat,
+        manifest: &manifest,
         config: &cfg,
         danish: true,
         quarterly: None,
-        category_history: &history,
-        assessments: &HashMap::new(),
+        category_history: &run.category_history,
+        assessments: &run.assessments,
         log_counts: (0, 1, 0),
     };
-    let written = bomon_engine::output::write_annual(
-        dir.path(),
-        &review,
-        &tri,
-        &p,
-        &cat,
-        cfg.max_suppressed_numerator,
-        &info,
-        vec![],
-        serde_json::json!({}),
-        Some((&render, ctx)),
-    )
-    .unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|w| w.file_name().unwrap().to_string_lossy().to_string())

@@ -1,8 +1,10 @@
-//! Writing a review's outputs into its (staging) output directory:
-//! flags.csv/.parquet, tests.parquet, departments.csv, peers.csv, manifest.json.
-//! The directory given is a staging directory of
-//! [`bomon_store::outpath::stage_dir`]; the caller publishes it whole with one
-//! rename, so a failed or killed run leaves the previous output as it was.
+//! The publisher: a finished run ([`bomon_engine::Run`]) becomes every
+//! output file - flags.csv/.parquet, tests.parquet, departments.csv,
+//! peers.csv, the run's extras (selection.csv, spc.parquet), manifest.json
+//! and, with the report, report.html, review.xlsx and charts/ - inside the
+//! (staging) output directory. The caller swaps that directory in whole
+//! ([`bomon_store::outpath::stage_dir`]), so a failed or killed run leaves
+//! the previous output as it was.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,11 +12,16 @@ use std::path::{Path, PathBuf};
 use bomon_store::Catalogue;
 use polars::prelude::*;
 
-use crate::data::Panel;
-use crate::peers::covariate;
-use crate::review::Review;
-use crate::triage::Triage;
-use crate::{Error, INTERNAL_DA};
+use bomon_engine::data::Panel;
+use bomon_engine::peers::covariate;
+use bomon_engine::review::Review;
+use bomon_engine::triage::Triage;
+use bomon_engine::{Error, Run, INTERNAL_DA};
+
+fn perr(context: impl Into<String>) -> impl FnOnce(PolarsError) -> Error {
+    let context = context.into();
+    move |source| Error::Polars { context, source }
+}
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Io {
@@ -58,30 +65,8 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
     ParquetWriter::new(f)
         .with_compression(ParquetCompression::Zstd(None))
         .finish(df)
-        .map_err(|e| Error::polars(format!("writing {}", path.display()), e))?;
+        .map_err(perr(format!("writing {}", path.display())))?;
     Ok(())
-}
-
-/// Metadata for the manifest.
-pub struct RunInfo {
-    /// `annual` or `quarterly`.
-    pub kind: String,
-    /// Period reviewed.
-    pub period: String,
-    /// Organisation in scope, if any.
-    pub organisation: Option<String>,
-    /// The store's manifest facts.
-    pub snapshot: u32,
-    /// Store directory.
-    pub store: String,
-    /// Input files of the snapshot (file, sha256).
-    pub inputs: Vec<(String, String)>,
-    /// Configuration as used.
-    pub config: serde_json::Value,
-    /// Its hash.
-    pub config_sha256: String,
-    /// Seconds spent.
-    pub run_seconds: f64,
 }
 
 /// What a report renderer gets: everything the run computed, in memory.
@@ -97,62 +82,33 @@ pub struct ReportInput<'a> {
     /// The run's manifest (as written to manifest.json).
     pub manifest: &'a serde_json::Value,
     /// The configuration used.
-    pub config: &'a crate::ReviewConfig,
+    pub config: &'a bomon_engine::ReviewConfig,
     /// Danish (true) or English.
     pub danish: bool,
     /// The quarterly follow-up's selection, status and charts.
-    pub quarterly: Option<&'a crate::quarterly::Quarterly>,
+    pub quarterly: Option<&'a bomon_engine::quarterly::Quarterly>,
     /// Category history per department index: (period, category), oldest first.
     pub category_history: &'a std::collections::HashMap<usize, Vec<(String, String)>>,
     /// Earlier assessments per department index, oldest first.
-    pub assessments: &'a std::collections::HashMap<usize, Vec<crate::assessments::Assessment>>,
+    pub assessments:
+        &'a std::collections::HashMap<usize, Vec<bomon_engine::assessments::Assessment>>,
     /// The log: assessments done, prompts open, open ones overdue.
     pub log_counts: (usize, usize, usize),
 }
 
-/// Renders reports into a directory; returns the top-level names written
-/// (files or directories), which are then published with the run.
-pub type Reporter<'r> = &'r (dyn Fn(&ReportInput<'_>, &Path) -> Result<Vec<String>, String> + Sync);
-
-/// A further output file of a run: written as CSV or Parquet by its extension.
-pub struct Extra {
-    /// File name (`selection.csv`, `spc.parquet`).
-    pub name: String,
-    /// Contents.
-    pub frame: DataFrame,
-}
-
-/// What a report needs beyond the review's own data.
-#[derive(Clone, Copy)]
-pub struct ReportContext<'a> {
-    /// The configuration used.
-    pub config: &'a crate::ReviewConfig,
-    /// Danish (true) or English.
-    pub danish: bool,
-    /// Quarterly results.
-    pub quarterly: Option<&'a crate::quarterly::Quarterly>,
-    /// Category history per department.
-    pub category_history: &'a std::collections::HashMap<usize, Vec<(String, String)>>,
-    /// Earlier assessments per department.
-    pub assessments: &'a std::collections::HashMap<usize, Vec<crate::assessments::Assessment>>,
-    /// The log: done, open, overdue.
-    pub log_counts: (usize, usize, usize),
-}
-
-/// Writes all outputs; returns the files written.
-#[allow(clippy::too_many_arguments)]
-pub fn write_annual(
-    out: &Path,
-    review: &Review,
-    triage: &[Triage],
-    panel: &Panel,
+/// Writes every output of `run` into `out` (a staging directory), the
+/// report too when `report` is true; returns the files written.
+pub fn publish(
+    run: &Run,
     catalogue: &Catalogue,
-    max_suppressed: f64,
-    info: &RunInfo,
-    extras: Vec<Extra>,
-    manifest_extra: serde_json::Value,
-    report: Option<(Reporter<'_>, ReportContext<'_>)>,
+    out: &Path,
+    report: bool,
 ) -> Result<Vec<PathBuf>, Error> {
+    let review = run.review();
+    let triage = &run.triage[..];
+    let panel = &run.panel;
+    let max_suppressed = run.config.max_suppressed_numerator;
+    let info = &run.info;
     fs::create_dir_all(out).map_err(io(out))?;
     let tmp = out;
     let year = review.period.clone();
@@ -170,8 +126,8 @@ pub fn write_annual(
     };
     // Confidentiality: a rate whose numerator is 1 to max_suppressed (4) persons is not printed.
     let disc = bomon_vocab::Disclosure::new(max_suppressed);
-    let hide = |x: &crate::review::Finding| disc.hides(x.numerator);
-    let frame = |rows: Vec<&crate::review::Finding>| -> PolarsResult<DataFrame> {
+    let hide = |x: &bomon_engine::review::Finding| disc.hides(x.numerator);
+    let frame = |rows: Vec<&bomon_engine::review::Finding>| -> PolarsResult<DataFrame> {
         DataFrame::new(vec![
             Column::new(
                 "department_id".into(),
@@ -253,10 +209,10 @@ pub fn write_annual(
         ])
     };
     let flags: Vec<_> = f.iter().filter(|x| x.severity.is_some()).collect();
-    let mut flags_df = frame(flags).map_err(|e| Error::polars("flags", e))?;
+    let mut flags_df = frame(flags).map_err(perr("flags"))?;
     write_csv(&tmp.join("flags.csv"), &flags_df)?;
     write_parquet(&tmp.join("flags.parquet"), &mut flags_df)?;
-    let mut tests_df = frame(f.iter().collect()).map_err(|e| Error::polars("tests", e))?;
+    let mut tests_df = frame(f.iter().collect()).map_err(perr("tests"))?;
     write_parquet(&tmp.join("tests.parquet"), &mut tests_df)?;
 
     // Departments: triage.
@@ -376,7 +332,7 @@ pub fn write_annual(
             t.iter().map(|x| x.questions.join("\n")).collect::<Vec<_>>(),
         ),
     ])
-    .map_err(|e| Error::polars("departments", e))?;
+    .map_err(perr("departments"))?;
     write_csv(&tmp.join("departments.csv"), &deps)?;
 
     // Peers: who each department was compared with, and on what.
@@ -445,14 +401,14 @@ pub fn write_annual(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for mut x in extras {
+    for x in &run.extras {
         let path = tmp.join(&x.name);
         if x.name.ends_with(".parquet") {
-            write_parquet(&path, &mut x.frame)?;
+            write_parquet(&path, &mut x.frame.clone())?;
         } else {
             write_csv(&path, &x.frame)?;
         }
-        names.push(x.name);
+        names.push(x.name.clone());
     }
     names.push("manifest.json".into());
     let mut manifest = serde_json::json!({
@@ -480,24 +436,27 @@ pub fn write_annual(
         "expected_false_alarms_unadjusted": review.expected_false_alarms_unadjusted,
         "files": names,
     });
-    if let (Some(m), serde_json::Value::Object(x)) = (manifest.as_object_mut(), manifest_extra) {
+    if let (Some(m), serde_json::Value::Object(x)) =
+        (manifest.as_object_mut(), run.manifest_extra.clone())
+    {
         m.extend(x);
     }
-    if let Some((render, ctx)) = report {
+    if report {
         let input = ReportInput {
             review,
             triage,
             panel,
             catalogue,
             manifest: &manifest,
-            config: ctx.config,
-            danish: ctx.danish,
-            quarterly: ctx.quarterly,
-            category_history: ctx.category_history,
-            assessments: ctx.assessments,
-            log_counts: ctx.log_counts,
+            config: &run.config,
+            danish: run.danish,
+            quarterly: run.quarterly(),
+            category_history: &run.category_history,
+            assessments: &run.assessments,
+            log_counts: run.log_counts,
         };
-        let written = render(&input, tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
+        let written =
+            crate::render(&input, tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
         let mut files: Vec<serde_json::Value> =
             manifest["files"].as_array().cloned().unwrap_or_default();
         files.pop(); // manifest.json stays last
