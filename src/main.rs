@@ -4,415 +4,24 @@
 //! Every output is an internal working document (internt arbejdsredskab).
 
 mod analysis;
+mod cli;
 mod output;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use bomon_store::dialect::{parse_delimiter, CsvOptions, Decimal, Encoding};
 use bomon_store::{Catalogue, FileStatus, IngestOptions, Progress, Store, TableKind};
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
+
+use cli::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use output::Format;
 
 /// The marking every output carries.
 pub use bomon_vocab::marking::INTERNAL_DA;
-
-#[derive(Parser)]
-#[command(
-    name = "bomon",
-    version,
-    about = "Monitoring and risk analytics for social-housing departments (internal working tool)",
-    after_help = bomon_vocab::marking::INTERNAL_BOTH
-)]
-struct Cli {
-    #[command(flatten)]
-    global: Global,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Args)]
-struct Global {
-    /// Print nothing but errors and the requested output.
-    #[arg(long, short, global = true)]
-    quiet: bool,
-    /// Tell more about what is being done (detected dialects, files written).
-    #[arg(long, short, global = true, conflicts_with = "quiet")]
-    verbose: bool,
-    /// Language of messages and reports.
-    #[arg(long, global = true, default_value = "da", value_parser = ["da", "en"])]
-    lang: String,
-    /// Indicator catalogue (TOML); default: the one built into bomon.
-    #[arg(long, global = true, value_name = "FILE")]
-    catalogue: Option<PathBuf>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Validate input files and store them as one new snapshot (all or nothing).
-    Ingest(IngestArgs),
-    /// Inspect the store: list snapshots or verify file checksums.
-    Store {
-        #[command(subcommand)]
-        action: StoreAction,
-    },
-    /// Run SQL over one snapshot (tables: departments, observations, ...).
-    Query(QueryArgs),
-    /// Funnel-plot comparison of units in any table (columns unit, numerator, denominator).
-    Funnel(analysis::FunnelArgs),
-    /// SPC chart of series in any table (columns period and value, or numerator and denominator; optional series).
-    Spc(analysis::SpcArgs),
-    /// Mann-Kendall trend test with Sen's slope (columns series, period, value).
-    Trend(analysis::TrendArgs),
-    /// The national lists (udsat, parallelsamfund, omdannelse, forebyggelse) for a year.
-    Categorize(CategorizeArgs),
-    /// Review departments: the annual full review (--annual YEAR) or the quarterly follow-up (--quarterly 2025Q3).
-    Review(ReviewArgs),
-    /// Draw one briefing chart (funnel, trend, spc, categories) as PNG or SVG.
-    Chart(ChartArgs),
-    /// A department and its twins: distance, covariates, an indicator over the years, percentiles.
-    Peers(PeersArgs),
-    /// A department card: every indicator for the last years against peers and nationally, flags, category.
-    Show(ShowArgs),
-    /// The qualitative-assessment log: import filled-in forms, list assessments and open prompts.
-    Assess {
-        #[command(subcommand)]
-        action: AssessAction,
-    },
-    /// Write synthetic national data with planted, known developments (SYNTHETIC, not real).
-    Generate(GenerateArgs),
-}
-
-#[derive(Args)]
-struct CategorizeArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// The list year (data of that year and the years before it).
-    #[arg(long, value_name = "YEAR")]
-    period: i32,
-    /// Rule set id (default: the one in force for the year).
-    #[arg(long, value_name = "ID")]
-    ruleset: Option<String>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    snapshot: Option<u32>,
-    /// Output directory.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-    #[command(flatten)]
-    out_dir: OutDirArgs,
-}
-
-/// How an output directory replaces what is there.
-#[derive(Args)]
-struct OutDirArgs {
-    /// Write into a non-empty directory that is not a previous bomon output:
-    /// bomon's own files are written into it one by one, nothing else is touched.
-    #[arg(long)]
-    force: bool,
-    /// Keep the previous output as OUT.previous instead of removing it.
-    #[arg(long)]
-    keep_previous: bool,
-}
-
-#[derive(Args)]
-struct ReviewArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// The year of the annual full review.
-    #[arg(
-        long,
-        value_name = "YEAR",
-        required_unless_present = "quarterly",
-        conflicts_with = "quarterly"
-    )]
-    annual: Option<i32>,
-    /// The quarter of the follow-up of red, orange and yellow departments, e.g. 2025Q3.
-    #[arg(long, value_name = "QUARTER")]
-    quarterly: Option<String>,
-    /// Review only this organisation's departments (peers still come from all);
-    /// with --quarterly, follow up only its red/orange/yellow departments.
-    #[arg(long, value_name = "NAME")]
-    organisation: Option<String>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    snapshot: Option<u32>,
-    /// Review configuration (TOML); default: the built-in method.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Output directory (written whole beside it and swapped in with one rename).
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-    #[command(flatten)]
-    out_dir: OutDirArgs,
-    /// Data files only: no report.html, review.xlsx or charts/.
-    #[arg(long)]
-    no_report: bool,
-    /// Do not record the review (flags, triage) in the store.
-    #[arg(long)]
-    no_record: bool,
-}
-
-#[derive(Args)]
-struct PeersArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// Department id.
-    #[arg(long, value_name = "ID")]
-    department: String,
-    /// Indicator whose values are shown (default: covariates only).
-    #[arg(long, value_name = "ID")]
-    indicator: Option<String>,
-    /// Last year shown (default: the latest with data).
-    #[arg(long, value_name = "YEAR")]
-    year: Option<i32>,
-    /// Number of peers (default: the review's, 20).
-    #[arg(long, value_name = "N")]
-    k: Option<usize>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    snapshot: Option<u32>,
-    /// Review configuration (TOML): peer covariates, disclosure.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: output::Format,
-    /// Write the listing to a file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-    /// Also draw the comparison (trend against the peer band) to FILE.svg or FILE.png.
-    #[arg(long, value_name = "FILE")]
-    chart: Option<PathBuf>,
-}
-
-#[derive(clap::Subcommand)]
-enum AssessAction {
-    /// Append the filled-in assessment form (CSV, or review.xlsx's form sheet) to the store.
-    Import {
-        /// The store directory.
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
-        /// The filled-in form.
-        file: PathBuf,
-    },
-    /// Redact notes already stored that hold a CPR-shaped number (one-time
-    /// clean-up after an upgrade): the stored files are rewritten, the old
-    /// ones deleted, and a snapshot records which entries were redacted.
-    Scrub {
-        /// The store directory.
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
-    },
-    /// List assessments; --open: prompts of recorded reviews without an assessment, oldest first.
-    List {
-        /// The store directory.
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
-        /// One department only.
-        #[arg(long, value_name = "ID")]
-        department: Option<String>,
-        /// Prompts that still have no assessment, with their age in days.
-        #[arg(long)]
-        open: bool,
-        /// Findings of a theme and their assessment status (resident_composition).
-        #[arg(long, value_name = "THEME")]
-        theme: Option<String>,
-        /// Prompts older than this many days are overdue.
-        #[arg(long, value_name = "DAYS", default_value_t = 90)]
-        overdue_days: i64,
-        /// Snapshot to read (default: the latest).
-        #[arg(long, value_name = "ID")]
-        snapshot: Option<u32>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "table")]
-        format: output::Format,
-        /// Write the listing to a file instead of stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
-}
-
-#[derive(Args)]
-struct ShowArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// Department id.
-    #[arg(long, value_name = "ID")]
-    department: String,
-    /// Last year shown (default: the latest with data).
-    #[arg(long, value_name = "YEAR")]
-    year: Option<i32>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    snapshot: Option<u32>,
-    /// Review configuration (TOML): peers, disclosure.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: output::Format,
-    /// Write the listing to a file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ChartKind {
-    Funnel,
-    Trend,
-    Spc,
-    Categories,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ChartFormat {
-    Png,
-    Svg,
-}
-
-#[derive(Args)]
-struct ChartArgs {
-    /// Which chart.
-    #[arg(value_enum)]
-    kind: ChartKind,
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// Department id.
-    #[arg(long, value_name = "ID")]
-    department: String,
-    /// Indicator id (funnel, trend, spc).
-    #[arg(long, value_name = "ID")]
-    indicator: Option<String>,
-    /// Year (funnel, trend; default the latest) or quarter such as 2025Q3 (spc).
-    #[arg(long, value_name = "PERIOD")]
-    period: Option<String>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    snapshot: Option<u32>,
-    /// Review configuration (TOML): peers, disclosure, quarterly method.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Output format (default: from the file name, else png).
-    #[arg(long, value_enum)]
-    format: Option<ChartFormat>,
-    /// Output file.
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-}
-
-#[derive(Args)]
-struct GenerateArgs {
-    /// Departments in the national data.
-    #[arg(long, default_value_t = 2000)]
-    departments: usize,
-    /// Years of annual data.
-    #[arg(long, default_value_t = 10)]
-    years: usize,
-    /// Quarters of quarterly data.
-    #[arg(long, default_value_t = 40)]
-    quarters: usize,
-    /// Seed; the same seed gives byte-identical files.
-    #[arg(long, default_value_t = 2025)]
-    seed: u64,
-    /// The last year of data.
-    #[arg(long, default_value_t = 2025)]
-    end_year: i32,
-    /// Share of departments with planted deteriorations.
-    #[arg(long, default_value_t = 0.06)]
-    deteriorations: f64,
-    /// Share of departments with planted improvements.
-    #[arg(long, default_value_t = 0.02)]
-    improvements: f64,
-    /// Do not plant data-quality problems.
-    #[arg(long)]
-    no_quality_problems: bool,
-    /// Add the sample organisation in Aarhus (751) with about 50 departments.
-    #[arg(long)]
-    sample_organisation: bool,
-    /// Which files to write.
-    #[arg(long, value_parser = ["csv", "parquet", "both"], default_value = "both")]
-    files: String,
-    /// Output directory.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-}
-
-#[derive(Args)]
-struct IngestArgs {
-    /// The store directory (created if missing).
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// Input files: CSV, XLSX or Parquet.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-    /// Treat every table as this kind instead of detecting it from the header.
-    #[arg(long, value_parser = ["departments", "observations", "observations-wide", "categories"])]
-    table: Option<String>,
-    /// CSV encoding (default: detect UTF-8, else Windows-1252).
-    #[arg(long, value_name = "utf-8|windows-1252")]
-    encoding: Option<String>,
-    /// CSV separator (default: detect from the header).
-    #[arg(long, value_name = "';'|','|tab")]
-    delimiter: Option<String>,
-    /// Decimal mark (default: detect from the values).
-    #[arg(long, value_name = "comma|point")]
-    decimal: Option<String>,
-    /// Read the files in an import profile's layout: a TOML file, or the name
-    /// of a shipped profile (datasets/profiles/: ghettolister, lbf-beboerdata,
-    /// ministeriet-omraadeliste, bosocdata).
-    #[arg(long, value_name = "FILE_OR_NAME")]
-    profile: Option<String>,
-    /// Show what would be stored (first rows, counts per indicator and period,
-    /// suppressed cells, unmapped columns) and store nothing.
-    #[arg(long)]
-    dry_run: bool,
-}
-
-#[derive(Subcommand)]
-enum StoreAction {
-    /// List the snapshots, oldest first.
-    Log {
-        /// The store directory.
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "table")]
-        format: Format,
-    },
-    /// Re-read every data file and check it against the manifest's checksums.
-    Verify {
-        /// The store directory.
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
-    },
-}
-
-#[derive(Args)]
-struct QueryArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    store: PathBuf,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    snapshot: Option<u32>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-    /// The SQL query.
-    sql: String,
-}
 
 fn main() -> ExitCode {
     // Files bomon writes are internal documents about residents: owner-only
@@ -727,42 +336,28 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
         &config,
     )?;
     if let Some(path) = &a.chart {
-        let i = v.indicator.context("--chart needs --indicator")?;
-        let ind = catalogue
-            .get(&v.panel.indicators[i])
-            .context("indicator in the catalogue")?;
-        let da = g.lang == "da";
-        let synthetic = v.panel.depts[v.dept]
-            .covariates
-            .get("synthetic")
-            .is_some_and(|x| *x >= 1.0);
-        let l = bomon_report::spec::Labels {
-            indicator: if da { &ind.label_da } else { &ind.label_en },
-            department: &v.panel.depts[v.dept].name,
-            caption: bomon_report::spec::caption(
-                &format!(
-                    "{}: bomon, snapshot {}",
-                    if da { "Kilde" } else { "Source" },
-                    snap.id()
-                ),
-                synthetic,
-                da,
-            ),
-            da,
+        // The same chart as `bomon chart trend` for this department, indicator
+        // and year (with --k peers): one chart code for both verbs.
+        let ind = a
+            .indicator
+            .as_deref()
+            .context("--chart needs --indicator")?;
+        let mut cfg = config.clone();
+        if let Some(k) = a.k {
+            cfg.peers.k = k.max(1);
+        }
+        let year = a.year.map(|y| y.to_string());
+        let req = bomon_report::ondemand::Request {
+            kind: bomon_report::ondemand::Kind::Trend,
+            department: &a.department,
+            indicator: Some(ind),
+            period: year.as_deref(),
+            snapshot: a.snapshot,
+            config: &cfg,
+            danish: g.lang == "da",
         };
-        let disc = bomon_report::Disclosure {
-            max_suppressed: config.max_suppressed_numerator,
-        };
-        let c = bomon_report::spec::trend(
-            &v.panel,
-            ind.kind,
-            i,
-            v.dept,
-            &v.peers,
-            v.years.clone(),
-            &disc,
-            &l,
-        );
+        let c =
+            bomon_report::ondemand::chart(&store, catalogue, &req).map_err(anyhow::Error::msg)?;
         let format = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("svg"))

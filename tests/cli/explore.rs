@@ -215,3 +215,43 @@ fn peers_show_and_query_on_the_sample() {
         stderr(&o)
     );
 }
+
+/// `bomon peers --chart` draws the very chart `bomon chart trend` draws for
+/// the same department, indicator, year and peers (one chart code, #22).
+#[test]
+fn peers_chart_is_the_chart_verbs_trend_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let a = dir.path().join("peers.svg");
+    let b = dir.path().join("chart.svg");
+    let common = ["--department", "9000-005", "--indicator", "move_out_rate"];
+    let mut args = vec![
+        "peers",
+        "--year",
+        "2025",
+        "--k",
+        "20",
+        "--chart",
+        a.to_str().unwrap(),
+    ];
+    args.extend(common);
+    let o = run(&store, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut args = vec![
+        "chart",
+        "trend",
+        "--period",
+        "2025",
+        "--out",
+        b.to_str().unwrap(),
+    ];
+    args.extend(common);
+    let o = run(&store, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (sa, sb) = (
+        std::fs::read_to_string(&a).unwrap(),
+        std::fs::read_to_string(&b).unwrap(),
+    );
+    assert!(sa.contains("Søndervangen") && sa.contains("ikke til offentliggørelse"));
+    assert_eq!(sa, sb, "the two verbs draw different charts");
+}

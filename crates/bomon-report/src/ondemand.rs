@@ -115,10 +115,17 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
                 .map_err(|e| e.to_string())?;
             let (peers, _) = peer_groups(&panel.depts, &[d], &r.config.peers);
             let members: Vec<usize> = peers[0].iter().map(|p| p.0).collect();
+            let subject = spec::Subject {
+                panel: &panel,
+                kind: ind.kind,
+                indicator: 0,
+                dept: d,
+                disc: &disc,
+            };
             Ok(if r.kind == Kind::Funnel {
-                spec::funnel(&panel, ind.kind, 0, d, &members, year, &disc, &l)
+                spec::funnel(&subject, &members, year, &l)
             } else {
-                spec::trend(&panel, ind.kind, 0, d, &members, first..=year, &disc, &l)
+                spec::trend(&subject, &members, first..=year, &l)
             })
         }
         _ => {
@@ -152,7 +159,14 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
                 .findings
                 .iter()
                 .any(|f| f.attribution == Some("own"));
-            spec::spc(&panel, ind.kind, &q, 0, d, &disc, now, &l)
+            let subject = spec::Subject {
+                panel: &panel,
+                kind: ind.kind,
+                indicator: 0,
+                dept: d,
+                disc: &disc,
+            };
+            spec::spc(&subject, &q, now, &l)
                 .ok_or_else(|| format!("no quarterly figures of {ind_id} for {}", r.department))
         }
     }

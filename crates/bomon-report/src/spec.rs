@@ -93,19 +93,36 @@ pub struct Labels<'a> {
     pub da: bool,
 }
 
+/// What a chart is of: one indicator of one department, in a panel.
+#[derive(Clone, Copy)]
+pub struct Subject<'a> {
+    /// The panel holding the figures.
+    pub panel: &'a Panel,
+    /// The indicator's kind (its unit and scale).
+    pub kind: Kind,
+    /// The indicator's index in the panel.
+    pub indicator: usize,
+    /// The department's index in the panel.
+    pub dept: usize,
+    /// Disclosure control.
+    pub disc: &'a Disclosure,
+}
+
 /// The department's annual series against its peers' median and
 /// inter-quartile range and national public housing of the same type.
-#[allow(clippy::too_many_arguments)]
 pub fn trend(
-    panel: &Panel,
-    kind: Kind,
-    i: usize,
-    d: usize,
+    s: &Subject<'_>,
     peers: &[usize],
     years: std::ops::RangeInclusive<i32>,
-    disc: &Disclosure,
     l: &Labels<'_>,
 ) -> Chart {
+    let Subject {
+        panel,
+        kind,
+        indicator: i,
+        dept: d,
+        disc,
+    } = *s;
     let (f, unit) = scale(kind, l.da);
     let ht = &panel.depts[d].housing_type;
     let mut periods = Vec::new();
@@ -161,17 +178,14 @@ pub fn trend(
 
 /// The department among its peers in one year, with exact 95 % and 99.8 %
 /// limits around the peers' pooled rate.
-#[allow(clippy::too_many_arguments)]
-pub fn funnel(
-    panel: &Panel,
-    kind: Kind,
-    i: usize,
-    d: usize,
-    peers: &[usize],
-    year: i32,
-    disc: &Disclosure,
-    l: &Labels<'_>,
-) -> Chart {
+pub fn funnel(s: &Subject<'_>, peers: &[usize], year: i32, l: &Labels<'_>) -> Chart {
+    let Subject {
+        panel,
+        kind,
+        indicator: i,
+        dept: d,
+        disc,
+    } = *s;
     let (f, unit) = scale(kind, l.da);
     let measure = if kind == Kind::Share {
         Measure::Proportion
@@ -238,17 +252,14 @@ pub fn funnel(
 
 /// The quarterly own-history chart (deseasonalised rate, centre and limits,
 /// baseline shaded, signals marked) with the peers' series.
-#[allow(clippy::too_many_arguments)]
-pub fn spc(
-    panel: &Panel,
-    kind: Kind,
-    q: &Quarterly,
-    i: usize,
-    d: usize,
-    disc: &Disclosure,
-    flagged_now: bool,
-    l: &Labels<'_>,
-) -> Option<Chart> {
+pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) -> Option<Chart> {
+    let Subject {
+        panel,
+        kind,
+        indicator: i,
+        dept: d,
+        disc,
+    } = *s;
     let (f, unit) = scale(kind, l.da);
     let own: Vec<_> = q
         .charts
@@ -394,13 +405,20 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
             da,
         };
         let iid = file_stem(&ind.id);
+        let subject = Subject {
+            panel,
+            kind: ind.kind,
+            indicator: i,
+            dept: d,
+            disc,
+        };
         match input.quarterly {
             Some(q) => {
                 let now = review
                     .findings
                     .iter()
                     .any(|f| f.dept == d && f.indicator == i && f.attribution == Some("own"));
-                if let Some(c) = spc(panel, ind.kind, q, i, d, disc, now, &l) {
+                if let Some(c) = spc(&subject, q, now, &l) {
                     out.push(ChartFile {
                         name: format!("{id}-{iid}-spc"),
                         chart: c,
@@ -410,20 +428,11 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
             None => {
                 out.push(ChartFile {
                     name: format!("{id}-{iid}-funnel"),
-                    chart: funnel(panel, ind.kind, i, d, &peers, review.year, disc, &l),
+                    chart: funnel(&subject, &peers, review.year, &l),
                 });
                 out.push(ChartFile {
                     name: format!("{id}-{iid}-trend"),
-                    chart: trend(
-                        panel,
-                        ind.kind,
-                        i,
-                        d,
-                        &peers,
-                        panel.first_year..=review.year,
-                        disc,
-                        &l,
-                    ),
+                    chart: trend(&subject, &peers, panel.first_year..=review.year, &l),
                 });
             }
         }
