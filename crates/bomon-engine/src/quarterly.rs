@@ -415,27 +415,44 @@ struct Ctx<'a> {
     rules: Rules,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn evaluate(
-    ctx: &Ctx<'_>,
+/// One department and indicator followed up: who, against whom, and how.
+#[derive(Clone, Copy)]
+struct Case<'a> {
+    /// Indicator index.
     i: usize,
+    /// Department index.
     d: usize,
-    t: i32,
-    peers: &[usize],
-    season: &[f64; 4],
+    /// Its peers.
+    peers: &'a [usize],
+    /// National seasonal factors of the indicator.
+    season: &'a [f64; 4],
+    /// A rebased baseline's first quarter, if configured.
     rebase: Option<i32>,
     kind: Kind,
     worse: Worse,
+    /// The national between-department dispersion.
     disp: Dispersion,
-    keep_charts: bool,
-) -> Eval {
+}
+
+/// Evaluates `case` at quarter `t`.
+fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
+    let Case {
+        i,
+        d,
+        peers,
+        season,
+        rebase,
+        kind,
+        worse,
+        disp,
+    } = *case;
     let tau2 = disp.tau2;
     let panel = ctx.panel;
     let qc = ctx.qc;
     let mut ev = Eval::default();
     let has = |dep: usize, q: i32| {
         let (a, b) = panel.get(i, dep, q);
-        a.is_finite() && (b > 0.0 || (b.is_nan() && kind_is_value(kind)))
+        a.is_finite() && (b > 0.0 || (b.is_nan() && kind.is_value()))
     };
     if !has(d, t) {
         ev.not_judged = Some((NotJudged::Missing, 0));
@@ -461,7 +478,7 @@ fn evaluate(
     let last = qs.len() - 1;
     let o: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).0).collect();
     let dn: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).1).collect();
-    let value_kind = kind_is_value(kind);
+    let value_kind = kind.is_value();
     let (n_t, d_t) = (o[last], dn[last]);
     let base_events: f64 = (0..(be - s) as usize)
         .filter(|&k| o[k].is_finite())
@@ -540,7 +557,13 @@ fn evaluate(
         z_last(&own, worse),
     );
     if keep_charts {
-        push_chart(&mut ev.charts, &own, "own", d, i, &qs, be, &o);
+        let of = SeriesOf {
+            dept: d,
+            indicator: i,
+            quarters: &qs,
+            baseline_end: be,
+        };
+        push_chart(&mut ev.charts, &own, "own", &of, &o);
     }
     if value_kind || peers.is_empty() {
         // No peer rate for plain values: the own chart decides.
@@ -616,8 +639,14 @@ fn evaluate(
     ev.se_events = (mu_t + tau2_eff * mu_t * mu_t).sqrt();
     let expected = pr[last] * ratio_centre;
     if keep_charts {
-        push_chart(&mut ev.charts, &rel, "relative", d, i, &qs, be, &o);
-        push_chart(&mut ev.charts, &peer_chart, "peers", d, i, &qs, be, &pn);
+        let of = SeriesOf {
+            dept: d,
+            indicator: i,
+            quarters: &qs,
+            baseline_end: be,
+        };
+        push_chart(&mut ev.charts, &rel, "relative", &of, &o);
+        push_chart(&mut ev.charts, &peer_chart, "peers", &of, &pn);
     }
 
     // Context: the department against its peers' pooled rate this quarter,
@@ -690,21 +719,29 @@ fn evaluate(
     ev
 }
 
-fn kind_is_value(kind: Kind) -> bool {
-    matches!(kind, Kind::Count | Kind::Mean)
+/// Which series a chart's points belong to.
+struct SeriesOf<'a> {
+    dept: usize,
+    indicator: usize,
+    /// The quarter of each point.
+    quarters: &'a [i32],
+    /// Quarters before this are the frozen baseline.
+    baseline_end: i32,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn push_chart(
     out: &mut Vec<ChartRow>,
     c: &Spc,
     chart: &'static str,
-    dept: usize,
-    indicator: usize,
-    qs: &[i32],
-    baseline_end: i32,
+    of: &SeriesOf<'_>,
     num: &[f64],
 ) {
+    let SeriesOf {
+        dept,
+        indicator,
+        quarters: qs,
+        baseline_end,
+    } = *of;
     for (k, p) in c.points.iter().enumerate() {
         out.push(ChartRow {
             dept,
@@ -751,9 +788,17 @@ pub fn standard_error_events(
     let from = (t - span + 1).max(panel.first_year);
     let season = seasonal_factors(panel, i, from, t);
     let tau2 = pooled_variance(panel, i, t, qc);
-    let ev = evaluate(
-        &ctx, i, d, t, peers, &season, None, ind.kind, worse, tau2, false,
-    );
+    let case = Case {
+        i,
+        d,
+        peers,
+        season: &season,
+        rebase: None,
+        kind: ind.kind,
+        worse,
+        disp: tau2,
+    };
+    let ev = evaluate(&ctx, &case, t, false);
     (ev.not_judged.is_none() && ev.se_events.is_finite() && ev.se_events > 0.0)
         .then_some(ev.se_events)
 }
@@ -848,19 +893,17 @@ pub fn quarterly(
                     .or_else(|| rebase.get(&(id, None)))
                     .copied();
                 let (kind, worse) = meta[i];
-                let now = evaluate(
-                    &ctx,
+                let case = Case {
                     i,
                     d,
-                    t,
-                    &members,
-                    &seasonal[i],
-                    rb,
+                    peers: &members,
+                    season: &seasonal[i],
+                    rebase: rb,
                     kind,
                     worse,
-                    tau2[i],
-                    true,
-                );
+                    disp: tau2[i],
+                };
+                let now = evaluate(&ctx, &case, t, true);
                 if let Some((why, nb)) = now.not_judged {
                     nj.push((d, i, why, nb));
                 }
@@ -869,19 +912,7 @@ pub fn quarterly(
                 runs += now.charts_run;
                 findings.extend(now.findings);
                 charts.extend(now.charts);
-                let before = evaluate(
-                    &ctx,
-                    i,
-                    d,
-                    t - 1,
-                    &members,
-                    &seasonal[i],
-                    rb,
-                    kind,
-                    worse,
-                    tau2[i],
-                    false,
-                );
+                let before = evaluate(&ctx, &case, t - 1, false);
                 if before.own_flag {
                     prev_own = true;
                     prev_flagged.push(i);

@@ -160,20 +160,24 @@ fn on_scale(kind: Kind, num: f64, den: f64, target: f64) -> (f64, f64, f64) {
     }
 }
 
-/// `z_against` on the scale of `kind` (see [`on_scale`]).
-#[allow(clippy::too_many_arguments)]
-fn level_z(
-    ls: LevelScale,
+/// How an indicator's level is tested: its scale, its kind, the worse side.
+#[derive(Clone, Copy)]
+struct LevelTest {
+    scale: LevelScale,
     kind: Kind,
-    num: f64,
-    den: f64,
+    worse: Worse,
+}
+
+/// `z_against` on the scale of `kind` (see [`on_scale`]): the count
+/// `num` of `den` against `target`, with overdispersion (phi, tau^2).
+fn level_z(
+    t: LevelTest,
+    (num, den): (f64, f64),
     target: f64,
-    phi: f64,
-    tau2: f64,
-    w: Worse,
+    (phi, tau2): (f64, f64),
 ) -> (f64, f64) {
-    let (a, b, t) = on_scale(kind, num, den, target);
-    z_against(ls.measure(kind), a, b, t, phi, tau2, w)
+    let (a, b, x) = on_scale(t.kind, num, den, target);
+    z_against(t.scale.measure(t.kind), a, b, x, phi, tau2, t.worse)
 }
 
 fn worse(d: Direction) -> Worse {
@@ -606,7 +610,12 @@ pub fn annual(
                 let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
                 if pb > 0.0 {
                     let target = pa / pb;
-                    let (z, p) = level_z(ls, kind, n1, d1, target, nat.phi[d], nat.tau2[d], w);
+                    let lt = LevelTest {
+                        scale: ls,
+                        kind,
+                        worse: w,
+                    };
+                    let (z, p) = level_z(lt, (n1, d1), target, (nat.phi[d], nat.tau2[d]));
                     out.push(mk(
                         "level",
                         "peers",
@@ -619,16 +628,8 @@ pub fn annual(
                     ));
                     // Persistence: the same comparison a year earlier.
                     if pd0 >= min_den && qb > 0.0 {
-                        let (z0, _) = level_z(
-                            ls,
-                            kind,
-                            pn0,
-                            pd0,
-                            qa / qb,
-                            nat_prev.phi[d],
-                            nat_prev.tau2[d],
-                            w,
-                        );
+                        let (z0, _) =
+                            level_z(lt, (pn0, pd0), qa / qb, (nat_prev.phi[d], nat_prev.tau2[d]));
                         last.push(((d, i), z0 * sign > Z95));
                     }
                 }
@@ -654,7 +655,12 @@ pub fn annual(
                     .unwrap_or((0.0, 0.0));
                 let (ma, mb) = (ta - n1, tb - d1);
                 if mb > 0.0 {
-                    let (z, p) = level_z(ls, kind, n1, d1, ma / mb, nat.phi[d], nat.tau2[d], w);
+                    let lt = LevelTest {
+                        scale: ls,
+                        kind,
+                        worse: w,
+                    };
+                    let (z, p) = level_z(lt, (n1, d1), ma / mb, (nat.phi[d], nat.tau2[d]));
                     out.push(mk(
                         "level",
                         "municipality",

@@ -291,6 +291,16 @@ fn check_text(
     true
 }
 
+/// The cells of one observation (numerator, denominator, value), each with
+/// its column.
+struct Figure<'a> {
+    /// The indicator's index in the catalogue.
+    ind: usize,
+    num: (Cell<'a>, Option<usize>),
+    den: (Cell<'a>, Option<usize>),
+    val: (Cell<'a>, Option<usize>),
+}
+
 fn get<'a>(cells: &[Cell<'a>], i: usize) -> Cell<'a> {
     cells.get(i).copied().unwrap_or(Cell::Empty)
 }
@@ -864,12 +874,13 @@ impl<'c> ObservationsBuilder<'c> {
                     loc,
                     issues,
                     (d, &dtext),
-                    pidx,
-                    period,
-                    ind,
-                    (cell(n), n),
-                    (cell(dn), dn),
-                    (cell(v), v),
+                    (pidx, period),
+                    Figure {
+                        ind,
+                        num: (cell(n), n),
+                        den: (cell(dn), dn),
+                        val: (cell(v), v),
+                    },
                 );
             }
         } else {
@@ -905,29 +916,25 @@ impl<'c> ObservationsBuilder<'c> {
                 loc,
                 issues,
                 (d, &dtext),
-                pidx,
-                period,
-                ind,
-                (cell(n), n),
-                (cell(dn), dn),
-                (cell(v), v),
+                (pidx, period),
+                Figure {
+                    ind,
+                    num: (cell(n), n),
+                    den: (cell(dn), dn),
+                    val: (cell(v), v),
+                },
             );
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn figure(
         &mut self,
         ctx: &TableCtx,
         loc: RowLoc,
         issues: &mut Issues,
         (dept, dept_name): (u32, &str),
-        pidx: u16,
-        period: Period,
-        ind: usize,
-        num: (Cell<'_>, Option<usize>),
-        den: (Cell<'_>, Option<usize>),
-        val: (Cell<'_>, Option<usize>),
+        (pidx, period): (u16, Period),
+        Figure { ind, num, den, val }: Figure<'_>,
     ) {
         let indicator = &self.catalogue.indicators()[ind];
         let before = issues.listed.len() + issues.not_listed;

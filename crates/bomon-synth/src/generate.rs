@@ -384,10 +384,12 @@ pub fn generate(cfg: &Config) -> SynthData {
                 d as u32,
                 dep,
                 &plants[d],
-                first_year,
-                cfg.end_year,
-                &quarters,
-                span_start,
+                &Span {
+                    first_year,
+                    end_year: cfg.end_year,
+                    quarters: &quarters,
+                    start: span_start,
+                },
                 &mut r,
             )
         })
@@ -582,17 +584,29 @@ fn expected_rate(s: &Spec, dep: &Department, t: f64, effect: f64) -> f64 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The years and quarters generated.
+#[derive(Clone, Copy)]
+struct Span<'a> {
+    first_year: i32,
+    end_year: i32,
+    quarters: &'a [(i32, u8)],
+    /// The start of the generated time axis (years, fractional).
+    start: f64,
+}
+
 fn department_series(
     d: u32,
     dep: &Department,
     plants: &[Plant],
-    first_year: i32,
-    end_year: i32,
-    quarters: &[(i32, u8)],
-    span_start: f64,
+    span: &Span<'_>,
     r: &mut ChaCha8Rng,
 ) -> (Vec<Obs>, Vec<Obs>) {
+    let Span {
+        first_year,
+        end_year,
+        quarters,
+        start: span_start,
+    } = *span;
     let n01 = Normal::new(0.0, 1.0).expect("valid normal");
     let ht = dep.housing_type;
     // Department-level deviation per indicator: the overdispersion.
