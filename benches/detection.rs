@@ -127,7 +127,7 @@ fn tally(planted: &Run, t: &mut Tally) {
             let e = t.precision.entry((severity, group)).or_default();
             for r in &planted.reviews {
                 for f in r.findings.iter().filter(|f| {
-                    tests.contains(&f.test)
+                    tests.contains(&f.test.name())
                         && match severity {
                             "alarm" => f.severity == Some(Severity::Alarm),
                             _ => f.severity.is_some(),
@@ -143,7 +143,7 @@ fn tally(planted: &Run, t: &mut Tally) {
                         continue;
                     }
                     *t.unplanted_by
-                        .entry((f.test, planted.indicators[f.indicator].clone()))
+                        .entry((f.test.name(), planted.indicators[f.indicator].clone()))
                         .or_default() += 1;
                     if verbose() {
                         let other: Vec<String> = planted
@@ -252,7 +252,7 @@ fn tally(planted: &Run, t: &mut Tally) {
                     .filter(|r| r.year >= start && r.year <= start + 1)
                 {
                     for f in r.findings.iter().filter(|f| {
-                        f.test != "level"
+                        f.test != bomon_engine::review::Test::Level
                             && planted.panel_ids[f.dept] == t0.department_id
                             && planted.indicators[f.indicator] == t0.indicator
                     }) {
@@ -442,8 +442,8 @@ fn main() {
             r.findings.iter().filter(|f| pred(f)).count()
         };
         let alarms = count(&|f| f.severity == Some(Severity::Alarm));
-        let dev = count(&|f| f.severity.is_some() && f.test != "level");
-        let lvl = count(&|f| f.severity.is_some() && f.test == "level");
+        let dev = count(&|f| f.severity.is_some() && f.test != bomon_engine::review::Test::Level);
+        let lvl = count(&|f| f.severity.is_some() && f.test == bomon_engine::review::Test::Level);
         if verbose() {
             for f in r.findings.iter().filter(|f| f.severity.is_some()) {
                 println!(
@@ -481,7 +481,7 @@ fn main() {
                 .reviews
                 .iter()
                 .flat_map(|r| r.findings.iter())
-                .filter(|f| f.test == test && f.comparator == comparator)
+                .filter(|f| f.test.name() == test && f.comparator.name() == comparator)
                 .map(|f| f.z)
                 .collect();
             if z.is_empty() {

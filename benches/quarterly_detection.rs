@@ -116,12 +116,11 @@ fn main() {
             covs.clone(),
             &cfg,
         );
-        for f in r
-            .review
-            .findings
-            .iter()
-            .filter(|f| f.test == "spc" && f.comparator == "peers" && f.z.is_finite())
-        {
+        for f in r.review.findings.iter().filter(|f| {
+            f.test == bomon_engine::review::Test::Spc
+                && f.comparator == bomon_engine::review::Comparator::Peers
+                && f.z.is_finite()
+        }) {
             zs.entry(panel0.indicators[f.indicator].clone())
                 .or_default()
                 .push(f.z);

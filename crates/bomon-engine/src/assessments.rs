@@ -373,7 +373,9 @@ pub fn apply(
         let then = flagged_then(snap, id, &last.period)?;
         let mut worse: Vec<String> = Vec::new();
         for f in review.findings.iter().filter(|f| {
-            f.dept == t.dept && f.severity.is_some() && (f.test == "level" || f.test == "spc")
+            f.dept == t.dept
+                && f.severity.is_some()
+                && (f.test == crate::review::Test::Level || f.test == crate::review::Test::Spc)
         }) {
             let ind = &panel.indicators[f.indicator];
             let lower = catalogue

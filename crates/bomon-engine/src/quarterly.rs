@@ -47,7 +47,7 @@ use rayon::prelude::*;
 use crate::config::{QuarterlyConfig, ReviewConfig};
 use crate::data::{parse_quarter, quarter_label, InForce, Panel};
 use crate::peers::PeerGroup;
-use crate::review::{Finding, Review};
+use crate::review::{Comparator, Finding, Review, Test};
 
 /// A department selected for the follow-up, and why.
 #[derive(Debug, Clone)]
@@ -522,36 +522,35 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
             .fold((0.0, 0.0), |(a, b), k| (a + o[k], b + dn[k]));
         a / b
     };
-    let mk = |test: &'static str,
-              comparator: &'static str,
-              reference: f64,
-              reference_previous: f64,
-              z: f64| Finding {
-        dept: d,
-        indicator: i,
-        test,
-        comparator,
-        value: own_rate(last),
-        reference,
-        previous: base_rate,
-        reference_previous,
-        z,
-        p: if z.is_finite() {
-            1.0 - pnorm(z)
-        } else {
-            f64::NAN
-        },
-        q: f64::NAN,
-        severity: None,
-        numerator: n_t,
-        previous_numerator: f64::NAN,
-        denominator: d_t,
-        rule: None,
-        attribution: None,
-    };
+    let mk =
+        |test: Test, comparator: Comparator, reference: f64, reference_previous: f64, z: f64| {
+            Finding {
+                dept: d,
+                indicator: i,
+                test,
+                comparator,
+                value: own_rate(last),
+                reference,
+                previous: base_rate,
+                reference_previous,
+                z,
+                p: if z.is_finite() {
+                    1.0 - pnorm(z)
+                } else {
+                    f64::NAN
+                },
+                q: f64::NAN,
+                severity: None,
+                numerator: n_t,
+                previous_numerator: f64::NAN,
+                denominator: d_t,
+                rule: None,
+                attribution: None,
+            }
+        };
     let mut own_f = mk(
-        "spc",
-        "own_history",
+        Test::Spc,
+        Comparator::OwnHistory,
         own.points[last].centre * if value_kind { 1.0 } else { sf(t) },
         f64::NAN,
         z_last(&own, worse),
@@ -670,10 +669,10 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let zl = (n_t - ex_t) / (ex_t * ph).sqrt();
     let zl = if worse == Worse::Higher { zl } else { -zl };
     ev.findings
-        .push(mk("level", "peers", pr[last], f64::NAN, zl));
+        .push(mk(Test::Level, Comparator::Peers, pr[last], f64::NAN, zl));
 
     // The deciding chart.
-    let mut rel_f = mk("spc", "peers", expected, pr[last], zq[last]);
+    let mut rel_f = mk(Test::Spc, Comparator::Peers, expected, pr[last], zq[last]);
     if let Some((rule, sev)) = rel_sig {
         rel_f.severity = Some(sev);
         rel_f.rule = Some(rule);
@@ -695,7 +694,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         let z: Vec<f64> = zq[(be - s) as usize..].iter().map(|x| x * f).collect();
         let c = standardised_cusum(&z, qc.cusum_k, qc.cusum_h);
         let st = c.last().map_or(0.0, |x| x.s);
-        let mut cf = mk("cusum", "peers", expected, pr[last], st);
+        let mut cf = mk(Test::Cusum, Comparator::Peers, expected, pr[last], st);
         cf.p = f64::NAN;
         if c.last().is_some_and(|x| x.signal) {
             cf.severity = Some(Severity::Alert);
@@ -972,7 +971,7 @@ pub fn quarterly(
     // (0.135 %) and, with the CUSUM, one signal onset per in-control ARL.
     let deciding = findings
         .iter()
-        .filter(|f| f.test == "spc" && f.comparator == "peers")
+        .filter(|f| f.test == Test::Spc && f.comparator == Comparator::Peers)
         .count();
     let per_chart = 0.00135
         + if qc.cusum {

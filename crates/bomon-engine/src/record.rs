@@ -87,11 +87,14 @@ pub fn frames(
         ),
         Column::new(
             "test".into(),
-            flags.iter().map(|f| f.test).collect::<Vec<_>>(),
+            flags.iter().map(|f| f.test.name()).collect::<Vec<_>>(),
         ),
         Column::new(
             "comparator".into(),
-            flags.iter().map(|f| f.comparator).collect::<Vec<_>>(),
+            flags
+                .iter()
+                .map(|f| f.comparator.name())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "value".into(),

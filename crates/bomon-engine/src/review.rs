@@ -20,6 +20,71 @@ use crate::config::{ReviewConfig, Trigger};
 use crate::data::Panel;
 use crate::peers::PeerGroup;
 
+/// Which test a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Test {
+    /// The level against a comparator (funnel).
+    Level,
+    /// The change over the last year(s) against the comparator's.
+    Development,
+    /// The slope over the last years against the comparator's.
+    Trend,
+    /// A quarterly chart signal.
+    Spc,
+    /// A quarterly CUSUM alert.
+    Cusum,
+}
+
+impl Test {
+    /// The name in outputs (`flags.csv`'s `test`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Test::Level => "level",
+            Test::Development => "development",
+            Test::Trend => "trend",
+            Test::Spc => "spc",
+            Test::Cusum => "cusum",
+        }
+    }
+}
+
+impl std::fmt::Display for Test {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Comparator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a finding compares the department with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Comparator {
+    /// Its peer group ("twins").
+    Peers,
+    /// Public housing nationally (same housing type).
+    National,
+    /// The municipality's other departments of the same type.
+    Municipality,
+    /// Its own history (quarterly charts).
+    OwnHistory,
+}
+
+impl Comparator {
+    /// The name in outputs (`flags.csv`'s `comparator`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Comparator::Peers => "peers",
+            Comparator::National => "national",
+            Comparator::Municipality => "municipality",
+            Comparator::OwnHistory => "own_history",
+        }
+    }
+}
+
 /// One test's result: the evidence behind a possible flag.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -27,10 +92,10 @@ pub struct Finding {
     pub dept: usize,
     /// Indicator index in the panel.
     pub indicator: usize,
-    /// `level`, `development` (last year's change) or `trend` (slope).
-    pub test: &'static str,
-    /// `peers`, `national` or `municipality`.
-    pub comparator: &'static str,
+    /// Which test.
+    pub test: Test,
+    /// Against what.
+    pub comparator: Comparator,
     /// The department's value (rate, change or slope).
     pub value: f64,
     /// The comparator's value.
@@ -579,8 +644,8 @@ pub fn annual(
                 let (pn0, pd0) = panel.get(i, d, year - 1);
                 let prev = if pd0 > 0.0 { pn0 / pd0 } else { f64::NAN };
                 let members: Vec<usize> = group.iter().map(|p| p.0).collect();
-                let mk = |test: &'static str,
-                          comparator: &'static str,
+                let mk = |test: Test,
+                          comparator: Comparator,
                           value: f64,
                           reference: f64,
                           previous: f64,
@@ -617,8 +682,8 @@ pub fn annual(
                     };
                     let (z, p) = level_z(lt, (n1, d1), target, (nat.phi[d], nat.tau2[d]));
                     out.push(mk(
-                        "level",
-                        "peers",
+                        Test::Level,
+                        Comparator::Peers,
                         value,
                         target,
                         prev,
@@ -635,8 +700,8 @@ pub fn annual(
                 }
                 if nat.z[d].is_finite() {
                     out.push(mk(
-                        "level",
-                        "national",
+                        Test::Level,
+                        Comparator::National,
                         value,
                         nat.target[d],
                         prev,
@@ -662,8 +727,8 @@ pub fn annual(
                     };
                     let (z, p) = level_z(lt, (n1, d1), ma / mb, (nat.phi[d], nat.tau2[d]));
                     out.push(mk(
-                        "level",
-                        "municipality",
+                        Test::Level,
+                        Comparator::Municipality,
                         value,
                         ma / mb,
                         prev,
@@ -679,13 +744,13 @@ pub fn annual(
                         continue;
                     };
                     for (comparator, c) in [
-                        ("peers", comp_change(w, &members)),
-                        ("national", w.national.get(ty).copied().flatten()),
+                        (Comparator::Peers, comp_change(w, &members)),
+                        (Comparator::National, w.national.get(ty).copied().flatten()),
                     ] {
                         let Some(c) = c else { continue };
                         let z = compare(u.test, c.test, w.tau2) * sign;
                         let mut f = mk(
-                            "development",
+                            Test::Development,
                             comparator,
                             u.shown,
                             c.shown,
@@ -704,13 +769,16 @@ pub fn annual(
                 }
                 if let Some(u) = slopes[d] {
                     for (comparator, c) in [
-                        ("peers", comp_slope(&members)),
-                        ("national", national_slope.get(ty).copied().flatten()),
+                        (Comparator::Peers, comp_slope(&members)),
+                        (
+                            Comparator::National,
+                            national_slope.get(ty).copied().flatten(),
+                        ),
                     ] {
                         let Some(c) = c else { continue };
                         let z = compare(u.test, c.test, tau2_slope) * sign;
                         out.push(mk(
-                            "trend",
+                            Test::Trend,
                             comparator,
                             u.shown,
                             c.shown,
@@ -742,7 +810,7 @@ pub fn annual(
     // each kind of test (level, development, trend) when so configured.
     let q: Vec<f64> = if cfg.fdr_per_test {
         let mut q = vec![f64::NAN; findings.len()];
-        for test in ["level", "development", "trend"] {
+        for test in [Test::Level, Test::Development, Test::Trend] {
             let idx: Vec<usize> = (0..findings.len())
                 .filter(|&k| findings[k].test == test)
                 .collect();
@@ -771,22 +839,22 @@ pub fn annual(
     // The strategy's trigger: a development worse than peers AND national
     // (`all`), or either (`any`).
     if cfg.trigger == Trigger::All {
-        type Key<'k> = (usize, usize, &'k str, Option<&'k str>);
+        type Key<'k> = (usize, usize, Test, Option<&'k str>);
         let mut both: HashMap<Key<'_>, (bool, bool)> = HashMap::new();
         for f in findings
             .iter()
-            .filter(|f| f.test != "level" && f.severity.is_some())
+            .filter(|f| f.test != Test::Level && f.severity.is_some())
         {
             let e = both
                 .entry((f.dept, f.indicator, f.test, f.rule))
                 .or_default();
-            if f.comparator == "peers" {
+            if f.comparator == Comparator::Peers {
                 e.0 = true
             } else {
                 e.1 = true
             }
         }
-        for f in findings.iter_mut().filter(|f| f.test != "level") {
+        for f in findings.iter_mut().filter(|f| f.test != Test::Level) {
             if both
                 .get(&(f.dept, f.indicator, f.test, f.rule))
                 .is_none_or(|e| !(e.0 && e.1))

@@ -10,7 +10,7 @@ use bomon_store::{Catalogue, Kind};
 
 use crate::config::ReviewConfig;
 use crate::data::Panel;
-use crate::review::{Finding, Review};
+use crate::review::{Comparator, Finding, Review, Test};
 
 /// A department's triage result.
 #[derive(Debug, Clone)]
@@ -159,10 +159,10 @@ fn sentence(
     let label = if da { &ind.label_da } else { &ind.label_en };
     let kind = ind.kind;
     let cmp = match (f.comparator, da) {
-        ("peers", true) => "sammenlignelige afdelinger",
-        ("peers", false) => "comparable departments",
-        ("national", true) => "almene boliger på landsplan",
-        ("national", false) => "public housing nationally",
+        (Comparator::Peers, true) => "sammenlignelige afdelinger",
+        (Comparator::Peers, false) => "comparable departments",
+        (Comparator::National, true) => "almene boliger på landsplan",
+        (Comparator::National, false) => "public housing nationally",
         (_, true) => "kommunens øvrige afdelinger af samme type",
         (_, false) => "the municipality's other departments of the same type",
     };
@@ -199,37 +199,37 @@ fn sentence(
     };
     let per = &review.period;
     match (f.test, f.comparator, da) {
-        ("spc", "peers", true) => return format!(
+        (Test::Spc, Comparator::Peers, true) => return format!(
             "{label}: {} i {per} mod normalt {} i afdelingen; sammenlignelige afdelinger lå på {} - udviklingen er afdelingens egen ({}).",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.previous, kind, da, no_n),
             fmt_rate(f.reference_previous, kind, da, no_n),
             rule_da(f.rule)
         ),
-        ("spc", "peers", false) => return format!(
+        (Test::Spc, Comparator::Peers, false) => return format!(
             "{label}: {} in {per} against a usual {} in the department; comparable departments were at {} - the change is the department's own ({}).",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.previous, kind, da, no_n),
             fmt_rate(f.reference_previous, kind, da, no_n),
             f.rule.unwrap_or("").replace('_', " ")
         ),
-        ("cusum", _, true) => return format!(
+        (Test::Cusum, _, true) => return format!(
             "{label} har i flere kvartaler ligget over det forventede ud fra sammenlignelige afdelinger (nu {} mod forventet {}) - tidligt varsel.",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.reference, kind, da, no_n)
         ),
-        ("cusum", _, false) => return format!(
+        (Test::Cusum, _, false) => return format!(
             "{label} has been above what comparable departments lead one to expect for several quarters (now {} against {} expected) - early warning.",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.reference, kind, da, no_n)
         ),
-        ("spc", _, true) => return format!(
+        (Test::Spc, _, true) => return format!(
             "{label}: {} i {per} mod normalt {}, men sammenlignelige afdelinger bevægede sig på samme måde (nu {}) - en fælles udvikling, ikke afdelingens egen.",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.previous, kind, da, no_n),
             fmt_rate(f.reference_previous, kind, da, no_n)
         ),
-        ("spc", _, false) => return format!(
+        (Test::Spc, _, false) => return format!(
             "{label}: {} in {per} against a usual {}, but comparable departments moved the same way (now {}) - a shared development, not the department's own.",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.previous, kind, da, no_n),
@@ -238,9 +238,9 @@ fn sentence(
         _ => {}
     }
     match (f.test, da) {
-        ("level", true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
-        ("level", false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
-        ("development", true) if f.rule == Some("two_years") => format!(
+        (Test::Level, true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
+        (Test::Level, false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
+        (Test::Development, true) if f.rule == Some("two_years") => format!(
             "{label} lå på {} i {}-{y} mod {} i {}-{}, en mere ugunstig udvikling end hos {cmp} (ændring {} mod {}).",
             fmt_rate(value, kind, da, now_n),
             y - 1,
@@ -250,7 +250,7 @@ fn sentence(
             change(f.value),
             pct_change(f.reference, da)
         ),
-        ("development", false) if f.rule == Some("two_years") => format!(
+        (Test::Development, false) if f.rule == Some("two_years") => format!(
             "{label} was {} in {}-{y} against {} in {}-{}, a less favourable development than for {cmp} ({} against {}).",
             fmt_rate(value, kind, da, now_n),
             y - 1,
@@ -260,7 +260,7 @@ fn sentence(
             change(f.value),
             pct_change(f.reference, da)
         ),
-        ("development", true) => format!(
+        (Test::Development, true) => format!(
             "{label} ændrede sig fra {} til {} fra {} til {y}, mere ugunstigt end hos {cmp} (ændring {} mod {}).",
             fmt_rate(f.previous, kind, da, prev_n),
             fmt_rate(value, kind, da, now_n),
@@ -268,7 +268,7 @@ fn sentence(
             change(f.value),
             pct_change(f.reference, da)
         ),
-        ("development", false) => format!(
+        (Test::Development, false) => format!(
             "{label} went from {} to {} between {} and {y}, a less favourable change than for {cmp} ({} against {}).",
             fmt_rate(f.previous, kind, da, prev_n),
             fmt_rate(value, kind, da, now_n),
@@ -335,7 +335,8 @@ pub fn triage(
             let persistent = flags
                 .iter()
                 .filter(|f| {
-                    ((f.test == "level" && f.comparator == "peers") || f.attribution == Some("own"))
+                    ((f.test == Test::Level && f.comparator == Comparator::Peers)
+                        || f.attribution == Some("own"))
                         && review
                             .flagged_last_year
                             .get(&(d, f.indicator))
@@ -347,7 +348,7 @@ pub fn triage(
             let cat_bonus = category_weight(category.as_deref());
             // Per indicator and test, the strongest flag counts once (three
             // comparators agreeing are one finding, not three).
-            let mut strongest_by: std::collections::BTreeMap<(usize, &str), f64> =
+            let mut strongest_by: std::collections::BTreeMap<(usize, Test), f64> =
                 std::collections::BTreeMap::new();
             for f in &flags {
                 let base = if f.attribution == Some("shared") {
@@ -357,7 +358,7 @@ pub fn triage(
                 } else {
                     1.0
                 };
-                let persist = (f.test == "level" || f.attribution == Some("own"))
+                let persist = (f.test == Test::Level || f.attribution == Some("own"))
                     && review
                         .flagged_last_year
                         .get(&(d, f.indicator))

@@ -65,7 +65,10 @@ fn run(p: &Panel, scope: &[usize], cfg: &ReviewConfig) -> Review {
 
 fn flagged(r: &Review, d: usize, test: &str, comparator: &str) -> bool {
     r.findings.iter().any(|f| {
-        f.dept == d && f.test == test && f.comparator == comparator && f.severity.is_some()
+        f.dept == d
+            && f.test.name() == test
+            && f.comparator.name() == comparator
+            && f.severity.is_some()
     })
 }
 
@@ -101,7 +104,11 @@ fn a_department_at_its_peers_rate_is_not_flagged() {
     let lvl = r
         .findings
         .iter()
-        .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
+        .find(|f| {
+            f.dept == 0
+                && f.test == bomon_engine::review::Test::Level
+                && f.comparator == bomon_engine::review::Comparator::Peers
+        })
         .unwrap();
     // Logit scale with the empirical logit's half-count correction:
     // z = (ln(200.5 / 800.5) - ln(0.2 / 0.8)) * sqrt(1000 * 0.2 * 0.8) = 0.024.
@@ -127,7 +134,11 @@ fn a_department_three_and_a_half_standard_errors_worse_is_flagged() {
     let lvl = r
         .findings
         .iter()
-        .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
+        .find(|f| {
+            f.dept == 0
+                && f.test == bomon_engine::review::Test::Level
+                && f.comparator == bomon_engine::review::Comparator::Peers
+        })
         .unwrap();
     let x = (p * n).round();
     assert_eq!(x, 248.0);
@@ -199,7 +210,7 @@ fn the_any_all_trigger_decides_whether_worse_than_peers_alone_counts() {
         "{:?}",
         r.findings
             .iter()
-            .filter(|f| f.test == "development")
+            .filter(|f| f.test == bomon_engine::review::Test::Development)
             .collect::<Vec<_>>()
     );
     assert!(!flagged(&r, 0, "development", "national"));
@@ -266,7 +277,9 @@ fn a_planted_step_in_a_large_department_is_flagged_in_the_year_it_happens() {
     let others = r
         .findings
         .iter()
-        .filter(|f| f.dept != 0 && f.test == "development" && f.severity.is_some())
+        .filter(|f| {
+            f.dept != 0 && f.test == bomon_engine::review::Test::Development && f.severity.is_some()
+        })
         .count();
     assert_eq!(
         others, 0,
@@ -331,7 +344,11 @@ fn one_eviction_in_a_small_department_is_not_an_outlier() {
     let lvl = r
         .findings
         .iter()
-        .find(|f| f.dept == 0 && f.test == "level" && f.comparator == "peers")
+        .find(|f| {
+            f.dept == 0
+                && f.test == bomon_engine::review::Test::Level
+                && f.comparator == bomon_engine::review::Comparator::Peers
+        })
         .unwrap();
     let hand = (1.0f64 / 0.06).ln() * 0.06f64.sqrt();
     assert!((hand - 0.689).abs() < 0.001);
@@ -360,7 +377,11 @@ fn a_step_last_year_is_seen_by_the_two_year_window_this_year() {
     let dev = |rule: &str| {
         r.findings
             .iter()
-            .filter(|f| f.dept == 0 && f.test == "development" && f.rule == Some(rule))
+            .filter(|f| {
+                f.dept == 0
+                    && f.test == bomon_engine::review::Test::Development
+                    && f.rule == Some(rule)
+            })
             .collect::<Vec<_>>()
     };
     assert!(dev("last_year").iter().all(|f| f.severity.is_none()));

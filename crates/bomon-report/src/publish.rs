@@ -150,11 +150,11 @@ pub fn publish(
             ),
             Column::new(
                 "test".into(),
-                rows.iter().map(|x| x.test).collect::<Vec<_>>(),
+                rows.iter().map(|x| x.test.name()).collect::<Vec<_>>(),
             ),
             Column::new(
                 "comparator".into(),
-                rows.iter().map(|x| x.comparator).collect::<Vec<_>>(),
+                rows.iter().map(|x| x.comparator.name()).collect::<Vec<_>>(),
             ),
             Column::new(
                 "value".into(),

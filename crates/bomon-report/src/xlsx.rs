@@ -12,18 +12,10 @@ use rust_xlsxwriter::{DataValidation, Format, Workbook, Worksheet, XlsxError};
 
 use crate::spec::scale;
 use crate::{tr, Disclosure, INTERNAL_DA, INTERNAL_EN};
+use bomon_engine::review::Test;
 
-/// Assessment outcomes and roles (the form's lists).
-pub const OUTCOMES: [&str; 4] = ["no_concern", "monitor", "dialogue", "initiative"];
-/// Roles of who assessed.
-pub const ROLES: [&str; 6] = [
-    "afdelingsbestyrelse",
-    "ejendomsfunktionær",
-    "inspektør",
-    "boligsocial medarbejder",
-    "koordinator",
-    "other",
-];
+/// The form's lists: defined once, with the import that reads them back.
+use bomon_store::assess::{OUTCOMES, ROLES};
 
 fn head(
     ws: &mut Worksheet,
@@ -166,9 +158,9 @@ fn build(
         ws.write_string(row, 0, &panel.depts[f.dept].id)?;
         ws.write_string(row, 1, &review.period)?;
         ws.write_string(row, 2, ind)?;
-        ws.write_string(row, 3, f.test)?;
-        ws.write_string(row, 4, f.comparator)?;
-        let is_rate = matches!(f.test, "level" | "spc" | "cusum");
+        ws.write_string(row, 3, f.test.name())?;
+        ws.write_string(row, 4, f.comparator.name())?;
+        let is_rate = matches!(f.test, Test::Level | Test::Spc | Test::Cusum);
         if hidden {
             ws.write_string(row, 5, disc.mark())?;
         } else if f.value.is_finite() {

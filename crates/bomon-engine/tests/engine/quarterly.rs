@@ -132,7 +132,7 @@ fn the_departments_own_sustained_rise_is_flagged_as_its_own() {
     assert!(!own.is_empty(), "{:?}", q.review.findings);
     assert!(own
         .iter()
-        .all(|f| f.indicator == 0 && f.comparator == "peers"));
+        .all(|f| f.indicator == 0 && f.comparator == bomon_engine::review::Comparator::Peers));
     assert!(own.iter().any(|f| f.severity.is_some()));
     // Signalled a quarter earlier too: persisting.
     assert_eq!(q.status, vec!["persisting"]);
@@ -164,7 +164,9 @@ fn the_departments_own_sustained_rise_is_flagged_as_its_own() {
         |_, _| true,
     ));
     assert_eq!(q.status, vec!["persisting"]);
-    assert!(own_flags(&q).iter().all(|f| f.test == "cusum"));
+    assert!(own_flags(&q)
+        .iter()
+        .all(|f| f.test == bomon_engine::review::Test::Cusum));
 }
 
 #[test]
@@ -182,7 +184,7 @@ fn a_city_wide_shift_shared_by_all_peers_is_reported_as_shared() {
         .filter(|f| f.attribution == Some("shared"))
         .collect();
     assert_eq!(shared.len(), 1, "{:?}", q.review.findings);
-    assert_eq!(shared[0].comparator, "own_history");
+    assert_eq!(shared[0].comparator.name(), "own_history");
     assert_eq!(shared[0].severity, Some(Severity::Alert));
     assert_eq!(q.status, vec!["shared"]);
 }
