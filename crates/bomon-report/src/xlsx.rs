@@ -246,14 +246,8 @@ fn build(
         tr(da, "Vurderingsskema", "Assessment form"),
         &mut used,
     ))?;
-    let cols = [
-        "department_id",
-        "period",
-        "assessed_on",
-        "assessed_by_role",
-        "outcome",
-        "note",
-    ];
+    // The form's columns: those `bomon assess import` reads back.
+    let cols = bomon_store::assess::COLUMNS;
     head(ws, da, &cols, &bold, &mark)?;
     let asked: Vec<_> = input.triage.iter().filter(|t| t.needs_assessment).collect();
     for (r, t) in asked.iter().enumerate() {
