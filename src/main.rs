@@ -723,8 +723,17 @@ fn query(g: &Global, a: QueryArgs) -> Result<()> {
     }
     // Parquet to a file is the way out for big results: no budget there.
     let budget = (a.format != Format::Parquet).then(bomon_store::query::default_budget);
+    let cap = bomon_store::query::process_cap();
+    let guard = bomon_store::query::MemoryGuard::start(
+        cap,
+        format!(
+            "bomon: query stopped: it needed more than {} MiB of memory (4 x BOMON_QUERY_MAX_MB, at least 256); narrow it with WHERE or GROUP BY before a JOIN, or raise BOMON_QUERY_MAX_MB",
+            cap >> 20
+        ),
+    );
     let mut df =
         bomon_store::query::query_within(&snap, &store, &a.sql, budget).context("query failed")?;
+    drop(guard);
     if a.format == Format::Table {
         std::env::set_var(
             "POLARS_FMT_MAX_ROWS",

@@ -176,6 +176,16 @@ pub fn write_listing(
     if format != Format::Table {
         return write_frame(df, format, out);
     }
+    // A table is for reading: the first rows, and a note of how many more.
+    const MAX_TABLE_ROWS: usize = 1000;
+    let all_rows = df.height();
+    let mut head;
+    let df = if all_rows > MAX_TABLE_ROWS {
+        head = df.head(Some(MAX_TABLE_ROWS));
+        &mut head
+    } else {
+        df
+    };
     let width: usize = std::env::var("COLUMNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -294,6 +304,12 @@ pub fn write_listing(
             names[shown..].join(", ")
         );
         writeln!(sink, "{}", fit(&note, width))?;
+    }
+    if all_rows > MAX_TABLE_ROWS {
+        writeln!(
+            sink,
+            "(the first {MAX_TABLE_ROWS} of {all_rows} rows; --format csv or --format parquet --out FILE gives all)"
+        )?;
     }
     sink.finish()
 }

@@ -977,3 +977,26 @@ fn scrub_of_a_clean_store_changes_nothing() {
     assert!(stderr(&o).contains("unchanged"), "{}", stderr(&o));
     assert_eq!(tree(&store), before);
 }
+
+/// A self-join that would explode is stopped with a clear message at the
+/// process cap (4 x BOMON_QUERY_MAX_MB, at least 256 MiB), not left to
+/// exhaust the machine (12.7 GB before).
+#[test]
+fn an_exploding_join_is_stopped_at_the_memory_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_store(dir.path());
+    // 465 rows x 465 rows x ... : a four-way self-join of 4e10 rows.
+    let o = bomon()
+        .env("BOMON_QUERY_MAX_MB", "64")
+        .args(["query", "--format", "csv", "--store"])
+        .arg(&store)
+        .arg("SELECT count(*) AS n FROM observations a JOIN observations b ON a.year = b.year JOIN observations c ON b.year = c.year JOIN observations d ON c.year = d.year")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("query stopped: it needed more than 256 MiB"),
+        "{e}"
+    );
+}

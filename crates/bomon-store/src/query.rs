@@ -135,3 +135,53 @@ pub fn query_within(
     }
     Ok(df)
 }
+
+/// The memory a query process may use at most (resident set): 4 x the
+/// result budget (`BOMON_QUERY_MAX_MB`), 2 GiB by default, 256 MiB at least. A join can
+/// explode far beyond its result's size before any LIMIT applies (polars
+/// builds it whole), so the budget alone does not bound it.
+pub fn process_cap() -> usize {
+    default_budget().saturating_mul(4).max(256 << 20)
+}
+
+/// Watches this process's resident memory while a query runs: above `cap`
+/// bytes it prints `message` (one line) and ends the process with status 1.
+/// A query only reads the store, so ending it anywhere loses nothing.
+/// Dropping the guard stops the watch.
+pub struct MemoryGuard {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl MemoryGuard {
+    /// Starts watching (every 20 ms).
+    pub fn start(cap: usize, message: String) -> MemoryGuard {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            // SAFETY: sysconf has no preconditions.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                let rss = std::fs::read_to_string("/proc/self/statm")
+                    .ok()
+                    .and_then(|t| {
+                        t.split_whitespace()
+                            .nth(1)
+                            .and_then(|v| v.parse::<usize>().ok())
+                    })
+                    .map_or(0, |pages| pages * page);
+                if rss > cap {
+                    eprintln!("{message}");
+                    std::process::exit(1);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        MemoryGuard { stop }
+    }
+}
+
+impl Drop for MemoryGuard {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
