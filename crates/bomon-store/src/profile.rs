@@ -708,145 +708,8 @@ pub(crate) fn read(
             return Ok(ProfileRead::default());
         }
     };
-    let mut out = ProfileRead::default();
-    let find_row = |pred: &dyn Fn(&[G]) -> bool| grid.rows.iter().position(|(_, r)| pred(r));
-    let norm_cells = |r: &[G]| {
-        r.iter()
-            .map(|c| normalise_header(&c.text()))
-            .collect::<Vec<_>>()
-    };
-    let across = matches!(profile.period, PeriodFrom::Across);
-    // Required headers (columns mode) to find the header row.
-    let mut required: Vec<(String, String)> = Vec::new();
-    if !across {
-        if let Some(c) = &profile.id_column {
-            required.push(("source.id_column".into(), c.clone()));
-        }
-        if let PeriodFrom::Column(c) = &profile.period {
-            required.push(("source.period_column".into(), c.clone()));
-        }
-        for m in &profile.mappings {
-            required.push((format!("{}.header", m.key), m.label.clone()));
-            if let Some(b) = &m.base {
-                required.push((format!("{}.base_column", m.key), b.clone()));
-            }
-        }
-        for (k, c) in [
-            ("source.name_column", &profile.name_column),
-            ("source.municipality_column", &profile.municipality_column),
-        ] {
-            if let Some(c) = c {
-                required.push((k.into(), c.clone()));
-            }
-        }
-    }
-    let header_at = match profile.header_row {
-        Some(h) => grid.rows.iter().position(|(r, _)| *r + 1 == h),
-        None if across => find_row(&|r| {
-            r.iter()
-                .filter(|c| c.text().parse::<Period>().is_ok())
-                .count()
-                >= 2
-        }),
-        None => find_row(&|r| {
-            let n = norm_cells(r);
-            required
-                .iter()
-                .all(|(_, h)| n.contains(&normalise_header(h)))
-        }),
-    };
-    let Some(h) = header_at else {
-        let first = grid
-            .rows
-            .iter()
-            .find(|(_, r)| r.iter().any(|c| !matches!(c, G::Empty)));
-        let seen = first
-            .map(|(_, r)| {
-                r.iter()
-                    .map(G::text)
-                    .filter(|t| !t.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
-            .unwrap_or_default();
-        return Err(Error::Usage(match (&profile.header_row, across, required.first()) {
-            (Some(n), _, _) => format!("profile {}: key `source.header_row`: {file} has no row {n}", profile.origin),
-            (None, true, _) => format!("profile {}: key `source.periods_across`: no row of {file} has periods (2015, 2016 ... or 2025Q3) as headers; the first row reads: {seen}", profile.origin),
-            (None, false, _) => {
-                // Name the first required header that no row has.
-                let missing = required
-                    .iter()
-                    .find(|(_, hh)| !grid.rows.iter().any(|(_, r)| norm_cells(r).contains(&normalise_header(hh))))
-                    .or(required.first())
-                    .expect("columns mode requires headers");
-                let best = grid.rows.iter().max_by_key(|(_, r)| {
-                    let n = norm_cells(r);
-                    required.iter().filter(|(_, hh)| n.contains(&normalise_header(hh))).count()
-                });
-                let found = best.map(|(_, r)| r.iter().map(G::text).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-                format!(
-                    "profile {}: key `{}`: header \"{}\" not found in {file}{}; the headers found: {found}",
-                    profile.origin,
-                    missing.0,
-                    missing.1,
-                    grid.sheet.as_ref().map(|s| format!(" (sheet '{s}')")).unwrap_or_default()
-                )
-            }
-        }));
-    };
-    let (hrow, header) = (&grid.rows[h].0, &grid.rows[h].1);
-    let hn = norm_cells(header);
-    let col = |key: &str, name: &str| -> Result<usize> {
-        hn.iter().position(|x| *x == normalise_header(name)).ok_or_else(|| {
-            Error::Usage(format!(
-                "profile {}: key `{key}`: header \"{name}\" not found in row {} of {file}; the headers found: {}",
-                profile.origin,
-                hrow + 1,
-                header.iter().map(G::text).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(", ")
-            ))
-        })
-    };
+    let h = find_header(&grid, profile, file)?;
     let data = &grid.rows[h + 1..];
-    let decimal = profile.decimal.unwrap_or_else(|| {
-        let mut ev = DecimalEvidence::default();
-        for (_, r) in data.iter().take(5000) {
-            for c in r {
-                if let G::Text(t) = c {
-                    let t = t.trim().trim_end_matches('%').trim();
-                    if t.bytes().any(|b| b.is_ascii_digit())
-                        && t.bytes()
-                            .all(|b| b.is_ascii_digit() || b".,- ".contains(&b))
-                    {
-                        ev.observe(t);
-                    }
-                }
-            }
-        }
-        ev.decide(Decimal::Comma).unwrap_or(Decimal::Comma)
-    });
-    let value_of = |g: &G| -> std::result::Result<V, String> {
-        match g {
-            G::Empty => Ok(V::Missing),
-            G::Num(n) => Ok(V::Num(*n)),
-            G::Text(t) => {
-                // Numbers first: they are nearly every cell.
-                if let Some(v) = number(t, decimal) {
-                    return Ok(V::Num(v));
-                }
-                let n = normalise_header(t);
-                if profile.suppressed.contains(&n) {
-                    Ok(V::Suppressed)
-                } else if dialect::is_missing_marker(t) {
-                    Ok(V::Missing)
-                } else {
-                    number(t, decimal)
-                        .map(V::Num)
-                        .ok_or_else(|| t.trim().to_string())
-                }
-            }
-        }
-    };
-    let munis = municipality_codes();
     let ctx = TableCtx {
         file: file.to_string(),
         sheet: grid.sheet.clone(),
@@ -864,128 +727,316 @@ pub(crate) fn read(
     };
     if let Err(i) = sink.begin(ctx) {
         issues.push(i);
-        return Ok(out);
+        return Ok(ProfileRead::default());
     }
-    let cell_issue = |r: u32, c: u32, column: &str, message: String| Issue {
-        file: file.to_string(),
-        location: (grid.cell)(r, c),
-        column: Some(column.to_string()),
-        message,
+    let mut r = Reader {
+        profile,
+        file,
+        grid: &grid,
+        header: &grid.rows[h],
+        decimal: profile.decimal.unwrap_or_else(|| detect_decimal(data)),
+        sink,
+        issues,
+        out: ProfileRead::default(),
+        counted: HashMap::new(),
     };
-    // One observation: converts and feeds it.
-    // Values read per period and mapping (counted without allocating).
-    let mut counted: HashMap<String, Vec<usize>> = HashMap::new();
-    let area = profile.level == Level::Area;
-    let mut emit = |out: &mut ProfileRead,
-                    issues: &mut Vec<Issue>,
-                    id: &str,
-                    period: &str,
-                    mi: usize,
-                    (r, c): (u32, u32),
-                    v: &G,
-                    base: Option<(&G, u32, u32)>,
-                    name: Option<String>,
-                    muni: Option<String>| {
-        let m = &profile.mappings[mi];
-        let val = match value_of(v) {
+    if matches!(profile.period, PeriodFrom::Across) {
+        r.read_across(data)?;
+    } else {
+        r.read_columns(data)?;
+    }
+    let mut out = r.out;
+    out.counts = tally(r.counted, profile);
+    Ok(out)
+}
+
+fn norm_cells(r: &[G]) -> Vec<String> {
+    r.iter().map(|c| normalise_header(&c.text())).collect()
+}
+
+fn joined(r: &[G], sep: &str) -> String {
+    r.iter()
+        .map(G::text)
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The headers a columns-mode profile needs, with the key naming each.
+fn required_headers(profile: &Profile) -> Vec<(String, String)> {
+    let mut required: Vec<(String, String)> = Vec::new();
+    if let Some(c) = &profile.id_column {
+        required.push(("source.id_column".into(), c.clone()));
+    }
+    if let PeriodFrom::Column(c) = &profile.period {
+        required.push(("source.period_column".into(), c.clone()));
+    }
+    for m in &profile.mappings {
+        required.push((format!("{}.header", m.key), m.label.clone()));
+        if let Some(b) = &m.base {
+            required.push((format!("{}.base_column", m.key), b.clone()));
+        }
+    }
+    for (k, c) in [
+        ("source.name_column", &profile.name_column),
+        ("source.municipality_column", &profile.municipality_column),
+    ] {
+        if let Some(c) = c {
+            required.push((k.into(), c.clone()));
+        }
+    }
+    required
+}
+
+/// The index in `grid.rows` of the header row: `header_row`, else the first
+/// row with periods (periods across) or with every mapped header.
+fn find_header(grid: &Grid, profile: &Profile, file: &str) -> Result<usize> {
+    let across = matches!(profile.period, PeriodFrom::Across);
+    let required = if across {
+        vec![]
+    } else {
+        required_headers(profile)
+    };
+    let has_all = |r: &[G]| {
+        let n = norm_cells(r);
+        required
+            .iter()
+            .all(|(_, h)| n.contains(&normalise_header(h)))
+    };
+    let periods = |r: &[G]| {
+        r.iter()
+            .filter(|c| c.text().parse::<Period>().is_ok())
+            .count()
+            >= 2
+    };
+    let at = match profile.header_row {
+        Some(h) => grid.rows.iter().position(|(r, _)| *r + 1 == h),
+        None if across => grid.rows.iter().position(|(_, r)| periods(r)),
+        None => grid.rows.iter().position(|(_, r)| has_all(r)),
+    };
+    if let Some(h) = at {
+        return Ok(h);
+    }
+    let origin = &profile.origin;
+    Err(Error::Usage(match (profile.header_row, across) {
+        (Some(n), _) => format!("profile {origin}: key `source.header_row`: {file} has no row {n}"),
+        (None, true) => {
+            let seen = grid
+                .rows
+                .iter()
+                .find(|(_, r)| r.iter().any(|c| !matches!(c, G::Empty)))
+                .map(|(_, r)| joined(r, " | "))
+                .unwrap_or_default();
+            format!("profile {origin}: key `source.periods_across`: no row of {file} has periods (2015, 2016 ... or 2025Q3) as headers; the first row reads: {seen}")
+        }
+        (None, false) => {
+            // Name the first required header that no row has, and show the
+            // row that comes closest.
+            let anywhere = |h: &str| {
+                grid.rows
+                    .iter()
+                    .any(|(_, r)| norm_cells(r).contains(&normalise_header(h)))
+            };
+            let missing = required
+                .iter()
+                .find(|(_, h)| !anywhere(h))
+                .or(required.first())
+                .expect("columns mode requires headers");
+            let best = grid.rows.iter().max_by_key(|(_, r)| {
+                let n = norm_cells(r);
+                required
+                    .iter()
+                    .filter(|(_, h)| n.contains(&normalise_header(h)))
+                    .count()
+            });
+            format!(
+                "profile {origin}: key `{}`: header \"{}\" not found in {file}{}; the headers found: {}",
+                missing.0,
+                missing.1,
+                grid.sheet.as_ref().map(|s| format!(" (sheet '{s}')")).unwrap_or_default(),
+                best.map(|(_, r)| joined(r, ", ")).unwrap_or_default()
+            )
+        }
+    }))
+}
+
+/// The decimal mark of the value cells given as text (default comma).
+fn detect_decimal(data: &[(u32, Vec<G>)]) -> Decimal {
+    let mut ev = DecimalEvidence::default();
+    for (_, r) in data.iter().take(5000) {
+        for c in r {
+            if let G::Text(t) = c {
+                let t = t.trim().trim_end_matches('%').trim();
+                if t.bytes().any(|b| b.is_ascii_digit())
+                    && t.bytes()
+                        .all(|b| b.is_ascii_digit() || b".,- ".contains(&b))
+                {
+                    ev.observe(t);
+                }
+            }
+        }
+    }
+    ev.decide(Decimal::Comma).unwrap_or(Decimal::Comma)
+}
+
+fn nfc(s: String) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.trim().nfc().collect()
+}
+
+/// One value to store: where it is, for whom, and its base.
+struct Obs<'a> {
+    id: &'a str,
+    period: &'a str,
+    /// The mapping's index.
+    mi: usize,
+    /// Row and column of the value cell.
+    at: (u32, u32),
+    value: &'a G,
+    /// The base cell, with its row and column.
+    base: Option<(&'a G, u32, u32)>,
+    name: Option<String>,
+    muni: Option<String>,
+}
+
+/// Reading one file through a profile, after its header row is known.
+struct Reader<'a, 'g> {
+    profile: &'a Profile,
+    file: &'a str,
+    grid: &'g Grid,
+    header: &'g (u32, Vec<G>),
+    decimal: Decimal,
+    sink: &'a mut dyn TableSink,
+    issues: &'a mut Vec<Issue>,
+    out: ProfileRead,
+    /// Values read per period and mapping (counted without allocating).
+    counted: HashMap<String, Vec<usize>>,
+}
+
+impl Reader<'_, '_> {
+    fn cell_issue(&self, r: u32, c: u32, column: &str, message: String) -> Issue {
+        Issue {
+            file: self.file.to_string(),
+            location: (self.grid.cell)(r, c),
+            column: Some(column.to_string()),
+            message,
+        }
+    }
+
+    /// The column of header `name` (the profile's `key` names it in errors).
+    fn col(&self, key: &str, name: &str) -> Result<usize> {
+        let (hrow, header) = self.header;
+        norm_cells(header)
+            .iter()
+            .position(|x| *x == normalise_header(name))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "profile {}: key `{key}`: header \"{name}\" not found in row {} of {}; the headers found: {}",
+                    self.profile.origin,
+                    hrow + 1,
+                    self.file,
+                    joined(header, ", ")
+                ))
+            })
+    }
+
+    fn value_of(&self, g: &G) -> std::result::Result<V, String> {
+        match g {
+            G::Empty => Ok(V::Missing),
+            G::Num(n) => Ok(V::Num(*n)),
+            G::Text(t) => {
+                // Numbers first: they are nearly every cell.
+                if let Some(v) = number(t, self.decimal) {
+                    return Ok(V::Num(v));
+                }
+                if self.profile.suppressed.contains(&normalise_header(t)) {
+                    Ok(V::Suppressed)
+                } else if dialect::is_missing_marker(t) {
+                    Ok(V::Missing)
+                } else {
+                    Err(t.trim().to_string())
+                }
+            }
+        }
+    }
+
+    /// Converts one value as its mapping says and feeds it to the sink.
+    fn emit(&mut self, o: Obs<'_>) {
+        let m = &self.profile.mappings[o.mi];
+        let (r, c) = o.at;
+        let val = match self.value_of(o.value) {
             Ok(x) => x,
             Err(t) => {
-                issues.push(cell_issue(r, c, &m.label, format!("expected a number for '{}' ({:?}), a suppression mark ({}) or an empty cell, found \"{t}\"", m.indicator, m.unit, profile.suppressed.join(", "))));
+                let msg = format!(
+                    "expected a number for '{}' ({:?}), a suppression mark ({}) or an empty cell, found \"{t}\"",
+                    m.indicator,
+                    m.unit,
+                    self.profile.suppressed.join(", ")
+                );
+                let i = self.cell_issue(r, c, &m.label, msg);
+                self.issues.push(i);
                 return;
             }
         };
-        let base_v = match base {
+        let base = match o.base {
             None => None,
-            Some((b, br, bc)) => match value_of(b) {
+            Some((b, br, bc)) => match self.value_of(b) {
                 Ok(x) => Some(x),
                 Err(t) => {
-                    issues.push(cell_issue(
-                        br,
-                        bc,
-                        m.base.as_deref().unwrap_or(""),
-                        format!(
-                            "expected a number (the base of '{}'), found \"{t}\"",
-                            m.indicator
-                        ),
-                    ));
+                    let msg = format!(
+                        "expected a number (the base of '{}'), found \"{t}\"",
+                        m.indicator
+                    );
+                    let i = self.cell_issue(br, bc, m.base.as_deref().unwrap_or(""), msg);
+                    self.issues.push(i);
                     return;
                 }
             },
         };
-        let mut suppressed = false;
-        let (n, d, x): (Option<f64>, Option<f64>, Option<f64>) = match (val, base_v) {
+        let (n, d, x, suppressed) = match (val, base) {
             (V::Missing, _) => return,
-            (V::Suppressed, _) | (_, Some(V::Suppressed)) => {
-                suppressed = true;
-                (None, None, None)
+            (V::Suppressed, _) | (_, Some(V::Suppressed)) => (None, None, None, true),
+            (V::Num(v), _) if m.kind.is_value() => (None, None, Some(v), false),
+            (V::Num(v), Some(V::Num(b))) if m.unit == Unit::Count => {
+                (Some(v), Some(b), None, false)
             }
-            (V::Num(v), _) if m.kind.is_value() => (None, None, Some(v)),
-            (V::Num(v), Some(V::Num(b))) => {
-                if m.unit == Unit::Count {
-                    (Some(v), Some(b), None)
-                } else {
-                    (Some(v * m.unit.factor() * b), Some(b), None)
-                }
-            }
-            (V::Num(v), _) => (None, None, Some(v * m.unit.factor())),
+            (V::Num(v), Some(V::Num(b))) => (Some(v * m.unit.factor() * b), Some(b), None, false),
+            (V::Num(v), _) => (None, None, Some(v * m.unit.factor()), false),
         };
-        if suppressed {
-            out.suppressed_cells += 1;
-        }
         let f = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Number);
         let cells = [
-            Cell::Text(id),
-            Cell::Text(period),
+            Cell::Text(o.id),
+            Cell::Text(o.period),
             Cell::Text(&m.indicator),
             f(n),
             f(d),
             f(x),
         ];
-        sink.row(
-            RowLoc::Mapped {
-                row: if grid.sheet.is_some() { r } else { r + 1 },
-                col: c,
-            },
-            &cells,
-        );
-        out.suppressed.push(suppressed);
-        if area {
-            out.names.push(name);
-            out.municipalities.push(muni);
+        let row = if self.grid.sheet.is_some() { r } else { r + 1 };
+        self.sink.row(RowLoc::Mapped { row, col: c }, &cells);
+        self.out.suppressed_cells += usize::from(suppressed);
+        self.out.suppressed.push(suppressed);
+        if self.profile.level == Level::Area {
+            self.out.names.push(o.name);
+            self.out.municipalities.push(o.muni);
         }
-        match counted.get_mut(period) {
-            Some(v) => v[mi] += 1,
+        match self.counted.get_mut(o.period) {
+            Some(v) => v[o.mi] += 1,
             None => {
-                let mut v = vec![0; profile.mappings.len()];
-                v[mi] = 1;
-                counted.insert(period.to_string(), v);
+                let mut v = vec![0; self.profile.mappings.len()];
+                v[o.mi] = 1;
+                self.counted.insert(o.period.to_string(), v);
             }
         }
-    };
-    let muni_of = |r: u32, c: usize, g: &G, issues: &mut Vec<Issue>| -> Option<String> {
-        let t = g.text();
-        if t.is_empty() {
-            return None;
-        }
-        let n = normalise_header(&t);
-        let n = n.strip_suffix(" kommune").unwrap_or(&n).to_string();
-        let n = n.strip_suffix(" kommunes").unwrap_or(&n).to_string();
-        match munis.get(&n) {
-            Some(code) => Some(code.clone()),
-            None => {
-                issues.push(cell_issue(r, c as u32, profile.municipality_column.as_deref().unwrap_or(""), format!("unknown municipality \"{t}\": expected a municipality name or 3-digit code of datasets/municipalities.csv")));
-                None
-            }
-        }
-    };
-    let nfc = |s: String| -> String {
-        use unicode_normalization::UnicodeNormalization;
-        s.trim().nfc().collect()
-    };
-    if across {
-        // One unit per file; periods in the header; rows labelled.
+    }
+
+    /// Periods across: one unit per file (its id in `id_cell`), one row per
+    /// mapped label, one value per period column.
+    fn read_across(&mut self, data: &[(u32, Vec<G>)]) -> Result<()> {
+        let (profile, file, header) = (self.profile, self.file, &self.header.1);
         let id = match (&profile.id_column, profile.id_cell) {
-            (_, Some((r, c))) => grid
+            (_, Some((r, c))) => self
+                .grid
                 .rows
                 .iter()
                 .find(|(rr, _)| *rr == r)
@@ -998,7 +1049,7 @@ pub(crate) fn read(
         };
         let id = nfc(id);
         let label_col = match &profile.label_column {
-            Some(l) => col("source.label_column", l)?,
+            Some(l) => self.col("source.label_column", l)?,
             None => header
                 .iter()
                 .position(|c| !matches!(c, G::Empty) && c.text().parse::<Period>().is_err())
@@ -1015,6 +1066,7 @@ pub(crate) fn read(
                     .is_some_and(|c| normalise_header(&c.text()) == normalise_header(label))
             })
         };
+        let empty = G::Empty;
         for (mi, m) in profile.mappings.iter().enumerate() {
             let Some((r, cells)) = label_row(&m.label) else {
                 let labels: Vec<String> = data
@@ -1034,22 +1086,17 @@ pub(crate) fn read(
                 None => None,
             };
             for (c, p) in &periods {
-                let v = cells.get(*c).cloned().unwrap_or(G::Empty);
-                let b = base.map(|(br, bcells)| {
-                    (bcells.get(*c).cloned().unwrap_or(G::Empty), *br, *c as u32)
-                });
-                emit(
-                    &mut out,
-                    issues,
-                    &id,
-                    p,
+                self.emit(Obs {
+                    id: &id,
+                    period: p,
                     mi,
-                    (*r, *c as u32),
-                    &v,
-                    b.as_ref().map(|(g, r, c)| (g, *r, *c)),
-                    None,
-                    None,
-                );
+                    at: (*r, *c as u32),
+                    value: cells.get(*c).unwrap_or(&empty),
+                    base: base
+                        .map(|(br, bcells)| (bcells.get(*c).unwrap_or(&empty), *br, *c as u32)),
+                    name: None,
+                    muni: None,
+                });
             }
         }
         let mapped: Vec<String> = profile
@@ -1060,125 +1107,156 @@ pub(crate) fn read(
                     .chain(m.base.as_ref().map(|b| normalise_header(b)))
             })
             .collect();
-        out.unmapped = data
+        self.out.unmapped = data
             .iter()
             .filter_map(|(_, r)| r.get(label_col).map(G::text))
             .filter(|t| !t.is_empty() && !mapped.contains(&normalise_header(t)))
             .map(|t| format!("row \"{t}\""))
             .collect();
-        out.counts = tally(counted, profile);
-        return Ok(out);
+        Ok(())
     }
-    // Columns mode: one row per unit (and period).
-    let id_c = col(
-        "source.id_column",
-        profile
-            .id_column
-            .as_deref()
-            .expect("columns mode has id_column"),
-    )?;
-    let name_c = profile
-        .name_column
-        .as_deref()
-        .map(|n| col("source.name_column", n))
-        .transpose()?;
-    let muni_c = profile
-        .municipality_column
-        .as_deref()
-        .map(|n| col("source.municipality_column", n))
-        .transpose()?;
-    let period_c = match &profile.period {
-        PeriodFrom::Column(p) => Some(col("source.period_column", p)?),
-        _ => None,
-    };
-    let mut value_cols = Vec::new();
-    for m in &profile.mappings {
-        let c = col(&format!("{}.header", m.key), &m.label)?;
-        let b = m
-            .base
-            .as_deref()
-            .map(|b| col(&format!("{}.base_column", m.key), b))
-            .transpose()?;
-        value_cols.push((m, c, b));
-    }
-    let mut used: Vec<usize> = vec![id_c];
-    used.extend(name_c);
-    used.extend(muni_c);
-    used.extend(period_c);
-    for (_, c, b) in &value_cols {
-        used.push(*c);
-        used.extend(*b);
-    }
-    out.unmapped = header
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| !used.contains(i) && !c.text().is_empty())
-        .map(|(_, c)| c.text())
-        .collect();
-    let empty = G::Empty;
-    for (r, cells) in data {
-        let get = |c: usize| cells.get(c).unwrap_or(&empty);
-        let id = nfc(get(id_c).text());
-        if id.is_empty() {
-            if cells.iter().all(|c| c.text().is_empty()) {
-                continue;
-            }
-            // A footnote or a total line without an id: not a unit.
-            if value_cols.iter().all(|(_, c, _)| get(*c).text().is_empty()) {
-                continue;
-            }
-            issues.push(cell_issue(
-                *r,
-                id_c as u32,
-                profile.id_column.as_deref().unwrap_or(""),
-                "expected an id, found an empty cell".into(),
-            ));
-            continue;
+
+    /// The code of a municipality given by code or name (with or without
+    /// "Kommune"); an unknown one is an issue.
+    fn municipality(
+        &mut self,
+        munis: &HashMap<String, String>,
+        r: u32,
+        c: usize,
+        g: &G,
+    ) -> Option<String> {
+        let t = g.text();
+        if t.is_empty() {
+            return None;
         }
-        let period = match (&profile.period, period_c) {
-            (PeriodFrom::Fixed(p), _) => p.to_string(),
-            (_, Some(pc)) => match get(pc).text().parse::<Period>() {
-                Ok(p) => p.to_string(),
-                Err(e) => {
-                    issues.push(cell_issue(
-                        *r,
-                        pc as u32,
-                        match &profile.period {
-                            PeriodFrom::Column(c) => c.as_str(),
-                            _ => "",
-                        },
-                        e.to_string(),
-                    ));
+        let n = normalise_header(&t);
+        let n = n.strip_suffix(" kommune").unwrap_or(&n);
+        match munis.get(n) {
+            Some(code) => Some(code.clone()),
+            None => {
+                let msg = format!("unknown municipality \"{t}\": expected a municipality name or 3-digit code of datasets/municipalities.csv");
+                let i = self.cell_issue(
+                    r,
+                    c as u32,
+                    self.profile.municipality_column.as_deref().unwrap_or(""),
+                    msg,
+                );
+                self.issues.push(i);
+                None
+            }
+        }
+    }
+
+    /// The period of a data row (fixed, or from its column).
+    fn period_of(&mut self, r: u32, cells: &[G], period_c: Option<usize>) -> Option<String> {
+        match (&self.profile.period, period_c) {
+            (PeriodFrom::Fixed(p), _) => Some(p.to_string()),
+            (PeriodFrom::Column(name), Some(pc)) => {
+                let t = cells.get(pc).map(G::text).unwrap_or_default();
+                match t.parse::<Period>() {
+                    Ok(p) => Some(p.to_string()),
+                    Err(e) => {
+                        let i = self.cell_issue(r, pc as u32, name, e.to_string());
+                        self.issues.push(i);
+                        None
+                    }
+                }
+            }
+            _ => unreachable!("columns mode has a period"),
+        }
+    }
+
+    /// Columns mode: one row per unit (and period), one value per mapped column.
+    fn read_columns(&mut self, data: &[(u32, Vec<G>)]) -> Result<()> {
+        let profile = self.profile;
+        let opt_col = |r: &Self, key: &str, name: &Option<String>| {
+            name.as_deref().map(|n| r.col(key, n)).transpose()
+        };
+        let id_c = self.col(
+            "source.id_column",
+            profile
+                .id_column
+                .as_deref()
+                .expect("columns mode has id_column"),
+        )?;
+        let name_c = opt_col(self, "source.name_column", &profile.name_column)?;
+        let muni_c = opt_col(
+            self,
+            "source.municipality_column",
+            &profile.municipality_column,
+        )?;
+        let period_c = match &profile.period {
+            PeriodFrom::Column(p) => Some(self.col("source.period_column", p)?),
+            _ => None,
+        };
+        let mut value_cols = Vec::new();
+        for m in &profile.mappings {
+            let c = self.col(&format!("{}.header", m.key), &m.label)?;
+            let b = opt_col(self, &format!("{}.base_column", m.key), &m.base)?;
+            value_cols.push((c, b));
+        }
+        let mut used: Vec<usize> = [Some(id_c), name_c, muni_c, period_c]
+            .into_iter()
+            .flatten()
+            .collect();
+        for (c, b) in &value_cols {
+            used.push(*c);
+            used.extend(*b);
+        }
+        self.out.unmapped = self
+            .header
+            .1
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !used.contains(i) && !c.text().is_empty())
+            .map(|(_, c)| c.text())
+            .collect();
+        let munis = municipality_codes();
+        let area = profile.level == Level::Area;
+        let empty = G::Empty;
+        for (r, cells) in data {
+            let get = |c: usize| cells.get(c).unwrap_or(&empty);
+            let id = nfc(get(id_c).text());
+            if id.is_empty() {
+                // An empty line, or a footnote or total line without values: not a unit.
+                if value_cols.iter().all(|(c, _)| get(*c).text().is_empty()) {
                     continue;
                 }
-            },
-            _ => unreachable!("columns mode has a period"),
-        };
-        let name = name_c.map(|c| nfc(get(c).text())).filter(|n| !n.is_empty());
-        let muni = muni_c.and_then(|c| muni_of(*r, c, get(c), issues));
-        for (mi, (_, c, b)) in value_cols.iter().enumerate() {
-            let base = b.map(|bc| (get(bc), *r, bc as u32));
+                let i = self.cell_issue(
+                    *r,
+                    id_c as u32,
+                    profile.id_column.as_deref().unwrap_or(""),
+                    "expected an id, found an empty cell".into(),
+                );
+                self.issues.push(i);
+                continue;
+            }
+            let Some(period) = self.period_of(*r, cells, period_c) else {
+                continue;
+            };
             let (name, muni) = if area {
-                (name.clone(), muni.clone())
+                (
+                    name_c.map(|c| nfc(get(c).text())).filter(|n| !n.is_empty()),
+                    muni_c.and_then(|c| self.municipality(&munis, *r, c, get(c))),
+                )
             } else {
                 (None, None)
             };
-            emit(
-                &mut out,
-                issues,
-                &id,
-                &period,
-                mi,
-                (*r, *c as u32),
-                get(*c),
-                base,
-                name,
-                muni,
-            );
+            for (mi, (c, b)) in value_cols.iter().enumerate() {
+                self.emit(Obs {
+                    id: &id,
+                    period: &period,
+                    mi,
+                    at: (*r, *c as u32),
+                    value: get(*c),
+                    base: b.map(|bc| (get(bc), *r, bc as u32)),
+                    name: name.clone(),
+                    muni: muni.clone(),
+                });
+            }
         }
+        Ok(())
     }
-    out.counts = tally(counted, profile);
-    Ok(out)
 }
 
 /// Values per (indicator, period), from the counts per period and mapping.
