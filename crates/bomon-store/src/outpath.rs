@@ -221,7 +221,14 @@ fn clean_stale(target: &Path) {
             let alive = unsafe { libc::kill(pid, 0) } == 0
                 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
             if !alive {
-                let _ = fs::remove_dir_all(e.path());
+                // A previous output moved aside by the two-rename fallback of
+                // a run that died before moving the new one in: put it back.
+                if rest.starts_with("old-") && !target.exists() && marker_files(&e.path()).is_some()
+                {
+                    let _ = fs::rename(e.path(), target);
+                } else {
+                    let _ = fs::remove_dir_all(e.path());
+                }
             }
         }
     }
@@ -233,6 +240,7 @@ fn clean_stale(target: &Path) {
 /// (unless `force`).
 pub fn stage_dir(out: &Path, store: Option<&Path>, force: bool) -> Result<Staged> {
     check_outside_stores(out, store)?;
+    clean_stale(out);
     let meta = fs::symlink_metadata(out);
     let mode = match meta {
         Err(_) => Mode::Swap,
@@ -281,7 +289,6 @@ pub fn stage_dir(out: &Path, store: Option<&Path>, force: bool) -> Result<Staged
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    clean_stale(out);
     let staging = sibling(out, "new");
     fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
     Ok(Staged {
@@ -620,4 +627,46 @@ pub fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
         })
         .collect::<String>()
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two-rename fallback can die between its renames: the previous
+    /// output then sits beside the target, and the next run puts it back.
+    #[test]
+    fn a_previous_output_moved_aside_by_a_dead_run_is_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let aside = dir.path().join(".out.bomon-old-2147483000-1");
+        fs::create_dir(&aside).unwrap();
+        fs::write(aside.join("flags.csv"), "x").unwrap();
+        fs::write(aside.join(MARKER), r#"{"files": ["flags.csv"]}"#).unwrap();
+        let staged = stage_dir(&out, None, false).unwrap();
+        assert!(
+            out.join("flags.csv").is_file(),
+            "restored before the new run"
+        );
+        assert!(!aside.exists());
+        fs::write(staged.path().join("flags.csv"), "y").unwrap();
+        staged.publish(false).unwrap();
+        assert_eq!(fs::read_to_string(out.join("flags.csv")).unwrap(), "y");
+    }
+
+    #[test]
+    fn csv_cells_are_neutralised_but_numbers_stay() {
+        for (a, b) in [
+            ("=1+1", "'=1+1"),
+            ("@x", "'@x"),
+            ("+x", "'+x"),
+            ("-x", "'-x"),
+            ("-3.5", "-3.5"),
+            ("-3,5", "-3,5"),
+            ("\tx", "'\tx"),
+            ("ok", "ok"),
+        ] {
+            assert_eq!(csv_cell(a), b);
+        }
+    }
 }
