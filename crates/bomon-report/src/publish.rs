@@ -104,16 +104,66 @@ pub fn publish(
     out: &Path,
     report: bool,
 ) -> Result<Vec<PathBuf>, Error> {
-    let review = run.review();
-    let triage = &run.triage[..];
-    let panel = &run.panel;
-    let max_suppressed = run.config.max_suppressed_numerator;
-    let info = &run.info;
     fs::create_dir_all(out).map_err(io(out))?;
+    write_findings(run, catalogue, out)?;
+    write_departments(run, out)?;
+    write_peers(run, out)?;
+    fs::write(
+        out.join("INTERNT-ARBEJDSREDSKAB.txt"),
+        format!("{INTERNAL_DA}\nInternal working document - not for publication.\n"),
+    )
+    .map_err(io(out))?;
+    let mut names: Vec<String> = [
+        "flags.csv",
+        "flags.parquet",
+        "tests.parquet",
+        "departments.csv",
+        "peers.csv",
+        "INTERNT-ARBEJDSREDSKAB.txt",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for x in &run.extras {
+        let path = out.join(&x.name);
+        if x.name.ends_with(".parquet") {
+            write_parquet(&path, &mut x.frame.clone())?;
+        } else {
+            write_csv(&path, &x.frame)?;
+        }
+        names.push(x.name.clone());
+    }
+    names.push("manifest.json".into());
+    let mut manifest = manifest(run, catalogue, &names);
+    if report {
+        let written = write_report(run, catalogue, &manifest, out)?;
+        let mut files: Vec<serde_json::Value> =
+            manifest["files"].as_array().cloned().unwrap_or_default();
+        files.pop(); // manifest.json stays last
+        for w in &written {
+            files.push(serde_json::json!(w));
+        }
+        files.push(serde_json::json!("manifest.json"));
+        manifest["files"] = serde_json::Value::Array(files);
+        let last = names.pop();
+        names.extend(written);
+        names.extend(last);
+    }
+    fs::write(
+        out.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).expect("json"),
+    )
+    .map_err(io(out))?;
+    Ok(names.iter().map(|n| out.join(n)).collect())
+}
+
+/// Every test (tests.parquet) and the flags (flags.csv/.parquet).
+fn write_findings(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Error> {
+    let review = run.review();
+    let panel = &run.panel;
     let tmp = out;
     let year = review.period.clone();
-
-    // Findings: every test (tests.parquet) and the flags (flags.csv/.parquet).
+    let max_suppressed = run.config.max_suppressed_numerator;
     let f = &review.findings;
     let dir = |i: usize| {
         catalogue
@@ -215,7 +265,15 @@ pub fn publish(
     let mut tests_df = frame(f.iter().collect()).map_err(perr("tests"))?;
     write_parquet(&tmp.join("tests.parquet"), &mut tests_df)?;
 
-    // Departments: triage.
+    Ok(())
+}
+
+/// The triage (departments.csv).
+fn write_departments(run: &Run, out: &Path) -> Result<(), Error> {
+    let review = run.review();
+    let triage = &run.triage[..];
+    let panel = &run.panel;
+    let tmp = out;
     let t = triage;
     let deps = DataFrame::new(vec![
         Column::new(
@@ -335,7 +393,14 @@ pub fn publish(
     .map_err(perr("departments"))?;
     write_csv(&tmp.join("departments.csv"), &deps)?;
 
-    // Peers: who each department was compared with, and on what.
+    Ok(())
+}
+
+/// Who each department was compared with, and on what (peers.csv).
+fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
+    let review = run.review();
+    let panel = &run.panel;
+    let tmp = out;
     let mut w =
         csv::Writer::from_path(tmp.join("peers.csv")).map_err(|e| Error::Input(e.to_string()))?;
     let mut head = vec![
@@ -374,12 +439,15 @@ pub fn publish(
         }
     }
     w.flush().map_err(io(tmp))?;
-    fs::write(
-        tmp.join("INTERNT-ARBEJDSREDSKAB.txt"),
-        format!("{INTERNAL_DA}\nInternal working document - not for publication.\n"),
-    )
-    .map_err(io(tmp))?;
+    Ok(())
+}
 
+/// manifest.json: what was reviewed, from which snapshot and inputs, how,
+/// and what came of it.
+fn manifest(run: &Run, catalogue: &Catalogue, names: &[String]) -> serde_json::Value {
+    let review = run.review();
+    let triage = &run.triage[..];
+    let info = &run.info;
     let alarms = review
         .findings
         .iter()
@@ -390,27 +458,6 @@ pub fn publish(
         .iter()
         .filter(|x| x.severity == Some(bomon_stats::Severity::Alert))
         .count();
-    let mut names: Vec<String> = [
-        "flags.csv",
-        "flags.parquet",
-        "tests.parquet",
-        "departments.csv",
-        "peers.csv",
-        "INTERNT-ARBEJDSREDSKAB.txt",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for x in &run.extras {
-        let path = tmp.join(&x.name);
-        if x.name.ends_with(".parquet") {
-            write_parquet(&path, &mut x.frame.clone())?;
-        } else {
-            write_csv(&path, &x.frame)?;
-        }
-        names.push(x.name.clone());
-    }
-    names.push("manifest.json".into());
     let mut manifest = serde_json::json!({
         "document": INTERNAL_DA,
         "engine_version": env!("CARGO_PKG_VERSION"),
@@ -441,39 +488,28 @@ pub fn publish(
     {
         m.extend(x);
     }
-    if report {
-        let input = ReportInput {
-            review,
-            triage,
-            panel,
-            catalogue,
-            manifest: &manifest,
-            config: &run.config,
-            danish: run.danish,
-            quarterly: run.quarterly(),
-            category_history: &run.category_history,
-            assessments: &run.assessments,
-            log_counts: run.log_counts,
-        };
-        let written =
-            crate::render(&input, tmp).map_err(|e| Error::Input(format!("report: {e}")))?;
-        let mut files: Vec<serde_json::Value> =
-            manifest["files"].as_array().cloned().unwrap_or_default();
-        files.pop(); // manifest.json stays last
-        for w in &written {
-            files.push(serde_json::json!(w));
-        }
-        files.push(serde_json::json!("manifest.json"));
-        manifest["files"] = serde_json::Value::Array(files);
-        let last = names.pop();
-        names.extend(written);
-        names.extend(last);
-    }
-    fs::write(
-        tmp.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest).expect("json"),
-    )
-    .map_err(io(tmp))?;
+    manifest
+}
 
-    Ok(names.iter().map(|n| out.join(n)).collect())
+/// report.html, review.xlsx and charts/; returns the names written.
+fn write_report(
+    run: &Run,
+    catalogue: &Catalogue,
+    manifest: &serde_json::Value,
+    out: &Path,
+) -> Result<Vec<String>, Error> {
+    let input = ReportInput {
+        review: run.review(),
+        triage: &run.triage,
+        panel: &run.panel,
+        catalogue,
+        manifest,
+        config: &run.config,
+        danish: run.danish,
+        quarterly: run.quarterly(),
+        category_history: &run.category_history,
+        assessments: &run.assessments,
+        log_counts: run.log_counts,
+    };
+    crate::render(&input, out).map_err(|e| Error::Input(format!("report: {e}")))
 }
