@@ -356,107 +356,8 @@ pub fn show(
             keep.join(", ")
         )
     });
-    // The assessment log: the latest entry, and prompts still unanswered.
-    let log = crate::assessments::by_department(snap)?;
-    header.push(
-        match log.get(&dp.id).and_then(|v| v.last().map(|a| (v.len(), a))) {
-            None => tr(
-                "vurderinger: ingen registreret",
-                "assessments: none recorded",
-            )
-            .into(),
-            Some((n, a)) => {
-                let note: String = a.note.chars().take(60).collect();
-                let more = if a.note.chars().count() > 60 {
-                    "..."
-                } else {
-                    ""
-                };
-                format!(
-                    "{} {n} {}; {} {} ({}, {}, {} {}){}",
-                    tr("vurderinger:", "assessments:"),
-                    tr("registreret", "recorded"),
-                    tr("seneste", "latest"),
-                    a.outcome,
-                    a.assessed_on,
-                    a.role,
-                    tr("for", "for"),
-                    a.period,
-                    if note.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": \"{note}{more}\"")
-                    }
-                )
-            }
-        },
-    );
-    let open =
-        crate::assessments::list(snap, Some(&dp.id), true, None, cfg.assessment_overdue_days)?;
-    if open.height() > 0 {
-        let periods = bomon_store::frame::strings(&open, "period")?;
-        let ages = open
-            .column("age_days")
-            .map_err(|e| Error::polars("open prompts", e))?
-            .cast(&DataType::Int64)
-            .map_err(|e| Error::polars("open prompts", e))?;
-        let ages = ages.i64().map_err(|e| Error::polars("open prompts", e))?;
-        let items: Vec<String> = periods
-            .iter()
-            .zip(ages)
-            .map(|(p, a)| match a {
-                Some(a) => format!(
-                    "{} ({a} {})",
-                    p.as_deref().unwrap_or("?"),
-                    tr("dage", "days")
-                ),
-                None => p.clone().unwrap_or_default(),
-            })
-            .collect();
-        header.push(format!(
-            "{} {}",
-            tr(
-                "åbne anmodninger om kvalitativ vurdering:",
-                "open prompts for a qualitative assessment:"
-            ),
-            items.join(", ")
-        ));
-    }
-    // Figures suppressed at the source (import profiles): named, never a number.
-    let sup = snap
-        .table(StoredTable::Observations)?
-        .filter(
-            col("department_id")
-                .eq(lit(dp.id.as_str()))
-                .and(col("suppressed").eq(lit(true))),
-        )
-        .select([col("indicator"), col("period")])
-        .sort(["period", "indicator"], Default::default())
-        .collect()
-        .map_err(|e| Error::polars("reading suppressed figures", e))?;
-    if sup.height() > 0 {
-        let inds = bomon_store::frame::strings(&sup, "indicator")?;
-        let pers = bomon_store::frame::strings(&sup, "period")?;
-        let items: Vec<String> = inds
-            .iter()
-            .zip(&pers)
-            .map(|(i, p)| {
-                format!(
-                    "{} {}",
-                    i.as_deref().unwrap_or("?"),
-                    p.as_deref().unwrap_or("?")
-                )
-            })
-            .collect();
-        header.push(format!(
-            "{} {}",
-            tr(
-                "undertrykt ved kilden (intet tal, ikke testet):",
-                "suppressed at the source (no figure, not tested):"
-            ),
-            items.join(", ")
-        ));
-    }
+    header.extend(log_lines(snap, &dp.id, cfg, danish)?);
+    header.extend(suppressed_line(snap, &dp.id, danish)?);
     let mut label = vec![];
     let mut unit = vec![];
     let mut id = vec![];
@@ -561,4 +462,137 @@ pub fn show(
         header,
         frame: DataFrame::new(cols).map_err(|e| Error::polars("card", e))?,
     })
+}
+
+/// The card's lines about the assessment log: the latest entry, and the
+/// prompts still unanswered with their age.
+fn log_lines(
+    snap: &Snapshot<'_>,
+    department: &str,
+    cfg: &ReviewConfig,
+    danish: bool,
+) -> Result<Vec<String>, Error> {
+    let tr = |da: &'static str, en: &'static str| if danish { da } else { en };
+    let mut header = Vec::new();
+    // The assessment log: the latest entry, and prompts still unanswered.
+    let log = crate::assessments::by_department(snap)?;
+    header.push(
+        match log
+            .get(department)
+            .and_then(|v| v.last().map(|a| (v.len(), a)))
+        {
+            None => tr(
+                "vurderinger: ingen registreret",
+                "assessments: none recorded",
+            )
+            .into(),
+            Some((n, a)) => {
+                let note: String = a.note.chars().take(60).collect();
+                let more = if a.note.chars().count() > 60 {
+                    "..."
+                } else {
+                    ""
+                };
+                format!(
+                    "{} {n} {}; {} {} ({}, {}, {} {}){}",
+                    tr("vurderinger:", "assessments:"),
+                    tr("registreret", "recorded"),
+                    tr("seneste", "latest"),
+                    a.outcome,
+                    a.assessed_on,
+                    a.role,
+                    tr("for", "for"),
+                    a.period,
+                    if note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": \"{note}{more}\"")
+                    }
+                )
+            }
+        },
+    );
+    let open = crate::assessments::list(
+        snap,
+        Some(department),
+        true,
+        None,
+        cfg.assessment_overdue_days,
+    )?;
+    if open.height() > 0 {
+        let periods = bomon_store::frame::strings(&open, "period")?;
+        let ages = open
+            .column("age_days")
+            .map_err(|e| Error::polars("open prompts", e))?
+            .cast(&DataType::Int64)
+            .map_err(|e| Error::polars("open prompts", e))?;
+        let ages = ages.i64().map_err(|e| Error::polars("open prompts", e))?;
+        let items: Vec<String> = periods
+            .iter()
+            .zip(ages)
+            .map(|(p, a)| match a {
+                Some(a) => format!(
+                    "{} ({a} {})",
+                    p.as_deref().unwrap_or("?"),
+                    tr("dage", "days")
+                ),
+                None => p.clone().unwrap_or_default(),
+            })
+            .collect();
+        header.push(format!(
+            "{} {}",
+            tr(
+                "åbne anmodninger om kvalitativ vurdering:",
+                "open prompts for a qualitative assessment:"
+            ),
+            items.join(", ")
+        ));
+    }
+    Ok(header)
+}
+
+/// The card's line naming figures suppressed at the source, if any.
+fn suppressed_line(
+    snap: &Snapshot<'_>,
+    department: &str,
+    danish: bool,
+) -> Result<Option<String>, Error> {
+    let tr = |da: &'static str, en: &'static str| if danish { da } else { en };
+    let mut header = Vec::new();
+    // Figures suppressed at the source (import profiles): named, never a number.
+    let sup = snap
+        .table(StoredTable::Observations)?
+        .filter(
+            col("department_id")
+                .eq(lit(department))
+                .and(col("suppressed").eq(lit(true))),
+        )
+        .select([col("indicator"), col("period")])
+        .sort(["period", "indicator"], Default::default())
+        .collect()
+        .map_err(|e| Error::polars("reading suppressed figures", e))?;
+    if sup.height() > 0 {
+        let inds = bomon_store::frame::strings(&sup, "indicator")?;
+        let pers = bomon_store::frame::strings(&sup, "period")?;
+        let items: Vec<String> = inds
+            .iter()
+            .zip(&pers)
+            .map(|(i, p)| {
+                format!(
+                    "{} {}",
+                    i.as_deref().unwrap_or("?"),
+                    p.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        header.push(format!(
+            "{} {}",
+            tr(
+                "undertrykt ved kilden (intet tal, ikke testet):",
+                "suppressed at the source (no figure, not tested):"
+            ),
+            items.join(", ")
+        ));
+    }
+    Ok(header.pop())
 }
