@@ -482,316 +482,17 @@ pub fn annual(
         .filter(|(d, _)| !small.contains(d))
         .collect();
 
+    let ctx = AnnualCtx {
+        panel,
+        catalogue,
+        year,
+        judged: &judged,
+        cfg,
+        ls,
+    };
     let per_indicator: Vec<IndicatorResult> = (0..n_ind)
         .into_par_iter()
-        .map(|i| {
-            let mut out = Vec::new();
-            let mut small = Vec::new();
-            let mut last = Vec::new();
-            let Some(ind) = catalogue.get(&panel.indicators[i]) else {
-                return (out, small, last);
-            };
-            if ind.direction == Direction::Context || ind.kind.is_value() || !ind.is_annual() {
-                return (out, small, last);
-            }
-            let (kind, dir, min_den) = (ind.kind, ind.direction, ind.min_denominator);
-            let w = worse(dir);
-            let sign = if w == Worse::Lower { -1.0 } else { 1.0 };
-            let nat = national(panel, i, year, kind, dir, min_den, ls);
-            let nat_prev = national(panel, i, year - 1, kind, dir, min_den, ls);
-            let n_all = panel.depts.len();
-
-            // Developments of every department, for the between-department
-            // heterogeneity (DerSimonian-Laird tau^2) of changes and slopes.
-            let t0 = year - cfg.slope_years as i32 + 1;
-            let tau2_of = |devs: &mut dyn Iterator<Item = Dev>| -> f64 {
-                let (ys, vs): (Vec<f64>, Vec<f64>) = devs
-                    .map(|x| x.test)
-                    .filter(|e| e.estimate.is_finite())
-                    .map(|e| (e.estimate, e.se.powi(2).max(1e-12)))
-                    .unzip();
-                if ys.len() < 3 {
-                    0.0
-                } else {
-                    tau2_dersimonian_laird(&ys, &vs)
-                }
-            };
-            let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
-            for x in 0..n_all {
-                by_type
-                    .entry(panel.depts[x].housing_type.as_str())
-                    .or_default()
-                    .push(x);
-            }
-            // Changes: per window, recent years against the years before - the
-            // last year against the one before (`last_year`), or the last two
-            // pooled against the three before them (`two_years`).
-            let windows: Vec<ChangeWindow<'_>> = cfg
-                .change_years
-                .iter()
-                .map(|&w| {
-                    let w = w as i32;
-                    let recent = (year - w + 1)..=year;
-                    let base = if w == 1 {
-                        (year - 1)..=(year - 1)
-                    } else {
-                        (year - w - 2)..=(year - w)
-                    };
-                    let counts = |ms: &mut dyn Iterator<Item = usize>| {
-                        let ms: Vec<usize> = ms.collect();
-                        let (a1, b1) =
-                            pooled(panel, i, ms.iter().copied(), recent.clone(), min_den);
-                        let (a0, b0) = pooled(panel, i, ms.iter().copied(), base.clone(), min_den);
-                        [a1, b1, a0, b0]
-                    };
-                    let own: Vec<Option<(Dev, [f64; 4])>> = (0..n_all)
-                        .map(|d| {
-                            let c = counts(&mut std::iter::once(d));
-                            if c[1] >= min_den && c[3] >= min_den {
-                                change(c[0], c[1], c[2], c[3], kind).map(|x| (x, c))
-                            } else {
-                                None
-                            }
-                        })
-                        .collect();
-                    let tau2 = tau2_of(&mut own.iter().flatten().map(|x| x.0));
-                    let national = by_type
-                        .iter()
-                        .map(|(t, m)| {
-                            let c = counts(&mut m.iter().copied());
-                            (*t, change(c[0], c[1], c[2], c[3], kind))
-                        })
-                        .collect();
-                    ChangeWindow {
-                        rule: if w == 1 { "last_year" } else { "two_years" },
-                        recent,
-                        base,
-                        own,
-                        tau2,
-                        national,
-                    }
-                })
-                .collect();
-            let slopes: Vec<Option<Dev>> = (0..n_all)
-                .map(|d| {
-                    let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
-                    for yy in t0..=year {
-                        let (a, b) = panel.get(i, d, yy);
-                        if a.is_finite() && b >= min_den && b > 0.0 {
-                            t.push(f64::from(yy - t0));
-                            y.push(a);
-                            nn.push(b);
-                        }
-                    }
-                    if kind == Kind::Share && t.len() >= 3 {
-                        share_slope(&t, &y, &nn)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            let tau2_slope = tau2_of(&mut slopes.iter().flatten().copied());
-            let comp_change = |w: &ChangeWindow<'_>, members: &[usize]| -> Option<Dev> {
-                let (a1, b1) = pooled(panel, i, members.iter().copied(), w.recent.clone(), min_den);
-                let (a0, b0) = pooled(panel, i, members.iter().copied(), w.base.clone(), min_den);
-                change(a1, b1, a0, b0, kind)
-            };
-            let comp_slope = |members: &[usize]| -> Option<Dev> {
-                if kind != Kind::Share {
-                    return None;
-                }
-                let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
-                for yy in t0..=year {
-                    let (a, b) = pooled(panel, i, members.iter().copied(), yy, min_den);
-                    if b > 0.0 {
-                        t.push(f64::from(yy - t0));
-                        y.push(a);
-                        nn.push(b);
-                    }
-                }
-                if t.len() >= 3 {
-                    share_slope(&t, &y, &nn)
-                } else {
-                    None
-                }
-            };
-            let national_slope: HashMap<&str, Option<Dev>> =
-                by_type.iter().map(|(t, m)| (*t, comp_slope(m))).collect();
-
-            let mut muni_totals: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
-            for x in 0..n_all {
-                let (a, b) = panel.get(i, x, year);
-                if a.is_finite() && b >= min_den && b > 0.0 {
-                    let e = muni_totals
-                        .entry((
-                            panel.depts[x].municipality.as_str(),
-                            panel.depts[x].housing_type.as_str(),
-                        ))
-                        .or_insert((0.0, 0.0));
-                    e.0 += a;
-                    e.1 += b;
-                }
-            }
-            for &(d, group) in &judged {
-                let (n1, d1) = panel.get(i, d, year);
-                if !(d1 >= min_den && d1 > 0.0 && n1.is_finite()) {
-                    if n1.is_finite() || d1.is_finite() {
-                        small.push((d, i));
-                    }
-                    continue;
-                }
-                let value = n1 / d1;
-                let (pn0, pd0) = panel.get(i, d, year - 1);
-                let prev = if pd0 > 0.0 { pn0 / pd0 } else { f64::NAN };
-                let members: Vec<usize> = group.iter().map(|p| p.0).collect();
-                let mk = |test: Test,
-                          comparator: Comparator,
-                          value: f64,
-                          reference: f64,
-                          previous: f64,
-                          reference_previous: f64,
-                          z: f64,
-                          p: f64| Finding {
-                    dept: d,
-                    indicator: i,
-                    test,
-                    comparator,
-                    value,
-                    reference,
-                    previous,
-                    reference_previous,
-                    z,
-                    p,
-                    q: f64::NAN,
-                    severity: None,
-                    numerator: n1,
-                    previous_numerator: pn0,
-                    denominator: d1,
-                    rule: None,
-                    attribution: None,
-                };
-                // Level: peers, national, municipality.
-                let (pa, pb) = pooled(panel, i, members.iter().copied(), year, min_den);
-                let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
-                if pb > 0.0 {
-                    let target = pa / pb;
-                    let lt = LevelTest {
-                        scale: ls,
-                        kind,
-                        worse: w,
-                    };
-                    let (z, p) = level_z(lt, (n1, d1), target, (nat.phi[d], nat.tau2[d]));
-                    out.push(mk(
-                        Test::Level,
-                        Comparator::Peers,
-                        value,
-                        target,
-                        prev,
-                        if qb > 0.0 { qa / qb } else { f64::NAN },
-                        z * sign,
-                        p,
-                    ));
-                    // Persistence: the same comparison a year earlier.
-                    if pd0 >= min_den && qb > 0.0 {
-                        let (z0, _) =
-                            level_z(lt, (pn0, pd0), qa / qb, (nat_prev.phi[d], nat_prev.tau2[d]));
-                        last.push(((d, i), z0 * sign > Z95));
-                    }
-                }
-                if nat.z[d].is_finite() {
-                    out.push(mk(
-                        Test::Level,
-                        Comparator::National,
-                        value,
-                        nat.target[d],
-                        prev,
-                        nat_prev.target[d],
-                        nat.z[d] * sign,
-                        nat.p[d],
-                    ));
-                }
-                // The municipality's other departments of the same housing type: totals less this one.
-                let (ta, tb) = muni_totals
-                    .get(&(
-                        panel.depts[d].municipality.as_str(),
-                        panel.depts[d].housing_type.as_str(),
-                    ))
-                    .copied()
-                    .unwrap_or((0.0, 0.0));
-                let (ma, mb) = (ta - n1, tb - d1);
-                if mb > 0.0 {
-                    let lt = LevelTest {
-                        scale: ls,
-                        kind,
-                        worse: w,
-                    };
-                    let (z, p) = level_z(lt, (n1, d1), ma / mb, (nat.phi[d], nat.tau2[d]));
-                    out.push(mk(
-                        Test::Level,
-                        Comparator::Municipality,
-                        value,
-                        ma / mb,
-                        prev,
-                        f64::NAN,
-                        z * sign,
-                        p,
-                    ));
-                }
-                // Development: the changes and the slope, against peers and nationally.
-                let ty = panel.depts[d].housing_type.as_str();
-                for w in &windows {
-                    let Some((u, [a1, b1, a0, b0])) = w.own[d] else {
-                        continue;
-                    };
-                    for (comparator, c) in [
-                        (Comparator::Peers, comp_change(w, &members)),
-                        (Comparator::National, w.national.get(ty).copied().flatten()),
-                    ] {
-                        let Some(c) = c else { continue };
-                        let z = compare(u.test, c.test, w.tau2) * sign;
-                        let mut f = mk(
-                            Test::Development,
-                            comparator,
-                            u.shown,
-                            c.shown,
-                            a0 / b0,
-                            f64::NAN,
-                            z,
-                            1.0 - bomon_stats::dist::pnorm(z),
-                        );
-                        // The window's pooled counts: the prompt's "from ... to".
-                        f.numerator = a1;
-                        f.denominator = b1;
-                        f.previous_numerator = a0;
-                        f.rule = Some(w.rule);
-                        out.push(f);
-                    }
-                }
-                if let Some(u) = slopes[d] {
-                    for (comparator, c) in [
-                        (Comparator::Peers, comp_slope(&members)),
-                        (
-                            Comparator::National,
-                            national_slope.get(ty).copied().flatten(),
-                        ),
-                    ] {
-                        let Some(c) = c else { continue };
-                        let z = compare(u.test, c.test, tau2_slope) * sign;
-                        out.push(mk(
-                            Test::Trend,
-                            comparator,
-                            u.shown,
-                            c.shown,
-                            prev,
-                            f64::NAN,
-                            z,
-                            1.0 - bomon_stats::dist::pnorm(z),
-                        ));
-                    }
-                }
-            }
-            (out, small, last)
-        })
+        .map(|i| test_indicator(&ctx, i))
         .collect();
 
     let mut findings = Vec::new();
@@ -879,4 +580,333 @@ pub fn annual(
         flagged_last_year,
         tests,
     }
+}
+
+/// What every indicator's tests of an annual review share.
+#[derive(Clone, Copy)]
+struct AnnualCtx<'a> {
+    panel: &'a Panel,
+    catalogue: &'a Catalogue,
+    year: i32,
+    /// The departments judged (not too small), with their peers.
+    judged: &'a [(usize, &'a PeerGroup)],
+    cfg: &'a ReviewConfig,
+    ls: LevelScale,
+}
+
+/// The tests of indicator `i` (level, development, trend against peers,
+/// nationally and in the municipality) for the judged departments.
+fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
+    let AnnualCtx {
+        panel,
+        catalogue,
+        year,
+        judged,
+        cfg,
+        ls,
+    } = *ctx;
+    let mut out = Vec::new();
+    let mut small = Vec::new();
+    let mut last = Vec::new();
+    let Some(ind) = catalogue.get(&panel.indicators[i]) else {
+        return (out, small, last);
+    };
+    if ind.direction == Direction::Context || ind.kind.is_value() || !ind.is_annual() {
+        return (out, small, last);
+    }
+    let (kind, dir, min_den) = (ind.kind, ind.direction, ind.min_denominator);
+    let w = worse(dir);
+    let sign = if w == Worse::Lower { -1.0 } else { 1.0 };
+    let nat = national(panel, i, year, kind, dir, min_den, ls);
+    let nat_prev = national(panel, i, year - 1, kind, dir, min_den, ls);
+    let n_all = panel.depts.len();
+
+    // Developments of every department, for the between-department
+    // heterogeneity (DerSimonian-Laird tau^2) of changes and slopes.
+    let t0 = year - cfg.slope_years as i32 + 1;
+    let tau2_of = |devs: &mut dyn Iterator<Item = Dev>| -> f64 {
+        let (ys, vs): (Vec<f64>, Vec<f64>) = devs
+            .map(|x| x.test)
+            .filter(|e| e.estimate.is_finite())
+            .map(|e| (e.estimate, e.se.powi(2).max(1e-12)))
+            .unzip();
+        if ys.len() < 3 {
+            0.0
+        } else {
+            tau2_dersimonian_laird(&ys, &vs)
+        }
+    };
+    let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
+    for x in 0..n_all {
+        by_type
+            .entry(panel.depts[x].housing_type.as_str())
+            .or_default()
+            .push(x);
+    }
+    // Changes: per window, recent years against the years before - the
+    // last year against the one before (`last_year`), or the last two
+    // pooled against the three before them (`two_years`).
+    let windows: Vec<ChangeWindow<'_>> = cfg
+        .change_years
+        .iter()
+        .map(|&w| {
+            let w = w as i32;
+            let recent = (year - w + 1)..=year;
+            let base = if w == 1 {
+                (year - 1)..=(year - 1)
+            } else {
+                (year - w - 2)..=(year - w)
+            };
+            let counts = |ms: &mut dyn Iterator<Item = usize>| {
+                let ms: Vec<usize> = ms.collect();
+                let (a1, b1) = pooled(panel, i, ms.iter().copied(), recent.clone(), min_den);
+                let (a0, b0) = pooled(panel, i, ms.iter().copied(), base.clone(), min_den);
+                [a1, b1, a0, b0]
+            };
+            let own: Vec<Option<(Dev, [f64; 4])>> = (0..n_all)
+                .map(|d| {
+                    let c = counts(&mut std::iter::once(d));
+                    if c[1] >= min_den && c[3] >= min_den {
+                        change(c[0], c[1], c[2], c[3], kind).map(|x| (x, c))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let tau2 = tau2_of(&mut own.iter().flatten().map(|x| x.0));
+            let national = by_type
+                .iter()
+                .map(|(t, m)| {
+                    let c = counts(&mut m.iter().copied());
+                    (*t, change(c[0], c[1], c[2], c[3], kind))
+                })
+                .collect();
+            ChangeWindow {
+                rule: if w == 1 { "last_year" } else { "two_years" },
+                recent,
+                base,
+                own,
+                tau2,
+                national,
+            }
+        })
+        .collect();
+    let slopes: Vec<Option<Dev>> = (0..n_all)
+        .map(|d| {
+            let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
+            for yy in t0..=year {
+                let (a, b) = panel.get(i, d, yy);
+                if a.is_finite() && b >= min_den && b > 0.0 {
+                    t.push(f64::from(yy - t0));
+                    y.push(a);
+                    nn.push(b);
+                }
+            }
+            if kind == Kind::Share && t.len() >= 3 {
+                share_slope(&t, &y, &nn)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let tau2_slope = tau2_of(&mut slopes.iter().flatten().copied());
+    let comp_change = |w: &ChangeWindow<'_>, members: &[usize]| -> Option<Dev> {
+        let (a1, b1) = pooled(panel, i, members.iter().copied(), w.recent.clone(), min_den);
+        let (a0, b0) = pooled(panel, i, members.iter().copied(), w.base.clone(), min_den);
+        change(a1, b1, a0, b0, kind)
+    };
+    let comp_slope = |members: &[usize]| -> Option<Dev> {
+        if kind != Kind::Share {
+            return None;
+        }
+        let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
+        for yy in t0..=year {
+            let (a, b) = pooled(panel, i, members.iter().copied(), yy, min_den);
+            if b > 0.0 {
+                t.push(f64::from(yy - t0));
+                y.push(a);
+                nn.push(b);
+            }
+        }
+        if t.len() >= 3 {
+            share_slope(&t, &y, &nn)
+        } else {
+            None
+        }
+    };
+    let national_slope: HashMap<&str, Option<Dev>> =
+        by_type.iter().map(|(t, m)| (*t, comp_slope(m))).collect();
+
+    let mut muni_totals: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
+    for x in 0..n_all {
+        let (a, b) = panel.get(i, x, year);
+        if a.is_finite() && b >= min_den && b > 0.0 {
+            let e = muni_totals
+                .entry((
+                    panel.depts[x].municipality.as_str(),
+                    panel.depts[x].housing_type.as_str(),
+                ))
+                .or_insert((0.0, 0.0));
+            e.0 += a;
+            e.1 += b;
+        }
+    }
+    for &(d, group) in judged {
+        let (n1, d1) = panel.get(i, d, year);
+        if !(d1 >= min_den && d1 > 0.0 && n1.is_finite()) {
+            if n1.is_finite() || d1.is_finite() {
+                small.push((d, i));
+            }
+            continue;
+        }
+        let value = n1 / d1;
+        let (pn0, pd0) = panel.get(i, d, year - 1);
+        let prev = if pd0 > 0.0 { pn0 / pd0 } else { f64::NAN };
+        let members: Vec<usize> = group.iter().map(|p| p.0).collect();
+        let mk = |test: Test,
+                  comparator: Comparator,
+                  value: f64,
+                  reference: f64,
+                  previous: f64,
+                  reference_previous: f64,
+                  z: f64,
+                  p: f64| Finding {
+            dept: d,
+            indicator: i,
+            test,
+            comparator,
+            value,
+            reference,
+            previous,
+            reference_previous,
+            z,
+            p,
+            q: f64::NAN,
+            severity: None,
+            numerator: n1,
+            previous_numerator: pn0,
+            denominator: d1,
+            rule: None,
+            attribution: None,
+        };
+        // Level: peers, national, municipality.
+        let (pa, pb) = pooled(panel, i, members.iter().copied(), year, min_den);
+        let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
+        if pb > 0.0 {
+            let target = pa / pb;
+            let lt = LevelTest {
+                scale: ls,
+                kind,
+                worse: w,
+            };
+            let (z, p) = level_z(lt, (n1, d1), target, (nat.phi[d], nat.tau2[d]));
+            out.push(mk(
+                Test::Level,
+                Comparator::Peers,
+                value,
+                target,
+                prev,
+                if qb > 0.0 { qa / qb } else { f64::NAN },
+                z * sign,
+                p,
+            ));
+            // Persistence: the same comparison a year earlier.
+            if pd0 >= min_den && qb > 0.0 {
+                let (z0, _) = level_z(lt, (pn0, pd0), qa / qb, (nat_prev.phi[d], nat_prev.tau2[d]));
+                last.push(((d, i), z0 * sign > Z95));
+            }
+        }
+        if nat.z[d].is_finite() {
+            out.push(mk(
+                Test::Level,
+                Comparator::National,
+                value,
+                nat.target[d],
+                prev,
+                nat_prev.target[d],
+                nat.z[d] * sign,
+                nat.p[d],
+            ));
+        }
+        // The municipality's other departments of the same housing type: totals less this one.
+        let (ta, tb) = muni_totals
+            .get(&(
+                panel.depts[d].municipality.as_str(),
+                panel.depts[d].housing_type.as_str(),
+            ))
+            .copied()
+            .unwrap_or((0.0, 0.0));
+        let (ma, mb) = (ta - n1, tb - d1);
+        if mb > 0.0 {
+            let lt = LevelTest {
+                scale: ls,
+                kind,
+                worse: w,
+            };
+            let (z, p) = level_z(lt, (n1, d1), ma / mb, (nat.phi[d], nat.tau2[d]));
+            out.push(mk(
+                Test::Level,
+                Comparator::Municipality,
+                value,
+                ma / mb,
+                prev,
+                f64::NAN,
+                z * sign,
+                p,
+            ));
+        }
+        // Development: the changes and the slope, against peers and nationally.
+        let ty = panel.depts[d].housing_type.as_str();
+        for w in &windows {
+            let Some((u, [a1, b1, a0, b0])) = w.own[d] else {
+                continue;
+            };
+            for (comparator, c) in [
+                (Comparator::Peers, comp_change(w, &members)),
+                (Comparator::National, w.national.get(ty).copied().flatten()),
+            ] {
+                let Some(c) = c else { continue };
+                let z = compare(u.test, c.test, w.tau2) * sign;
+                let mut f = mk(
+                    Test::Development,
+                    comparator,
+                    u.shown,
+                    c.shown,
+                    a0 / b0,
+                    f64::NAN,
+                    z,
+                    1.0 - bomon_stats::dist::pnorm(z),
+                );
+                // The window's pooled counts: the prompt's "from ... to".
+                f.numerator = a1;
+                f.denominator = b1;
+                f.previous_numerator = a0;
+                f.rule = Some(w.rule);
+                out.push(f);
+            }
+        }
+        if let Some(u) = slopes[d] {
+            for (comparator, c) in [
+                (Comparator::Peers, comp_slope(&members)),
+                (
+                    Comparator::National,
+                    national_slope.get(ty).copied().flatten(),
+                ),
+            ] {
+                let Some(c) = c else { continue };
+                let z = compare(u.test, c.test, tau2_slope) * sign;
+                out.push(mk(
+                    Test::Trend,
+                    comparator,
+                    u.shown,
+                    c.shown,
+                    prev,
+                    f64::NAN,
+                    z,
+                    1.0 - bomon_stats::dist::pnorm(z),
+                ));
+            }
+        }
+    }
+    (out, small, last)
 }
