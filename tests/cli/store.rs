@@ -312,7 +312,8 @@ fn a_store_of_a_newer_format_is_refused() {
     assert!(ingest(&store, &[&d]).status.success());
     let m = store.join("manifest.json");
     let text = std::fs::read_to_string(&m).unwrap();
-    let newer = text.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
+    let current = format!("\"format_version\": {}", bomon_store::store::FORMAT_VERSION);
+    let newer = text.replacen(&current, "\"format_version\": 99", 1);
     assert_ne!(text, newer, "the manifest names its format version");
     std::fs::write(&m, &newer).unwrap();
     for args in [vec!["store", "log"], vec!["query", "SELECT 1"]] {

@@ -28,7 +28,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// The on-disk format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Format 2 added `observations.suppressed` and the `area_observations`
+/// table; a format-1 store is read as it is (its observation files without
+/// the column) and becomes format 2 with its next commit.
+pub const FORMAT_VERSION: u32 = 2;
 const MANIFEST: &str = "manifest.json";
 
 /// The tables a store holds.
@@ -242,6 +245,10 @@ pub struct FileEntry {
     /// differs was touched since and is checked against its checksum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime_ns: Option<u128>,
+    /// The store format the file was written in (absent: 1, before
+    /// `observations.suppressed` existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<u32>,
 }
 
 fn mtime_ns(meta: &fs::Metadata) -> Option<u128> {
@@ -647,6 +654,7 @@ impl Store {
                         bytes,
                         sha256: sha,
                         mtime_ns: None,
+                        format: Some(FORMAT_VERSION),
                     },
                 ));
             }
@@ -758,6 +766,7 @@ impl Store {
                     bytes,
                     sha256: sha,
                     mtime_ns: fs::metadata(&dest).ok().as_ref().and_then(mtime_ns),
+                    format: Some(FORMAT_VERSION),
                 };
             }
         }
@@ -787,17 +796,12 @@ impl Store {
     }
 
     fn scan(&self, table: StoredTable, files: Vec<PathBuf>) -> Result<LazyFrame> {
-        let mut args = ScanArgsParquet::default();
-        args.hive_options.enabled = Some(false);
-        args.schema = Some(Arc::new(table.schema()));
-        // Files written before a column was added read it as null.
-        args.allow_missing_columns = true;
-        LazyFrame::scan_parquet_files(files.into(), args)
-            .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
+        scan_files(&self.manifest, &self.root, table, files)
     }
 
     /// Replaces manifest.json atomically (write, fsync, rename, fsync).
-    fn publish_manifest(&mut self, manifest: Manifest) -> Result<()> {
+    fn publish_manifest(&mut self, mut manifest: Manifest) -> Result<()> {
+        manifest.format_version = FORMAT_VERSION;
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         let tmp_manifest = self.root.join("manifest.json.tmp");
         {
@@ -895,6 +899,80 @@ impl Store {
         }
         Ok(problems)
     }
+}
+
+/// Columns a table gained after store format 1 (absent from older files).
+fn added_after_format_1(table: StoredTable) -> &'static [&'static str] {
+    match table {
+        StoredTable::Observations => &["suppressed"],
+        _ => &[],
+    }
+}
+
+/// Scans `files` of `table` as one frame with the table's schema. Files of
+/// store format 1 lack the columns added since: they are scanned with the
+/// old schema and get those columns as nulls, then both are concatenated
+/// (polars' `allow_missing_columns` panics in row-group pruning in 0.46).
+fn scan_files(
+    manifest: &Manifest,
+    root: &Path,
+    table: StoredTable,
+    files: Vec<PathBuf>,
+) -> Result<LazyFrame> {
+    let schema = table.schema();
+    if files.is_empty() {
+        return Ok(DataFrame::empty_with_schema(&schema).lazy());
+    }
+    let added = added_after_format_1(table);
+    let legacy: HashSet<PathBuf> = if added.is_empty() {
+        HashSet::new()
+    } else {
+        manifest
+            .snapshots
+            .iter()
+            .flat_map(|s| s.files.iter())
+            .filter(|f| f.format.is_none() && f.table == table.name())
+            .map(|f| root.join(&f.path))
+            .collect()
+    };
+    let (old, new): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|p| legacy.contains(p));
+    let err = |e| Error::polars(format!("reading table {}", table.name()), e);
+    let scan = |files: Vec<PathBuf>, schema: Schema| {
+        let mut args = ScanArgsParquet::default();
+        args.hive_options.enabled = Some(false);
+        args.schema = Some(Arc::new(schema));
+        LazyFrame::scan_parquet_files(files.into(), args).map_err(err)
+    };
+    let mut parts = Vec::new();
+    if !new.is_empty() {
+        parts.push(scan(new, schema.clone())?);
+    }
+    if !old.is_empty() {
+        let old_schema: Schema = schema
+            .iter()
+            .filter(|(n, _)| !added.contains(&n.as_str()))
+            .map(|(n, t)| Field::new(n.clone(), t.clone()))
+            .collect();
+        let mut lf = scan(old, old_schema)?;
+        for (n, t) in schema.iter() {
+            if added.contains(&n.as_str()) {
+                lf = lf.with_column(lit(NULL).cast(t.clone()).alias(n.clone()));
+            }
+        }
+        parts.push(
+            lf.select(
+                schema
+                    .iter_names()
+                    .map(|n| col(n.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    if parts.len() == 1 {
+        return Ok(parts.pop().expect("one part"));
+    }
+    concat(parts, UnionArgs::default()).map_err(err)
 }
 
 /// Splits observations by period, in order of first appearance.
@@ -1035,16 +1113,7 @@ impl<'s> Snapshot<'s> {
     }
 
     fn scan(&self, table: StoredTable, files: Vec<PathBuf>) -> Result<LazyFrame> {
-        if files.is_empty() {
-            return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
-        }
-        let mut args = ScanArgsParquet::default();
-        args.hive_options.enabled = Some(false);
-        args.schema = Some(Arc::new(table.schema()));
-        // Files written before a column was added read it as null.
-        args.allow_missing_columns = true;
-        LazyFrame::scan_parquet_files(files.into(), args)
-            .map_err(|e| Error::polars(format!("reading table {}", table.name()), e))
+        scan_files(&self.store.manifest, &self.store.root, table, files)
     }
 
     /// Annual observations (quarter empty) of `first..=last` as of this snapshot:
@@ -1133,5 +1202,84 @@ impl<'s> Snapshot<'s> {
                 SortMultipleOptions::default().with_maintain_order(true),
             )
             .unique_stable(Some(key), UniqueKeepStrategy::Last))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store written by a bomon before format 2: its observation files
+    /// have no `suppressed` column and its manifest no file formats. It reads
+    /// as it is (the column null), with the period filters the engine uses -
+    /// `allow_missing_columns` panicked there in polars' row-group pruning.
+    #[test]
+    fn a_format_1_store_reads_with_suppressed_as_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_or_create(dir.path()).unwrap();
+        let obs = df!(
+            "department_id" => ["D1", "D2"],
+            "period" => ["2024", "2024"],
+            "year" => [2024i32, 2024],
+            "quarter" => [None::<i32>, None],
+            "indicator" => ["move_out_rate", "move_out_rate"],
+            "numerator" => [4.0, 9.0],
+            "denominator" => [100.0, 90.0],
+            "value" => [None::<f64>, None],
+        )
+        .unwrap();
+        let lock = store.lock().unwrap();
+        store
+            .commit(
+                &lock,
+                vec![(StoredTable::Observations, obs.clone())],
+                vec![],
+                "x",
+            )
+            .unwrap();
+        drop(lock);
+        // Rewrite it as format 1: the file without the column, the manifest
+        // without file formats and at version 1.
+        let entry = store.manifest.snapshots[0].files[0].clone();
+        let path = dir.path().join(&entry.path);
+        let mut old = obs
+            .lazy()
+            .with_column(lit(1i32).alias("snapshot"))
+            .collect()
+            .unwrap();
+        let (bytes, sha) = {
+            fs::remove_file(&path).unwrap();
+            write_parquet(&path, old.clone()).unwrap()
+        };
+        let _ = &mut old;
+        let mut m = store.manifest.clone();
+        m.format_version = 1;
+        let f = &mut m.snapshots[0].files[0];
+        f.bytes = bytes;
+        f.sha256 = sha;
+        f.mtime_ns = fs::metadata(&path).ok().as_ref().and_then(mtime_ns);
+        f.format = None;
+        fs::write(
+            dir.path().join(MANIFEST),
+            serde_json::to_string(&m).unwrap(),
+        )
+        .unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let snap = store.snapshot(None).unwrap();
+        let v = snap
+            .observation_versions(false, 2024, 2024)
+            .unwrap()
+            .collect()
+            .unwrap();
+        assert_eq!(v.height(), 2);
+        let t = snap
+            .table(StoredTable::Observations)
+            .unwrap()
+            .filter(col("year").eq(lit(2024)))
+            .collect()
+            .unwrap();
+        assert_eq!(t.height(), 2);
+        assert_eq!(t.column("suppressed").unwrap().null_count(), 2);
+        assert!(store.verify().unwrap().is_empty());
     }
 }
