@@ -33,21 +33,7 @@ const QUARTERLY: [&str; 6] = [
 ];
 
 fn write_inputs(dir: &Path, departments: usize) -> (std::path::PathBuf, std::path::PathBuf, usize) {
-    let deps = dir.join("departments.csv");
-    let mut s = String::from("department_id;name;organisation;municipality_code;area_id;housing_type;tenancies;construction_year\n");
-    for d in 0..departments {
-        writeln!(
-            s,
-            "{:05}-{:03};Afdeling {d};Org {};751;;family;{};{}",
-            d / 40,
-            d % 40,
-            d / 40,
-            20 + d % 900,
-            1940 + d % 80
-        )
-        .unwrap();
-    }
-    std::fs::write(&deps, s).unwrap();
+    let deps = measure::write_departments(dir, departments);
 
     let obs = dir.join("observations.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&obs).unwrap());

@@ -36,21 +36,7 @@ fn write_inputs(
     usize,
     usize,
 ) {
-    let deps = dir.join("departments.csv");
-    let mut s = String::from("department_id;name;organisation;municipality_code;area_id;housing_type;tenancies;construction_year\n");
-    for d in 0..DEPARTMENTS {
-        writeln!(
-            s,
-            "{:05}-{:03};Afdeling {d};Org {};751;;family;{};{}",
-            d / 40,
-            d % 40,
-            d / 40,
-            20 + d % 900,
-            1940 + d % 80
-        )
-        .unwrap();
-    }
-    std::fs::write(&deps, s).unwrap();
+    let deps = measure::write_departments(dir, DEPARTMENTS);
     let wide = dir.join("bosocdata.csv");
     let long = dir.join("canonical.csv");
     let mut w = String::from("Afdelingsnr.;Afdeling;År;Antal beboere;Beboere 18-64 år;Beboere uden for arbejdsmarkedet;Indkomst i pct. af regionen;Lejemål;Fraflyttede lejemål\r\n");
