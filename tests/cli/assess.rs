@@ -127,6 +127,21 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
         .map(|r| (r[0].to_string(), r[1].to_string()))
         .collect();
     assert_eq!(asked, vec![("D000".to_string(), "2024".to_string())]);
+    // Headers in Danish; to the right, what the reader needs to answer.
+    assert_eq!(header[0], "Afdeling (id)");
+    assert_eq!(header[4], "Udfald");
+    let row: Vec<String> = form
+        .rows()
+        .nth(2)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(!row[6].is_empty(), "department name: {row:?}");
+    assert!(
+        !row[7].is_empty() && !row[8].is_empty() && row[9].contains('?'),
+        "{row:?}"
+    );
     let filled = dir.path().join("filled.xlsx");
     let mut out = rust_xlsxwriter::Workbook::new();
     let ws = out.add_worksheet();
@@ -140,8 +155,9 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
         "D000",
         "2024",
         "2026-01-15",
-        "afdelingsbestyrelse",
-        "no_concern",
+        // The drop-downs' Danish labels; the store keeps the codes.
+        "afdelingsbestyrelsen",
+        "Ingen bekymring",
         "Kendt udfordring; indsats i gang",
     ];
     for (c, v) in values.iter().enumerate() {

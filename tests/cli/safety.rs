@@ -625,7 +625,8 @@ fn reviewed(store: &Path, dir: &Path) {
 
 fn form(dir: &Path, name: &str, note: &str) -> PathBuf {
     let mut w = csv::Writer::from_path(dir.join(name)).unwrap();
-    w.write_record(bomon_store::assess::COLUMNS).unwrap();
+    w.write_record(bomon_store::assess::COLUMNS.map(|c| c.code))
+        .unwrap();
     w.write_record(["D000", "2025", "2025-11-03", "koordinator", "monitor", note])
         .unwrap();
     w.flush().unwrap();

@@ -367,7 +367,7 @@ pub fn apply(
             );
             continue;
         }
-        if last.outcome != "no_concern" {
+        if last.outcome != bomon_vocab::form::Outcome::NoConcern.code() {
             continue;
         }
         let then = flagged_then(snap, id, &last.period)?;

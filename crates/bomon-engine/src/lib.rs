@@ -1,7 +1,35 @@
 //! bomon-engine: the review pipeline on a store snapshot - peer groups, level
 //! and development comparisons against peers, national public housing and the
 //! municipality, false-discovery control, triage and qualitative-assessment
-//! prompts - and the review's data outputs.
+//! prompts. It computes and writes nothing: [`annual`] and
+//! [`quarterly_follow_up`] return a typed [`Run`].
+//!
+//! Where it sits: after bomon-store (it reads one snapshot) and before
+//! bomon-report (which publishes a [`Run`] as files); [`Run::record`] writes
+//! the run back into the store. The binary's `bomon review` is exactly
+//! compute (here) -> publish (`bomon_report::publish`) -> record.
+//!
+//! ```
+//! use bomon_engine::{annual, AnnualOptions, ReviewConfig};
+//! use bomon_store::{Catalogue, IngestOptions, Store};
+//!
+//! // Synthetic departments (they say so), ingested into a fresh store.
+//! let dir = tempfile::tempdir().unwrap();
+//! let cfg = bomon_synth::Config { departments: 60, years: 4, quarters: 0, quality_problems: false, ..Default::default() };
+//! let data = dir.path().join("data");
+//! bomon_synth::write(&bomon_synth::generate(&cfg), &data, bomon_synth::Formats::Csv).unwrap();
+//! let catalogue = Catalogue::builtin();
+//! let mut store = Store::open_or_create(&dir.path().join("store")).unwrap();
+//! let csv = [data.join("departments.csv"), data.join("observations_annual.csv")];
+//! bomon_store::ingest(&mut store, &csv, &catalogue, &IngestOptions::default(), &mut |_| {}).unwrap();
+//!
+//! // The annual review of 2025 on the latest snapshot.
+//! let opts = AnnualOptions { year: 2025, organisation: None, snapshot: None, config: ReviewConfig::default(), danish: true, history: false };
+//! let run = annual(&store, &catalogue, &opts).unwrap();
+//! let s = run.summary();
+//! assert_eq!(s.departments, 60);
+//! assert!(s.tests > 0 && s.alarms + s.alerts <= s.tests);
+//! ```
 #![deny(missing_docs)]
 
 pub mod assessments;

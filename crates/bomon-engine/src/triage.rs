@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use bomon_stats::Severity;
 use bomon_store::{Catalogue, Kind};
+use bomon_vocab::form::Role;
 
 use crate::config::ReviewConfig;
 use crate::data::Panel;
@@ -75,37 +76,13 @@ fn theme(id: &str) -> usize {
     }
 }
 
-const ROLES_DA: [&[&str]; 4] = [
-    &["boligsociale medarbejdere", "afdelingsbestyrelsen"],
-    &[
-        "ejendomsfunktionærer og varmemestre",
-        "afdelingsbestyrelsen",
-        "boligsociale medarbejdere",
-    ],
-    &[
-        "boligsociale medarbejdere",
-        "afdelingsbestyrelsen",
-        "frivillige",
-    ],
-    &[
-        "inspektøren",
-        "ejendomsfunktionærer og varmemestre",
-        "udlejningen",
-    ],
-];
-const ROLES_EN: [&[&str]; 4] = [
-    &["social-housing staff", "the department board"],
-    &[
-        "caretakers and estate staff",
-        "the department board",
-        "social-housing staff",
-    ],
-    &["social-housing staff", "the department board", "volunteers"],
-    &[
-        "the inspector",
-        "caretakers and estate staff",
-        "the letting department",
-    ],
+/// Whom to ask, per theme (work and income; safety; children and young
+/// people; the estate and lettings).
+const ASK: [&[Role]; 4] = [
+    &[Role::SocialStaff, Role::Board],
+    &[Role::Caretaker, Role::Board, Role::SocialStaff],
+    &[Role::SocialStaff, Role::Board, Role::Volunteers],
+    &[Role::Inspector, Role::Caretaker, Role::Letting],
 ];
 const QUESTIONS_DA: [&[&str]; 4] = [
     &[
@@ -397,9 +374,9 @@ pub fn triage(
             let mut roles: Vec<String> = Vec::new();
             let mut questions: Vec<String> = Vec::new();
             for t in &themes {
-                for r in (if da { ROLES_DA } else { ROLES_EN })[*t] {
-                    if !roles.iter().any(|x| x == r) {
-                        roles.push(r.to_string());
+                for r in ASK[*t] {
+                    if !roles.iter().any(|x| x == r.label(da)) {
+                        roles.push(r.label(da).to_string());
                     }
                 }
                 questions.extend(

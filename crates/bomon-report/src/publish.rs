@@ -110,7 +110,7 @@ pub fn publish(
     write_peers(run, out)?;
     fs::write(
         out.join("INTERNT-ARBEJDSREDSKAB.txt"),
-        format!("{INTERNAL_DA}\nInternal working document - not for publication.\n"),
+        format!("{INTERNAL_DA}\n{}.\n", bomon_vocab::marking::INTERNAL_EN),
     )
     .map_err(io(out))?;
     let mut names: Vec<String> = [

@@ -57,8 +57,8 @@ pub fn caption(source: &str, synthetic: bool, da: bool) -> String {
         },
         tr(
             da,
-            "Internt - ikke til offentliggørelse",
-            "Internal - not for publication"
+            bomon_vocab::marking::SHORT_DA,
+            bomon_vocab::marking::SHORT_EN
         )
     )
 }

@@ -14,8 +14,8 @@ use crate::spec::scale;
 use crate::{tr, Disclosure, INTERNAL_DA, INTERNAL_EN};
 use bomon_engine::review::Test;
 
-/// The form's lists: defined once, with the import that reads them back.
-use bomon_store::assess::{OUTCOMES, ROLES};
+/// The form's vocabulary: defined once, with the import that reads it back.
+use bomon_store::assess::{Outcome, Role, COLUMNS};
 
 fn head(
     ws: &mut Worksheet,
@@ -240,20 +240,55 @@ fn build(
         }
     }
 
-    // The assessment form.
+    form_sheet(&mut wb, input, da, &mut used, &bold, &mark)?;
+    wb.save(path)
+}
+
+/// The assessment form: one row per department asked, with the columns
+/// `bomon assess import` reads back (headers in the reader's language; the
+/// import knows them, and the codes) and, to their right, what the reader
+/// needs to answer: the department's name, what the figures show, whom to
+/// ask and the questions. Drop-down lists hold the outcomes' and roles'
+/// labels; the import accepts labels and codes alike.
+fn form_sheet(
+    wb: &mut Workbook,
+    input: &ReportInput,
+    da: bool,
+    used: &mut HashSet<String>,
+    bold: &Format,
+    mark: &Format,
+) -> Result<(), XlsxError> {
+    let (panel, review) = (input.panel, input.review);
     let ws = wb.add_worksheet();
     ws.set_name(unique_name(
         tr(da, "Vurderingsskema", "Assessment form"),
-        &mut used,
+        used,
     ))?;
-    // The form's columns: those `bomon assess import` reads back.
-    let cols = bomon_store::assess::COLUMNS;
-    head(ws, da, &cols, &bold, &mark)?;
+    let context = [
+        tr(da, "Afdeling", "Department"),
+        tr(da, "Hvad tallene viser", "What the figures show"),
+        tr(da, "Spørg", "Ask"),
+        tr(da, "Spørgsmål", "Questions"),
+    ];
+    let headers: Vec<&str> = COLUMNS
+        .iter()
+        .map(|c| c.header(da))
+        .chain(context)
+        .collect();
+    head(ws, da, &headers, bold, mark)?;
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(rust_xlsxwriter::FormatAlign::Top);
     let asked: Vec<_> = input.triage.iter().filter(|t| t.needs_assessment).collect();
     for (r, t) in asked.iter().enumerate() {
         let row = r as u32 + 2;
-        ws.write_string(row, 0, &panel.depts[t.dept].id)?;
+        let dept = &panel.depts[t.dept];
+        ws.write_string(row, 0, &dept.id)?;
         ws.write_string(row, 1, &review.period)?;
+        ws.write_string_with_format(row, 6, &dept.name, &wrap)?;
+        ws.write_string_with_format(row, 7, t.findings.join("\n"), &wrap)?;
+        ws.write_string_with_format(row, 8, t.roles.join(", "), &wrap)?;
+        ws.write_string_with_format(row, 9, t.questions.join("\n"), &wrap)?;
     }
     let last = (asked.len() as u32 + 1).max(200);
     ws.add_data_validation(
@@ -261,42 +296,29 @@ fn build(
         3,
         last,
         3,
-        &DataValidation::new().allow_list_strings(&ROLES)?,
+        &DataValidation::new().allow_list_strings(&Role::labels(da))?,
     )?;
     ws.add_data_validation(
         2,
         4,
         last,
         4,
-        &DataValidation::new().allow_list_strings(&OUTCOMES)?,
+        &DataValidation::new().allow_list_strings(&Outcome::labels(da))?,
     )?;
-    for (c, w) in [14, 10, 12, 24, 12, 80].iter().enumerate() {
+    for (c, w) in [14, 10, 13, 26, 16, 60, 24, 60, 34, 60].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
-    let note_col = 7;
-    let help = if da {
-        [
-            "Udfyld én række pr. vurdering: dato (ÅÅÅÅ-MM-DD), hvem der vurderede, udfald og en kort note.",
-            "Udfald: no_concern (ingen bekymring), monitor (følges), dialogue (dialog), initiative (indsats).",
-            "Noten må IKKE indeholde personoplysninger: ingen navne, adresser eller CPR-numre.",
-            "Noter med et CPR-nummer afvises ved indlæsning (bomon assess import).",
-        ]
-    } else {
-        [
-            "One row per assessment: date (YYYY-MM-DD), who assessed, outcome and a short note.",
-            "Outcomes: no_concern, monitor, dialogue, initiative.",
-            "The note must NOT contain personal data: no names, addresses or CPR numbers.",
-            "Notes with a CPR number are refused on import (bomon assess import).",
-        ]
-    };
+    let help_col = 11;
+    let help = [
+        tr(da, "Udfyld én række pr. vurdering: dato (ÅÅÅÅ-MM-DD), hvem der vurderede, udfald og en kort note.", "One row per assessment: date (YYYY-MM-DD), who assessed, outcome and a short note."),
+        &format!("{}: {}.", tr(da, "Udfald", "Outcomes"), Outcome::listing(da)),
+        &format!("{}: {}.", tr(da, "Vurderet af", "Assessed by"), Role::listing(da)),
+        tr(da, "Noten må IKKE indeholde personoplysninger: ingen navne, adresser eller CPR-numre.", "The note must NOT contain personal data: no names, addresses or CPR numbers."),
+        tr(da, "Noter med et CPR-nummer afvises ved indlæsning (bomon assess import). Kolonnerne til højre for Note er kun til orientering og læses ikke ind.", "Notes with a CPR number are refused on import (bomon assess import). The columns right of Note are for reference and are not read in."),
+    ];
     for (k, h) in help.iter().enumerate() {
-        ws.write_string_with_format(
-            k as u32 + 1,
-            note_col,
-            *h,
-            if k == 2 { &mark } else { &bold },
-        )?;
+        ws.write_string_with_format(k as u32 + 1, help_col, *h, if k == 3 { mark } else { bold })?;
     }
-    ws.set_column_width(note_col, 90)?;
-    wb.save(path)
+    ws.set_column_width(help_col, 90)?;
+    Ok(())
 }

@@ -13,26 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Issue, Location, Rejection, Result};
 use crate::store::{Store, StoredTable};
 
-/// Outcomes of an assessment.
-pub const OUTCOMES: [&str; 4] = ["no_concern", "monitor", "dialogue", "initiative"];
-/// Roles of who assessed.
-pub const ROLES: [&str; 6] = [
-    "afdelingsbestyrelse",
-    "ejendomsfunktionær",
-    "inspektør",
-    "boligsocial medarbejder",
-    "koordinator",
-    "other",
-];
-/// The form's columns (the `assessments` format of shared/DESIGN.md section 3).
-pub const COLUMNS: [&str; 6] = [
-    "department_id",
-    "period",
-    "assessed_on",
-    "assessed_by_role",
-    "outcome",
-    "note",
-];
+/// The form's vocabulary (columns, outcomes, roles), defined once in bomon-vocab.
+pub use bomon_vocab::form::{Column as FormColumn, Outcome, Role, COLUMNS};
 
 /// One assessment as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,8 +173,8 @@ fn read_rows(path: &Path, file: &str) -> std::result::Result<(Vec<String>, Vec<R
                 continue;
             };
             let has_header = range.rows().any(|r| {
-                r.iter().any(|c| c.to_string().trim() == "department_id")
-                    && r.iter().any(|c| c.to_string().trim() == "outcome")
+                r.iter().any(|c| COLUMNS[0].matches(&c.to_string()))
+                    && r.iter().any(|c| COLUMNS[4].matches(&c.to_string()))
             });
             if !has_header {
                 continue;
@@ -257,15 +239,24 @@ fn read_rows(path: &Path, file: &str) -> std::result::Result<(Vec<String>, Vec<R
     }
     let Some(h) = rows
         .iter()
-        .position(|r| r.cells.iter().any(|c| c == "department_id"))
+        .position(|r| r.cells.iter().any(|c| COLUMNS[0].matches(c)))
     else {
         return Err(issue(
             Location::File,
-            format!("no header row: expected the columns {}", COLUMNS.join(", ")),
+            format!("no header row: expected the columns {}", column_list()),
         ));
     };
     let header = rows[h].cells.clone();
     Ok((header, rows.split_off(h + 1)))
+}
+
+/// "department_id (Afdeling (id)), ..." for messages.
+fn column_list() -> String {
+    COLUMNS
+        .iter()
+        .map(|c| format!("{} ({})", c.code, c.da))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads a form's rows (no store checks): the number of data rows.
@@ -313,24 +304,16 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
         })
     };
     let (header, rows) = read_rows(path, &file).map_err(|i| fail(vec![i]))?;
-    let pos = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
     let mut idx = Vec::new();
     let mut issues = Vec::new();
     for c in COLUMNS {
-        match pos(c) {
+        match header.iter().position(|h| c.matches(h)) {
             Some(i) => idx.push(i),
             None => issues.push(Issue {
                 file: file.clone(),
                 location: Location::File,
-                column: Some(c.into()),
-                message: format!(
-                    "missing column: expected the columns {}",
-                    COLUMNS.join(", ")
-                ),
+                column: Some(c.code.into()),
+                message: format!("missing column: expected the columns {}", column_list()),
             }),
         }
     }
@@ -379,6 +362,10 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
         let get = |k: usize| r.cells.get(idx[k]).cloned().unwrap_or_default();
         let (dep, period, date, role, outcome, note) =
             (get(0), get(1), get(2), get(3), get(4), get(5));
+        // "2025K3" and "2025Q3" are one period; the store keeps the latter.
+        let period = period
+            .parse::<bomon_vocab::Period>()
+            .map_or(period, |p| p.to_string());
         if dep.is_empty()
             && period.is_empty()
             && date.is_empty()
@@ -396,7 +383,7 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
             found.push(Issue {
                 file: file.clone(),
                 location: at(&r.loc, idx[k]),
-                column: Some(COLUMNS[k].into()),
+                column: Some(COLUMNS[k].code.into()),
                 message,
             })
         };
@@ -416,24 +403,20 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
             ),
             _ => {}
         }
-        if !ROLES.contains(&role.as_str()) {
-            bad(
-                3,
-                format!(
-                    "unknown role \"{role}\": expected one of {}",
-                    ROLES.join(", ")
-                ),
-            );
-        }
-        if !OUTCOMES.contains(&outcome.as_str()) {
-            bad(
-                4,
-                format!(
-                    "unknown outcome \"{outcome}\": expected one of {}",
-                    OUTCOMES.join(", ")
-                ),
-            );
-        }
+        let role = match role.parse::<Role>() {
+            Ok(r) => r.code().to_string(),
+            Err(e) => {
+                bad(3, e);
+                role
+            }
+        };
+        let outcome = match outcome.parse::<Outcome>() {
+            Ok(o) => o.code().to_string(),
+            Err(e) => {
+                bad(4, e);
+                outcome
+            }
+        };
         if looks_like_cpr(&note) {
             bad(5, "the note contains what looks like a CPR number: notes must not carry personal data (no names, addresses or CPR numbers)".into());
         }
@@ -461,7 +444,7 @@ pub fn import(store: &mut Store, path: &Path, catalogue_sha256: &str) -> Result<
             Some(m) => issues.push(Issue {
                 file: file.clone(),
                 location: at(&r.loc, idx[0]),
-                column: Some(COLUMNS[0].into()),
+                column: Some(COLUMNS[0].code.into()),
                 message: m.into(),
             }),
             None => entries.push(e),

@@ -10,6 +10,8 @@
 //! - [`number`]: numbers for Danish (decimal comma) and English readers.
 //! - [`Kind`] and [`unit::scale`]: what an indicator measures and how it is
 //!   shown (a share as %, a rate per 1,000, a ratio as % of the region).
+//! - [`form`]: the assessment form's columns, outcomes and roles.
+//! - [`glossary`]: the words of the reports, explained in Danish and English.
 //!
 //! Where it sits: below everything - bomon-store, bomon-engine, bomon-rules,
 //! bomon-report and the binary use it; it uses nothing of theirs.
@@ -28,6 +30,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod form;
+pub mod glossary;
 pub mod period;
 
 pub use period::{Period, PeriodError};
@@ -41,6 +45,10 @@ pub mod marking {
     pub const INTERNAL_EN: &str = "Internal working document - not for publication";
     /// Both, for files read by either.
     pub const INTERNAL_BOTH: &str = "Internt arbejdsredskab - ikke til offentliggørelse. Internal working document - not for publication.";
+    /// The short form for chart captions and footers, Danish.
+    pub const SHORT_DA: &str = "Internt - ikke til offentliggørelse";
+    /// The short form, English.
+    pub const SHORT_EN: &str = "Internal - not for publication";
 
     /// The marking in the reader's language.
     pub fn internal(da: bool) -> &'static str {

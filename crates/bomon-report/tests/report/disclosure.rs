@@ -318,7 +318,7 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         }
     }
     assert!(rows > 0);
-    // The form: the department asked, with its period; column names of the contract.
+    // The form: the department asked, with its period; the form's Danish headers (the import knows them).
     let form = wb.worksheet_range("Vurderingsskema").unwrap();
     let head: Vec<String> = form
         .rows()
@@ -328,17 +328,8 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         .take(6)
         .map(|c| c.to_string())
         .collect();
-    assert_eq!(
-        head,
-        [
-            "department_id",
-            "period",
-            "assessed_on",
-            "assessed_by_role",
-            "outcome",
-            "note"
-        ]
-    );
+    assert_eq!(head, bomon_vocab::form::COLUMNS.map(|c| c.da));
+    assert_eq!(head[0], "Afdeling (id)");
     assert_eq!(form.get((2, 0)).unwrap().to_string(), "D000");
     assert_eq!(form.get((2, 1)).unwrap().to_string(), "2025");
 }
