@@ -434,6 +434,134 @@ struct Case<'a> {
     disp: Dispersion,
 }
 
+/// The quarters a case is judged on: its own series from the first usable
+/// quarter (after a rebase) to `t`, the first `baseline_quarters` of them
+/// the frozen baseline.
+struct Window {
+    /// The quarters, first to `t`.
+    qs: Vec<i32>,
+    /// End of the baseline (exclusive): baseline is qs[..base_len].
+    be: i32,
+    base_len: usize,
+    /// Numerators and denominators per quarter.
+    o: Vec<f64>,
+    dn: Vec<f64>,
+}
+
+impl Window {
+    fn last(&self) -> usize {
+        self.qs.len() - 1
+    }
+}
+
+impl Case<'_> {
+    /// Whether department `dep` has a usable figure at quarter `q`.
+    fn has(&self, panel: &Panel, dep: usize, q: i32) -> bool {
+        let (a, b) = panel.get(self.i, dep, q);
+        a.is_finite() && (b > 0.0 || (b.is_nan() && self.kind.is_value()))
+    }
+
+    /// The window to judge at `t`, or why the case is not judged.
+    fn window(&self, ctx: &Ctx<'_>, t: i32) -> Result<Window, (NotJudged, usize)> {
+        let (panel, qc, d) = (ctx.panel, ctx.qc, self.d);
+        if !self.has(panel, d, t) {
+            return Err((NotJudged::Missing, 0));
+        }
+        let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+        let mut s = (t - span + 1).max(panel.first_year);
+        if let Some(r) = self.rebase.filter(|&r| r <= t) {
+            s = s.max(r);
+        }
+        while s < t && !self.has(panel, d, s) {
+            s += 1;
+        }
+        let be = (s + qc.baseline_quarters as i32).min(t);
+        let nb = (s..be).filter(|&q| self.has(panel, d, q)).count();
+        if nb < qc.min_baseline_quarters {
+            return Err((NotJudged::TooShort, nb));
+        }
+        let qs: Vec<i32> = (s..=t).collect();
+        let o: Vec<f64> = qs.iter().map(|&q| panel.get(self.i, d, q).0).collect();
+        let dn: Vec<f64> = qs.iter().map(|&q| panel.get(self.i, d, q).1).collect();
+        let base_len = (be - s) as usize;
+        let base_events: f64 =
+            o[..base_len].iter().filter(|x| x.is_finite()).sum::<f64>() / nb as f64;
+        if !self.kind.is_value() && base_events < qc.min_events {
+            return Err((NotJudged::TooRare, nb));
+        }
+        Ok(Window {
+            qs,
+            be,
+            base_len,
+            o,
+            dn,
+        })
+    }
+
+    /// The peers' pooled numerators and denominators per quarter of `w`.
+    fn peer_series(&self, panel: &Panel, w: &Window) -> (Vec<f64>, Vec<f64>) {
+        w.qs.iter()
+            .map(|&q| {
+                self.peers.iter().filter(|&&p| self.has(panel, p, q)).fold(
+                    (0.0, 0.0),
+                    |(a, b), &p| {
+                        let (x, y) = panel.get(self.i, p, q);
+                        (a + x, b + y)
+                    },
+                )
+            })
+            .unzip()
+    }
+
+    /// The department against its peers' pooled rate at `t`: Poisson z with
+    /// multiplicative overdispersion from the peers' own z (worse > 0).
+    fn peer_level_z(&self, panel: &Panel, t: i32, rate: f64, n_t: f64, expected: f64) -> f64 {
+        let zp: Vec<f64> = self
+            .peers
+            .iter()
+            .filter(|&&p| self.has(panel, p, t))
+            .map(|&p| {
+                let (x, y) = panel.get(self.i, p, t);
+                let ex = y * rate;
+                (x - ex) / ex.sqrt()
+            })
+            .filter(|z| z.is_finite())
+            .collect();
+        let ph = if zp.len() >= 5 {
+            phi(&winsorise(&zp, 0.1)).max(1.0)
+        } else {
+            1.0
+        };
+        let zl = (n_t - expected) / (expected * ph).sqrt();
+        if self.worse == Worse::Higher {
+            zl
+        } else {
+            -zl
+        }
+    }
+}
+
+/// Each quarter's count against mu_q = centre x E_q as a probit z from the
+/// exact gamma-Poisson (mid-p) tail, variance mu + tau^2 mu^2: small counts
+/// have long upper tails the normal limits ignore.
+fn gamma_poisson_z(o: &[f64], e: &[f64], centre: f64, tau2: f64, worse: Worse) -> Vec<f64> {
+    o.iter()
+        .zip(e)
+        .map(|(&x, &ek)| {
+            let mu = centre * ek;
+            if !(x.is_finite() && mu > 0.0) {
+                return f64::NAN;
+            }
+            let p = if worse == Worse::Higher {
+                nb_upper_midp(x, mu, tau2)
+            } else {
+                nb_lower_midp(x, mu, tau2)
+            };
+            -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
+        })
+        .collect()
+}
+
 /// Evaluates `case` at quarter `t`.
 fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let Case {
@@ -441,54 +569,31 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         d,
         peers,
         season,
-        rebase,
         kind,
         worse,
         disp,
+        ..
     } = *case;
-    let tau2 = disp.tau2;
-    let panel = ctx.panel;
-    let qc = ctx.qc;
+    let (panel, qc) = (ctx.panel, ctx.qc);
     let mut ev = Eval::default();
-    let has = |dep: usize, q: i32| {
-        let (a, b) = panel.get(i, dep, q);
-        a.is_finite() && (b > 0.0 || (b.is_nan() && kind.is_value()))
+    let w = match case.window(ctx, t) {
+        Ok(w) => w,
+        Err(why) => {
+            ev.not_judged = Some(why);
+            return ev;
+        }
     };
-    if !has(d, t) {
-        ev.not_judged = Some((NotJudged::Missing, 0));
-        return ev;
-    }
-    let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
-    let mut s = (t - span + 1).max(panel.first_year);
-    if let Some(r) = rebase.filter(|&r| r <= t) {
-        s = s.max(r);
-    }
-    while s < t && !has(d, s) {
-        s += 1;
-    }
-    let be = (s + qc.baseline_quarters as i32).min(t); // baseline: s..be
-    let nb = (s..be).filter(|&q| has(d, q)).count();
-    if nb < qc.min_baseline_quarters {
-        ev.not_judged = Some((NotJudged::TooShort, nb));
-        return ev;
-    }
-    let qs: Vec<i32> = (s..=t).collect();
-    let base_len = (be - s) as usize;
-    let freeze = Some(base_len);
-    let last = qs.len() - 1;
-    let o: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).0).collect();
-    let dn: Vec<f64> = qs.iter().map(|&q| panel.get(i, d, q).1).collect();
+    let Window {
+        qs,
+        be,
+        base_len,
+        o,
+        dn,
+        ..
+    } = &w;
+    let (be, base_len, last) = (*be, *base_len, w.last());
     let value_kind = kind.is_value();
     let (n_t, d_t) = (o[last], dn[last]);
-    let base_events: f64 = (0..(be - s) as usize)
-        .filter(|&k| o[k].is_finite())
-        .map(|k| o[k])
-        .sum::<f64>()
-        / nb as f64;
-    if !value_kind && base_events < qc.min_events {
-        ev.not_judged = Some((NotJudged::TooRare, nb));
-        return ev;
-    }
     let sf = |q: i32| season[q.rem_euclid(4) as usize];
     let own_chart = match kind {
         Kind::Share => Chart::PPrime,
@@ -498,29 +603,41 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let opts = |chart: Chart| SpcOptions {
         chart,
         rules: ctx.rules,
-        freeze,
+        freeze: Some(base_len),
         rebase: vec![],
         worse: Some(worse),
         sd_floor: qc.sd_floor,
         between_variance: None,
     };
+    let signal =
+        |c: &bomon_stats::spc::Spc| last_signal(c, base_len, worse, ctx.rules, qc.run_rules);
+    let of = SeriesOf {
+        dept: d,
+        indicator: i,
+        quarters: qs,
+        baseline_end: be,
+    };
     // Own history, deseasonalised.
     let own = if value_kind {
-        spc(&o, None, &opts(Chart::Xmr))
+        spc(o, None, &opts(Chart::Xmr))
     } else {
-        let dadj: Vec<f64> = qs.iter().zip(&dn).map(|(&q, &x)| x * sf(q)).collect();
-        spc(&o, Some(&dadj), &opts(own_chart))
+        let dadj: Vec<f64> = qs.iter().zip(dn).map(|(&q, &x)| x * sf(q)).collect();
+        spc(o, Some(&dadj), &opts(own_chart))
     };
     ev.charts_run += 1;
-    let own_sig = last_signal(&own, base_len, worse, ctx.rules, qc.run_rules);
-    let own_rate = |k: usize| if value_kind { o[k] } else { o[k] / dn[k] };
+    let own_sig = signal(&own);
     let base_rate = if value_kind {
         own.points[0].centre
     } else {
-        let (a, b) = (0..(be - s) as usize)
+        let (a, b) = (0..base_len)
             .filter(|&k| o[k].is_finite() && dn[k] > 0.0)
             .fold((0.0, 0.0), |(a, b), k| (a + o[k], b + dn[k]));
         a / b
+    };
+    let value = if value_kind {
+        o[last]
+    } else {
+        o[last] / dn[last]
     };
     let mk =
         |test: Test, comparator: Comparator, reference: f64, reference_previous: f64, z: f64| {
@@ -529,7 +646,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
                 indicator: i,
                 test,
                 comparator,
-                value: own_rate(last),
+                value,
                 reference,
                 previous: base_rate,
                 reference_previous,
@@ -556,13 +673,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         z_last(&own, worse),
     );
     if keep_charts {
-        let of = SeriesOf {
-            dept: d,
-            indicator: i,
-            quarters: &qs,
-            baseline_end: be,
-        };
-        push_chart(&mut ev.charts, &own, "own", &of, &o);
+        push_chart(&mut ev.charts, &own, "own", &of, o);
     }
     if value_kind || peers.is_empty() {
         // No peer rate for plain values: the own chart decides.
@@ -575,19 +686,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         ev.findings.push(own_f);
         return ev;
     }
-    // Peers' pooled rate per quarter.
-    let (pn, pd): (Vec<f64>, Vec<f64>) = qs
-        .iter()
-        .map(|&q| {
-            peers
-                .iter()
-                .filter(|&&p| has(p, q))
-                .fold((0.0, 0.0), |(a, b), &p| {
-                    let (x, y) = panel.get(i, p, q);
-                    (a + x, b + y)
-                })
-        })
-        .unzip();
+    let (pn, pd) = case.peer_series(panel, &w);
     let pr: Vec<f64> = pn
         .iter()
         .zip(&pd)
@@ -596,78 +695,41 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let e: Vec<f64> = dn.iter().zip(&pr).map(|(x, r)| x * r).collect();
     // The deciding chart's spread: Poisson noise plus the nationally pooled
     // between-quarter variance (for the department and, averaged, its peers).
-    let n_peers = peers.iter().filter(|&&p| has(p, t)).count().max(1) as f64;
+    let n_peers = peers
+        .iter()
+        .filter(|&&p| case.has(panel, p, t))
+        .count()
+        .max(1) as f64;
+    let tau2_eff = disp.tau2 * (1.0 + 1.0 / n_peers);
     let rel = spc(
-        &o,
+        o,
         Some(&e),
         &SpcOptions {
-            between_variance: Some(tau2 * (1.0 + 1.0 / n_peers)),
+            between_variance: Some(tau2_eff),
             ..opts(Chart::UPrime)
         },
     );
     let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
     let peer_chart = spc(&pn, Some(&pdadj), &opts(own_chart));
     ev.charts_run += 2;
-    // Its verdicts use the exact gamma-Poisson tail of each quarter's count
-    // around mu_q = centre x E_q (variance mu + tau^2 mu^2), as a probit z:
-    // small counts have long upper tails the normal limits ignore.
-    let tau2_eff = tau2 * (1.0 + 1.0 / n_peers);
     let ratio_centre = rel.points[last].centre;
-    let zq: Vec<f64> = (0..qs.len())
-        .map(|k| {
-            let mu = ratio_centre * e[k];
-            if !(o[k].is_finite() && mu > 0.0) {
-                return f64::NAN;
-            }
-            let p = if worse == Worse::Higher {
-                nb_upper_midp(o[k], mu, tau2_eff)
-            } else {
-                nb_lower_midp(o[k], mu, tau2_eff)
-            };
-            -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
-        })
-        .collect();
+    let zq = gamma_poisson_z(o, &e, ratio_centre, tau2_eff, worse);
     let rel_sig = if zq[last] > 3.0 {
         Some((Rule::OutsideLimits.name(), Severity::Alarm))
     } else {
-        last_signal(&rel, base_len, worse, ctx.rules, qc.run_rules)
-            .filter(|x| x.0 != Rule::OutsideLimits.name())
+        signal(&rel).filter(|x| x.0 != Rule::OutsideLimits.name())
     };
-    let peer_sig = last_signal(&peer_chart, base_len, worse, ctx.rules, qc.run_rules);
+    let peer_sig = signal(&peer_chart);
     let mu_t = ratio_centre * e[last];
     ev.se_events = (mu_t + tau2_eff * mu_t * mu_t).sqrt();
     let expected = pr[last] * ratio_centre;
     if keep_charts {
-        let of = SeriesOf {
-            dept: d,
-            indicator: i,
-            quarters: &qs,
-            baseline_end: be,
-        };
-        push_chart(&mut ev.charts, &rel, "relative", &of, &o);
+        push_chart(&mut ev.charts, &rel, "relative", &of, o);
         push_chart(&mut ev.charts, &peer_chart, "peers", &of, &pn);
     }
 
-    // Context: the department against its peers' pooled rate this quarter,
-    // Poisson z with multiplicative overdispersion from the peers' own z.
-    let zp: Vec<f64> = peers
-        .iter()
-        .filter(|&&p| has(p, t))
-        .map(|&p| {
-            let (x, y) = panel.get(i, p, t);
-            let ex = y * pr[last];
-            (x - ex) / ex.sqrt()
-        })
-        .filter(|z| z.is_finite())
-        .collect();
-    let ph = if zp.len() >= 5 {
-        phi(&winsorise(&zp, 0.1)).max(1.0)
-    } else {
-        1.0
-    };
-    let ex_t = e[last];
-    let zl = (n_t - ex_t) / (ex_t * ph).sqrt();
-    let zl = if worse == Worse::Higher { zl } else { -zl };
+    // Context: the department against its peers' pooled rate this quarter.
+    let zl = case.peer_level_z(panel, t, pr[last], n_t, e[last]);
     ev.findings
         .push(mk(Test::Level, Comparator::Peers, pr[last], f64::NAN, zl));
 
@@ -691,7 +753,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         } else {
             1.0
         };
-        let z: Vec<f64> = zq[(be - s) as usize..].iter().map(|x| x * f).collect();
+        let z: Vec<f64> = zq[base_len..].iter().map(|x| x * f).collect();
         let c = standardised_cusum(&z, qc.cusum_k, qc.cusum_h);
         let st = c.last().map_or(0.0, |x| x.s);
         let mut cf = mk(Test::Cusum, Comparator::Peers, expected, pr[last], st);

@@ -594,136 +594,192 @@ struct AnnualCtx<'a> {
     ls: LevelScale,
 }
 
-/// The tests of indicator `i` (level, development, trend against peers,
-/// nationally and in the municipality) for the judged departments.
-fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
-    let AnnualCtx {
-        panel,
-        catalogue,
-        year,
-        judged,
-        cfg,
-        ls,
-    } = *ctx;
-    let mut out = Vec::new();
-    let mut small = Vec::new();
-    let mut last = Vec::new();
-    let Some(ind) = catalogue.get(&panel.indicators[i]) else {
-        return (out, small, last);
-    };
-    if ind.direction == Direction::Context || ind.kind.is_value() || !ind.is_annual() {
-        return (out, small, last);
-    }
-    let (kind, dir, min_den) = (ind.kind, ind.direction, ind.min_denominator);
-    let w = worse(dir);
-    let sign = if w == Worse::Lower { -1.0 } else { 1.0 };
-    let nat = national(panel, i, year, kind, dir, min_den, ls);
-    let nat_prev = national(panel, i, year - 1, kind, dir, min_den, ls);
-    let n_all = panel.depts.len();
+/// What is computed once per indicator, before its departments are tested:
+/// the national funnels, the change windows, every department's slope and
+/// the municipal totals.
+struct Prepared<'a> {
+    i: usize,
+    kind: Kind,
+    min_den: f64,
+    worse: Worse,
+    /// +1 when higher is worse, -1 when lower is: z > 0 always means worse.
+    sign: f64,
+    nat: National,
+    nat_prev: National,
+    windows: Vec<ChangeWindow<'a>>,
+    /// First year of the slope window.
+    t0: i32,
+    slopes: Vec<Option<Dev>>,
+    tau2_slope: f64,
+    national_slope: HashMap<&'a str, Option<Dev>>,
+    /// (municipality, housing type) -> pooled counts of the year.
+    muni_totals: HashMap<(&'a str, &'a str), (f64, f64)>,
+}
 
-    // Developments of every department, for the between-department
-    // heterogeneity (DerSimonian-Laird tau^2) of changes and slopes.
-    let t0 = year - cfg.slope_years as i32 + 1;
-    let tau2_of = |devs: &mut dyn Iterator<Item = Dev>| -> f64 {
-        let (ys, vs): (Vec<f64>, Vec<f64>) = devs
-            .map(|x| x.test)
-            .filter(|e| e.estimate.is_finite())
-            .map(|e| (e.estimate, e.se.powi(2).max(1e-12)))
-            .unzip();
-        if ys.len() < 3 {
-            0.0
-        } else {
-            tau2_dersimonian_laird(&ys, &vs)
-        }
-    };
-    let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
-    for x in 0..n_all {
-        by_type
-            .entry(panel.depts[x].housing_type.as_str())
-            .or_default()
-            .push(x);
+/// DerSimonian-Laird tau^2 of departments' developments (0 below 3).
+fn tau2_of(devs: &mut dyn Iterator<Item = Dev>) -> f64 {
+    let (ys, vs): (Vec<f64>, Vec<f64>) = devs
+        .map(|x| x.test)
+        .filter(|e| e.estimate.is_finite())
+        .map(|e| (e.estimate, e.se.powi(2).max(1e-12)))
+        .unzip();
+    if ys.len() < 3 {
+        0.0
+    } else {
+        tau2_dersimonian_laird(&ys, &vs)
     }
-    // Changes: per window, recent years against the years before - the
-    // last year against the one before (`last_year`), or the last two
-    // pooled against the three before them (`two_years`).
-    let windows: Vec<ChangeWindow<'_>> = cfg
-        .change_years
-        .iter()
-        .map(|&w| {
-            let w = w as i32;
-            let recent = (year - w + 1)..=year;
-            let base = if w == 1 {
-                (year - 1)..=(year - 1)
-            } else {
-                (year - w - 2)..=(year - w)
-            };
-            let counts = |ms: &mut dyn Iterator<Item = usize>| {
-                let ms: Vec<usize> = ms.collect();
-                let (a1, b1) = pooled(panel, i, ms.iter().copied(), recent.clone(), min_den);
-                let (a0, b0) = pooled(panel, i, ms.iter().copied(), base.clone(), min_den);
-                [a1, b1, a0, b0]
-            };
-            let own: Vec<Option<(Dev, [f64; 4])>> = (0..n_all)
-                .map(|d| {
-                    let c = counts(&mut std::iter::once(d));
-                    if c[1] >= min_den && c[3] >= min_den {
-                        change(c[0], c[1], c[2], c[3], kind).map(|x| (x, c))
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            let tau2 = tau2_of(&mut own.iter().flatten().map(|x| x.0));
-            let national = by_type
-                .iter()
-                .map(|(t, m)| {
-                    let c = counts(&mut m.iter().copied());
-                    (*t, change(c[0], c[1], c[2], c[3], kind))
-                })
-                .collect();
-            ChangeWindow {
-                rule: if w == 1 { "last_year" } else { "two_years" },
-                recent,
-                base,
-                own,
-                tau2,
-                national,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(ctx: &AnnualCtx<'a>, i: usize) -> Option<Prepared<'a>> {
+        let (panel, year, cfg, ls) = (ctx.panel, ctx.year, ctx.cfg, ctx.ls);
+        let ind = ctx.catalogue.get(&panel.indicators[i])?;
+        if ind.direction == Direction::Context || ind.kind.is_value() || !ind.is_annual() {
+            return None;
+        }
+        let (kind, dir, min_den) = (ind.kind, ind.direction, ind.min_denominator);
+        let w = worse(dir);
+        let mut by_type: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (x, dept) in panel.depts.iter().enumerate() {
+            by_type
+                .entry(dept.housing_type.as_str())
+                .or_default()
+                .push(x);
+        }
+        let mut p = Prepared {
+            i,
+            kind,
+            min_den,
+            worse: w,
+            sign: if w == Worse::Lower { -1.0 } else { 1.0 },
+            nat: national(panel, i, year, kind, dir, min_den, ls),
+            nat_prev: national(panel, i, year - 1, kind, dir, min_den, ls),
+            windows: Vec::new(),
+            t0: year - cfg.slope_years as i32 + 1,
+            slopes: Vec::new(),
+            tau2_slope: 0.0,
+            national_slope: HashMap::new(),
+            muni_totals: HashMap::new(),
+        };
+        p.windows = cfg
+            .change_years
+            .iter()
+            .map(|&w| p.window(panel, year, w as i32, &by_type))
+            .collect();
+        p.slopes = (0..panel.depts.len())
+            .map(|d| p.slope(panel, year, &[d], false))
+            .collect();
+        p.tau2_slope = tau2_of(&mut p.slopes.iter().flatten().copied());
+        p.national_slope = by_type
+            .iter()
+            .map(|(t, m)| (*t, p.slope(panel, year, m, true)))
+            .collect();
+        for (x, dept) in panel.depts.iter().enumerate() {
+            let (a, b) = panel.get(i, x, year);
+            if a.is_finite() && b >= min_den && b > 0.0 {
+                let e = p
+                    .muni_totals
+                    .entry((dept.municipality.as_str(), dept.housing_type.as_str()))
+                    .or_insert((0.0, 0.0));
+                e.0 += a;
+                e.1 += b;
             }
-        })
-        .collect();
-    let slopes: Vec<Option<Dev>> = (0..n_all)
-        .map(|d| {
-            let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
-            for yy in t0..=year {
-                let (a, b) = panel.get(i, d, yy);
-                if a.is_finite() && b >= min_den && b > 0.0 {
-                    t.push(f64::from(yy - t0));
-                    y.push(a);
-                    nn.push(b);
+        }
+        Some(p)
+    }
+
+    /// A change window of `w` years: the last year against the one before
+    /// (`last_year`), or the last two pooled against the three before them
+    /// (`two_years`) - per department, its tau^2, and nationally per type.
+    fn window(
+        &self,
+        panel: &Panel,
+        year: i32,
+        w: i32,
+        by_type: &HashMap<&'a str, Vec<usize>>,
+    ) -> ChangeWindow<'a> {
+        let recent = (year - w + 1)..=year;
+        let base = if w == 1 {
+            (year - 1)..=(year - 1)
+        } else {
+            (year - w - 2)..=(year - w)
+        };
+        let mut win = ChangeWindow {
+            rule: if w == 1 { "last_year" } else { "two_years" },
+            recent,
+            base,
+            own: Vec::new(),
+            tau2: 0.0,
+            national: HashMap::new(),
+        };
+        win.own = (0..panel.depts.len())
+            .map(|d| {
+                let c = self.counts(panel, &win, &[d]);
+                if c[1] >= self.min_den && c[3] >= self.min_den {
+                    change(c[0], c[1], c[2], c[3], self.kind).map(|x| (x, c))
+                } else {
+                    None
                 }
-            }
-            if kind == Kind::Share && t.len() >= 3 {
-                share_slope(&t, &y, &nn)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let tau2_slope = tau2_of(&mut slopes.iter().flatten().copied());
-    let comp_change = |w: &ChangeWindow<'_>, members: &[usize]| -> Option<Dev> {
-        let (a1, b1) = pooled(panel, i, members.iter().copied(), w.recent.clone(), min_den);
-        let (a0, b0) = pooled(panel, i, members.iter().copied(), w.base.clone(), min_den);
-        change(a1, b1, a0, b0, kind)
-    };
-    let comp_slope = |members: &[usize]| -> Option<Dev> {
-        if kind != Kind::Share {
+            })
+            .collect();
+        win.tau2 = tau2_of(&mut win.own.iter().flatten().map(|x| x.0));
+        win.national = by_type
+            .iter()
+            .map(|(t, m)| (*t, self.change_of(panel, &win, m)))
+            .collect();
+        win
+    }
+
+    /// Pooled counts of `members` in a window: [recent num, recent den, base num, base den].
+    fn counts(&self, panel: &Panel, w: &ChangeWindow<'_>, members: &[usize]) -> [f64; 4] {
+        let (a1, b1) = pooled(
+            panel,
+            self.i,
+            members.iter().copied(),
+            w.recent.clone(),
+            self.min_den,
+        );
+        let (a0, b0) = pooled(
+            panel,
+            self.i,
+            members.iter().copied(),
+            w.base.clone(),
+            self.min_den,
+        );
+        [a1, b1, a0, b0]
+    }
+
+    /// The pooled change of a group in a window.
+    fn change_of(&self, panel: &Panel, w: &ChangeWindow<'_>, members: &[usize]) -> Option<Dev> {
+        let c = self.counts(panel, w, members);
+        change(c[0], c[1], c[2], c[3], self.kind)
+    }
+
+    /// The slope of a share over the slope window: one department's own
+    /// series, or a group's pooled one (`pooled`, missing years left out).
+    fn slope(
+        &self,
+        panel: &Panel,
+        year: i32,
+        members: &[usize],
+        pooled_group: bool,
+    ) -> Option<Dev> {
+        if self.kind != Kind::Share {
             return None;
         }
         let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
-        for yy in t0..=year {
-            let (a, b) = pooled(panel, i, members.iter().copied(), yy, min_den);
+        for yy in self.t0..=year {
+            let (a, b) = if pooled_group {
+                pooled(panel, self.i, members.iter().copied(), yy, self.min_den)
+            } else {
+                let (a, b) = panel.get(self.i, members[0], yy);
+                if !(a.is_finite() && b >= self.min_den) {
+                    continue;
+                }
+                (a, b)
+            };
             if b > 0.0 {
-                t.push(f64::from(yy - t0));
+                t.push(f64::from(yy - self.t0));
                 y.push(a);
                 nn.push(b);
             }
@@ -733,180 +789,215 @@ fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
         } else {
             None
         }
-    };
-    let national_slope: HashMap<&str, Option<Dev>> =
-        by_type.iter().map(|(t, m)| (*t, comp_slope(m))).collect();
+    }
+}
 
-    let mut muni_totals: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
-    for x in 0..n_all {
-        let (a, b) = panel.get(i, x, year);
-        if a.is_finite() && b >= min_den && b > 0.0 {
-            let e = muni_totals
-                .entry((
-                    panel.depts[x].municipality.as_str(),
-                    panel.depts[x].housing_type.as_str(),
-                ))
-                .or_insert((0.0, 0.0));
-            e.0 += a;
-            e.1 += b;
+/// One judged department's figures for an indicator, and how findings about
+/// it are made.
+struct Subjected {
+    d: usize,
+    i: usize,
+    /// The year's counts.
+    n1: f64,
+    d1: f64,
+    /// Last year's counts.
+    pn0: f64,
+    pd0: f64,
+    members: Vec<usize>,
+}
+
+impl Subjected {
+    /// A finding about this department: value and reference, their previous
+    /// values, and the one-sided z (worse > 0) and p.
+    fn finding(
+        &self,
+        test: Test,
+        comparator: Comparator,
+        now: (f64, f64),
+        before: (f64, f64),
+        zp: (f64, f64),
+    ) -> Finding {
+        Finding {
+            dept: self.d,
+            indicator: self.i,
+            test,
+            comparator,
+            value: now.0,
+            reference: now.1,
+            previous: before.0,
+            reference_previous: before.1,
+            z: zp.0,
+            p: zp.1,
+            q: f64::NAN,
+            severity: None,
+            numerator: self.n1,
+            previous_numerator: self.pn0,
+            denominator: self.d1,
+            rule: None,
+            attribution: None,
         }
     }
-    for &(d, group) in judged {
+
+    fn previous(&self) -> f64 {
+        if self.pd0 > 0.0 {
+            self.pn0 / self.pd0
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// The tests of indicator `i` (level, development, trend against peers,
+/// nationally and in the municipality) for the judged departments.
+fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
+    let (mut out, mut small, mut last) = (Vec::new(), Vec::new(), Vec::new());
+    let Some(prep) = Prepared::new(ctx, i) else {
+        return (out, small, last);
+    };
+    let (panel, year) = (ctx.panel, ctx.year);
+    for &(d, group) in ctx.judged {
         let (n1, d1) = panel.get(i, d, year);
-        if !(d1 >= min_den && d1 > 0.0 && n1.is_finite()) {
+        if !(d1 >= prep.min_den && d1 > 0.0 && n1.is_finite()) {
             if n1.is_finite() || d1.is_finite() {
                 small.push((d, i));
             }
             continue;
         }
-        let value = n1 / d1;
         let (pn0, pd0) = panel.get(i, d, year - 1);
-        let prev = if pd0 > 0.0 { pn0 / pd0 } else { f64::NAN };
-        let members: Vec<usize> = group.iter().map(|p| p.0).collect();
-        let mk = |test: Test,
-                  comparator: Comparator,
-                  value: f64,
-                  reference: f64,
-                  previous: f64,
-                  reference_previous: f64,
-                  z: f64,
-                  p: f64| Finding {
-            dept: d,
-            indicator: i,
-            test,
-            comparator,
-            value,
-            reference,
-            previous,
-            reference_previous,
-            z,
-            p,
-            q: f64::NAN,
-            severity: None,
-            numerator: n1,
-            previous_numerator: pn0,
-            denominator: d1,
-            rule: None,
-            attribution: None,
+        let s = Subjected {
+            d,
+            i,
+            n1,
+            d1,
+            pn0,
+            pd0,
+            members: group.iter().map(|p| p.0).collect(),
         };
-        // Level: peers, national, municipality.
-        let (pa, pb) = pooled(panel, i, members.iter().copied(), year, min_den);
-        let (qa, qb) = pooled(panel, i, members.iter().copied(), year - 1, min_den);
-        if pb > 0.0 {
-            let target = pa / pb;
-            let lt = LevelTest {
-                scale: ls,
-                kind,
-                worse: w,
-            };
-            let (z, p) = level_z(lt, (n1, d1), target, (nat.phi[d], nat.tau2[d]));
-            out.push(mk(
-                Test::Level,
-                Comparator::Peers,
-                value,
-                target,
-                prev,
-                if qb > 0.0 { qa / qb } else { f64::NAN },
-                z * sign,
-                p,
-            ));
-            // Persistence: the same comparison a year earlier.
-            if pd0 >= min_den && qb > 0.0 {
-                let (z0, _) = level_z(lt, (pn0, pd0), qa / qb, (nat_prev.phi[d], nat_prev.tau2[d]));
-                last.push(((d, i), z0 * sign > Z95));
-            }
-        }
-        if nat.z[d].is_finite() {
-            out.push(mk(
-                Test::Level,
-                Comparator::National,
-                value,
-                nat.target[d],
-                prev,
-                nat_prev.target[d],
-                nat.z[d] * sign,
-                nat.p[d],
-            ));
-        }
-        // The municipality's other departments of the same housing type: totals less this one.
-        let (ta, tb) = muni_totals
-            .get(&(
-                panel.depts[d].municipality.as_str(),
-                panel.depts[d].housing_type.as_str(),
-            ))
-            .copied()
-            .unwrap_or((0.0, 0.0));
-        let (ma, mb) = (ta - n1, tb - d1);
-        if mb > 0.0 {
-            let lt = LevelTest {
-                scale: ls,
-                kind,
-                worse: w,
-            };
-            let (z, p) = level_z(lt, (n1, d1), ma / mb, (nat.phi[d], nat.tau2[d]));
-            out.push(mk(
-                Test::Level,
-                Comparator::Municipality,
-                value,
-                ma / mb,
-                prev,
-                f64::NAN,
-                z * sign,
-                p,
-            ));
-        }
-        // Development: the changes and the slope, against peers and nationally.
-        let ty = panel.depts[d].housing_type.as_str();
-        for w in &windows {
-            let Some((u, [a1, b1, a0, b0])) = w.own[d] else {
-                continue;
-            };
-            for (comparator, c) in [
-                (Comparator::Peers, comp_change(w, &members)),
-                (Comparator::National, w.national.get(ty).copied().flatten()),
-            ] {
-                let Some(c) = c else { continue };
-                let z = compare(u.test, c.test, w.tau2) * sign;
-                let mut f = mk(
-                    Test::Development,
-                    comparator,
-                    u.shown,
-                    c.shown,
-                    a0 / b0,
-                    f64::NAN,
-                    z,
-                    1.0 - bomon_stats::dist::pnorm(z),
-                );
-                // The window's pooled counts: the prompt's "from ... to".
-                f.numerator = a1;
-                f.denominator = b1;
-                f.previous_numerator = a0;
-                f.rule = Some(w.rule);
-                out.push(f);
-            }
-        }
-        if let Some(u) = slopes[d] {
-            for (comparator, c) in [
-                (Comparator::Peers, comp_slope(&members)),
-                (
-                    Comparator::National,
-                    national_slope.get(ty).copied().flatten(),
-                ),
-            ] {
-                let Some(c) = c else { continue };
-                let z = compare(u.test, c.test, tau2_slope) * sign;
-                out.push(mk(
-                    Test::Trend,
-                    comparator,
-                    u.shown,
-                    c.shown,
-                    prev,
-                    f64::NAN,
-                    z,
-                    1.0 - bomon_stats::dist::pnorm(z),
-                ));
-            }
-        }
+        levels(ctx, &prep, &s, &mut out, &mut last);
+        developments(ctx, &prep, &s, &mut out);
     }
     (out, small, last)
+}
+
+/// Level: against peers, nationally and in the municipality (and, for the
+/// peers, whether the same comparison flagged a year earlier).
+fn levels(
+    ctx: &AnnualCtx<'_>,
+    prep: &Prepared<'_>,
+    s: &Subjected,
+    out: &mut Vec<Finding>,
+    last: &mut Vec<((usize, usize), bool)>,
+) {
+    let (panel, year, i, d) = (ctx.panel, ctx.year, prep.i, s.d);
+    let (nat, nat_prev, sign) = (&prep.nat, &prep.nat_prev, prep.sign);
+    let lt = LevelTest {
+        scale: ctx.ls,
+        kind: prep.kind,
+        worse: prep.worse,
+    };
+    let value = s.n1 / s.d1;
+    let prev = s.previous();
+    let (pa, pb) = pooled(panel, i, s.members.iter().copied(), year, prep.min_den);
+    let (qa, qb) = pooled(panel, i, s.members.iter().copied(), year - 1, prep.min_den);
+    if pb > 0.0 {
+        let target = pa / pb;
+        let (z, p) = level_z(lt, (s.n1, s.d1), target, (nat.phi[d], nat.tau2[d]));
+        let ref_prev = if qb > 0.0 { qa / qb } else { f64::NAN };
+        out.push(s.finding(
+            Test::Level,
+            Comparator::Peers,
+            (value, target),
+            (prev, ref_prev),
+            (z * sign, p),
+        ));
+        // Persistence: the same comparison a year earlier.
+        if s.pd0 >= prep.min_den && qb > 0.0 {
+            let (z0, _) = level_z(
+                lt,
+                (s.pn0, s.pd0),
+                qa / qb,
+                (nat_prev.phi[d], nat_prev.tau2[d]),
+            );
+            last.push(((d, i), z0 * sign > Z95));
+        }
+    }
+    if nat.z[d].is_finite() {
+        out.push(s.finding(
+            Test::Level,
+            Comparator::National,
+            (value, nat.target[d]),
+            (prev, nat_prev.target[d]),
+            (nat.z[d] * sign, nat.p[d]),
+        ));
+    }
+    // The municipality's other departments of the same housing type: totals less this one.
+    let dept = &panel.depts[d];
+    let (ta, tb) = prep
+        .muni_totals
+        .get(&(dept.municipality.as_str(), dept.housing_type.as_str()))
+        .copied()
+        .unwrap_or((0.0, 0.0));
+    let (ma, mb) = (ta - s.n1, tb - s.d1);
+    if mb > 0.0 {
+        let (z, p) = level_z(lt, (s.n1, s.d1), ma / mb, (nat.phi[d], nat.tau2[d]));
+        out.push(s.finding(
+            Test::Level,
+            Comparator::Municipality,
+            (value, ma / mb),
+            (prev, f64::NAN),
+            (z * sign, p),
+        ));
+    }
+}
+
+/// Development: the changes of every window and the slope, against peers
+/// and nationally.
+fn developments(ctx: &AnnualCtx<'_>, prep: &Prepared<'_>, s: &Subjected, out: &mut Vec<Finding>) {
+    let (panel, year, d, sign) = (ctx.panel, ctx.year, s.d, prep.sign);
+    let ty = panel.depts[d].housing_type.as_str();
+    let one_sided = |z: f64| (z, 1.0 - bomon_stats::dist::pnorm(z));
+    for w in &prep.windows {
+        let Some((u, [a1, b1, a0, b0])) = w.own[d] else {
+            continue;
+        };
+        for (comparator, c) in [
+            (Comparator::Peers, prep.change_of(panel, w, &s.members)),
+            (Comparator::National, w.national.get(ty).copied().flatten()),
+        ] {
+            let Some(c) = c else { continue };
+            let z = compare(u.test, c.test, w.tau2) * sign;
+            let mut f = s.finding(
+                Test::Development,
+                comparator,
+                (u.shown, c.shown),
+                (a0 / b0, f64::NAN),
+                one_sided(z),
+            );
+            // The window's pooled counts: the prompt's "from ... to".
+            f.numerator = a1;
+            f.denominator = b1;
+            f.previous_numerator = a0;
+            f.rule = Some(w.rule);
+            out.push(f);
+        }
+    }
+    if let Some(u) = prep.slopes[d] {
+        for (comparator, c) in [
+            (Comparator::Peers, prep.slope(panel, year, &s.members, true)),
+            (
+                Comparator::National,
+                prep.national_slope.get(ty).copied().flatten(),
+            ),
+        ] {
+            let Some(c) = c else { continue };
+            let z = compare(u.test, c.test, prep.tau2_slope) * sign;
+            out.push(s.finding(
+                Test::Trend,
+                comparator,
+                (u.shown, c.shown),
+                (s.previous(), f64::NAN),
+                one_sided(z),
+            ));
+        }
+    }
 }
