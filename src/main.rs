@@ -514,7 +514,7 @@ fn record(
     if off {
         return Ok(());
     }
-    let frames = run.record()?;
+    let frames = run.record(catalogue)?;
     let lock = store.lock()?;
     store.commit(&lock, frames, vec![], catalogue.sha256())?;
     Ok(())

@@ -36,6 +36,7 @@ pub mod assessments;
 pub mod config;
 pub mod data;
 pub mod explore;
+pub mod frames;
 pub mod peers;
 pub mod quarterly;
 pub mod record;
@@ -202,6 +203,7 @@ impl Run {
     /// `review_departments`), for `Store::commit`.
     pub fn record(
         &self,
+        catalogue: &Catalogue,
     ) -> Result<Vec<(bomon_store::StoredTable, polars::prelude::DataFrame)>, Error> {
         let r = self.review();
         record::frames(
@@ -215,6 +217,7 @@ impl Run {
             r,
             &self.triage,
             &self.panel,
+            catalogue,
         )
     }
 

@@ -36,6 +36,7 @@ pub fn frames(
     review: &Review,
     triage: &[Triage],
     panel: &Panel,
+    catalogue: &bomon_store::Catalogue,
 ) -> Result<Vec<(StoredTable, DataFrame)>, Error> {
     let ReviewRecord {
         id,
@@ -67,62 +68,29 @@ pub fn frames(
         ),
     ])
     .map_err(err)?;
-    let n = flags.len();
-    let review_flags = DataFrame::new(vec![
-        Column::new("review_id".into(), vec![id; n]),
-        Column::new(
-            "department_id".into(),
-            flags
-                .iter()
-                .map(|f| panel.depts[f.dept].id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("period".into(), vec![review.period.as_str(); n]),
-        Column::new(
-            "indicator".into(),
-            flags
-                .iter()
-                .map(|f| panel.indicators[f.indicator].as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "test".into(),
-            flags.iter().map(|f| f.test.name()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "comparator".into(),
-            flags
-                .iter()
-                .map(|f| f.comparator.name())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "value".into(),
-            flags.iter().map(|f| f.value).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "reference".into(),
-            flags.iter().map(|f| f.reference).collect::<Vec<_>>(),
-        ),
-        Column::new("z".into(), flags.iter().map(|f| f.z).collect::<Vec<_>>()),
-        Column::new("q".into(), flags.iter().map(|f| f.q).collect::<Vec<_>>()),
-        Column::new(
-            "severity".into(),
-            flags
-                .iter()
-                .map(|f| f.severity.map(|s| s.name()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "rule".into(),
-            flags.iter().map(|f| f.rule).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "attribution".into(),
-            flags.iter().map(|f| f.attribution).collect::<Vec<_>>(),
-        ),
-    ])
-    .map_err(err)?;
+    // The flags as published (frames::findings), without disclosure control
+    // (the store holds the counts), in the columns of `review_flags`.
+    let review_flags = crate::frames::findings(&flags, panel, catalogue, &review.period, None)
+        .and_then(|df| {
+            df.lazy()
+                .select([
+                    lit(id).alias("review_id"),
+                    col("department_id"),
+                    col("period"),
+                    col("indicator"),
+                    col("test"),
+                    col("comparator"),
+                    col("value"),
+                    col("reference"),
+                    col("z"),
+                    col("q"),
+                    col("severity"),
+                    col("rule"),
+                    col("attribution"),
+                ])
+                .collect()
+        })
+        .map_err(err)?;
     let m = triage.len();
     let departments = DataFrame::new(vec![
         Column::new("review_id".into(), vec![id; m]),

@@ -162,101 +162,11 @@ fn write_findings(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Er
     let review = run.review();
     let panel = &run.panel;
     let tmp = out;
-    let year = review.period.clone();
-    let max_suppressed = run.config.max_suppressed_numerator;
     let f = &review.findings;
-    let dir = |i: usize| {
-        catalogue
-            .get(&panel.indicators[i])
-            .map_or("", |x| match x.direction {
-                bomon_store::Direction::LowerIsWorse => "lower_is_worse",
-                bomon_store::Direction::HigherIsWorse => "higher_is_worse",
-                bomon_store::Direction::Context => "context",
-            })
-    };
-    // Confidentiality: a rate whose numerator is 1 to max_suppressed (4) persons is not printed.
-    let disc = bomon_vocab::Disclosure::new(max_suppressed);
-    let hide = |x: &bomon_engine::review::Finding| disc.hides(x.numerator);
-    let frame = |rows: Vec<&bomon_engine::review::Finding>| -> PolarsResult<DataFrame> {
-        DataFrame::new(vec![
-            Column::new(
-                "department_id".into(),
-                rows.iter()
-                    .map(|x| panel.depts[x.dept].id.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "department_name".into(),
-                rows.iter()
-                    .map(|x| panel.depts[x.dept].name.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new("period".into(), vec![year.as_str(); rows.len()]),
-            Column::new(
-                "indicator".into(),
-                rows.iter()
-                    .map(|x| panel.indicators[x.indicator].as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "test".into(),
-                rows.iter().map(|x| x.test.name()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "comparator".into(),
-                rows.iter().map(|x| x.comparator.name()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "value".into(),
-                rows.iter()
-                    // A change or slope built on a suppressed count can
-                    // reveal it (4 of 59 against 1 of 59 is a ratio of 4).
-                    .map(|x| {
-                        let prev = disc.hides(x.previous_numerator);
-                        (!(hide(x) || prev)).then_some(x.value)
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "reference".into(),
-                rows.iter().map(|x| x.reference).collect::<Vec<_>>(),
-            ),
-            Column::new("z".into(), rows.iter().map(|x| x.z).collect::<Vec<_>>()),
-            Column::new("p".into(), rows.iter().map(|x| x.p).collect::<Vec<_>>()),
-            Column::new("q".into(), rows.iter().map(|x| x.q).collect::<Vec<_>>()),
-            Column::new(
-                "severity".into(),
-                rows.iter()
-                    .map(|x| x.severity.map(|s| s.name()))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "direction".into(),
-                rows.iter().map(|x| dir(x.indicator)).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "numerator".into(),
-                rows.iter()
-                    .map(|x| (!hide(x)).then_some(x.numerator))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "denominator".into(),
-                rows.iter().map(|x| x.denominator).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "suppressed".into(),
-                rows.iter().map(|x| hide(x)).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "rule".into(),
-                rows.iter().map(|x| x.rule).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "attribution".into(),
-                rows.iter().map(|x| x.attribution).collect::<Vec<_>>(),
-            ),
-        ])
+    // Confidentiality: nothing built on a count of 1 to max_suppressed (4) persons is printed.
+    let disc = bomon_vocab::Disclosure::new(run.config.max_suppressed_numerator);
+    let frame = |rows: Vec<&bomon_engine::review::Finding>| {
+        bomon_engine::frames::findings(&rows, panel, catalogue, &review.period, Some(&disc))
     };
     let flags: Vec<_> = f.iter().filter(|x| x.severity.is_some()).collect();
     let mut flags_df = frame(flags).map_err(perr("flags"))?;

@@ -146,6 +146,27 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         no_denominator: vec![],
     };
     let written = bomon_report::publish(&run, &cat, dir.path(), true).unwrap();
+    // tests.parquet: a test built on the suppressed count carries no figure
+    // that gives it away - z and p invert to the count given the denominator
+    // and the reference, so they are null too.
+    {
+        use polars::prelude::*;
+        let f = std::fs::File::open(dir.path().join("tests.parquet")).unwrap();
+        let df = ParquetReader::new(f).finish().unwrap();
+        let hidden = df
+            .clone()
+            .lazy()
+            .filter(col("suppressed"))
+            .collect()
+            .unwrap();
+        assert!(hidden.height() > 0, "the planted count is suppressed somewhere");
+        for c in ["value", "numerator", "z", "p", "q"] {
+            assert_eq!(hidden.column(c).unwrap().null_count(), hidden.height(), "{c}");
+        }
+        // Tests not built on a small count keep their figures.
+        let shown = df.lazy().filter(col("suppressed").not()).collect().unwrap();
+        assert!(shown.height() > 0 && shown.column("z").unwrap().null_count() < shown.height());
+    }
     let input = ReportInput {
         review: run.review(),
         triage: &run.triage,
