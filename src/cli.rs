@@ -74,20 +74,39 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
+/// Which store and snapshot a command reads (every reading command has both).
 #[derive(Args)]
-pub struct CategorizeArgs {
+pub struct At {
     /// The store directory.
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
+    /// Snapshot to read (default: the latest).
+    #[arg(long, value_name = "ID")]
+    pub snapshot: Option<u32>,
+}
+
+/// How a listing is written: a table on the terminal, CSV or JSON, to
+/// standard output or a file.
+#[derive(Args)]
+pub struct Listing {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write the listing to a file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct CategorizeArgs {
+    #[command(flatten)]
+    pub at: At,
     /// The list year (data of that year and the years before it).
     #[arg(long, value_name = "YEAR")]
     pub period: i32,
     /// Rule set id (default: the one in force for the year).
     #[arg(long, value_name = "ID")]
     pub ruleset: Option<String>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    pub snapshot: Option<u32>,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -109,9 +128,8 @@ pub struct OutDirArgs {
 
 #[derive(Args)]
 pub struct ReviewArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub at: At,
     /// The year of the annual full review.
     #[arg(
         long,
@@ -127,9 +145,6 @@ pub struct ReviewArgs {
     /// with --quarterly, follow up only its red/orange/yellow departments.
     #[arg(long, value_name = "NAME")]
     pub organisation: Option<String>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    pub snapshot: Option<u32>,
     /// Review configuration (TOML); default: the built-in method.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -148,9 +163,8 @@ pub struct ReviewArgs {
 
 #[derive(Args)]
 pub struct PeersArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub at: At,
     /// Department id.
     #[arg(long, value_name = "ID")]
     pub department: String,
@@ -163,18 +177,11 @@ pub struct PeersArgs {
     /// Number of peers (default: the review's, 20).
     #[arg(long, value_name = "N")]
     pub k: Option<usize>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    pub snapshot: Option<u32>,
     /// Review configuration (TOML): peer covariates, disclosure.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write the listing to a file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub listing: Listing,
     /// Also draw the comparison (trend against the peer band) to FILE.svg or FILE.png.
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
@@ -200,9 +207,8 @@ pub enum AssessAction {
     },
     /// List assessments; --open: prompts of recorded reviews without an assessment, oldest first.
     List {
-        /// The store directory.
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
+        #[command(flatten)]
+        at: At,
         /// One department only.
         #[arg(long, value_name = "ID")]
         department: Option<String>,
@@ -215,41 +221,26 @@ pub enum AssessAction {
         /// Prompts older than this many days are overdue.
         #[arg(long, value_name = "DAYS", default_value_t = 90)]
         overdue_days: i64,
-        /// Snapshot to read (default: the latest).
-        #[arg(long, value_name = "ID")]
-        snapshot: Option<u32>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "table")]
-        format: Format,
-        /// Write the listing to a file instead of stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        listing: Listing,
     },
 }
 
 #[derive(Args)]
 pub struct ShowArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub at: At,
     /// Department id.
     #[arg(long, value_name = "ID")]
     pub department: String,
     /// Last year shown (default: the latest with data).
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    pub snapshot: Option<u32>,
     /// Review configuration (TOML): peers, disclosure.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write the listing to a file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub listing: Listing,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -271,9 +262,8 @@ pub struct ChartArgs {
     /// Which chart.
     #[arg(value_enum)]
     pub kind: ChartKind,
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub at: At,
     /// Department id.
     #[arg(long, value_name = "ID")]
     pub department: String,
@@ -283,9 +273,6 @@ pub struct ChartArgs {
     /// Year (funnel, trend; default the latest) or quarter such as 2025Q3 (spc).
     #[arg(long, value_name = "PERIOD")]
     pub period: Option<String>,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    pub snapshot: Option<u32>,
     /// Review configuration (TOML): peers, disclosure, quarterly method.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -386,18 +373,10 @@ pub enum StoreAction {
 
 #[derive(Args)]
 pub struct QueryArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
-    /// Snapshot to read (default: the latest).
-    #[arg(long, value_name = "ID")]
-    pub snapshot: Option<u32>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: At,
+    #[command(flatten)]
+    pub listing: Listing,
     /// The SQL query.
     pub sql: String,
 }

@@ -274,14 +274,14 @@ fn dry_run_report(outcome: &bomon_store::IngestOutcome) -> Result<()> {
 }
 
 fn categorize(g: &Global, catalogue: &Catalogue, a: CategorizeArgs) -> Result<()> {
-    let store = Store::open(&a.store)?;
-    let staged = stage(&a.out, &a.store, &a.out_dir)?;
+    let store = Store::open(&a.at.store)?;
+    let staged = stage(&a.out, &a.at.store, &a.out_dir)?;
     let s = bomon_rules::run::run(
         &store,
         catalogue,
         a.period,
         a.ruleset.as_deref(),
-        a.snapshot,
+        a.at.snapshot,
         staged.path(),
     )
     .map_err(anyhow::Error::msg)?;
@@ -321,8 +321,8 @@ fn review_config(path: Option<&Path>) -> Result<bomon_engine::ReviewConfig> {
 
 fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
-    let store = Store::open(&a.store)?;
-    let snap = store.snapshot(a.snapshot)?;
+    let store = Store::open(&a.at.store)?;
+    let snap = store.snapshot(a.at.snapshot)?;
     let mut v = bomon_engine::explore::peers(
         &snap,
         catalogue,
@@ -352,7 +352,7 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
             department: &a.department,
             indicator: Some(ind),
             period: year.as_deref(),
-            snapshot: a.snapshot,
+            snapshot: a.at.snapshot,
             config: &cfg,
             danish: g.lang == "da",
         };
@@ -367,13 +367,13 @@ fn peers(g: &Global, catalogue: &Catalogue, a: PeersArgs) -> Result<()> {
             bomon_report::charts::Format::Png
         };
         let bytes = bomon_report::charts::render(&c, format).map_err(anyhow::Error::msg)?;
-        bomon_store::outpath::AtomicFile::write_all_to(path, Some(&a.store), &bytes)?;
+        bomon_store::outpath::AtomicFile::write_all_to(path, Some(&a.at.store), &bytes)?;
     }
     output::write_listing(
         &v.header,
         &mut v.frame,
-        a.format,
-        a.out.as_deref(),
+        a.listing.format,
+        a.listing.out.as_deref(),
         g.lang == "da",
     )
 }
@@ -413,17 +413,16 @@ fn assess(g: &Global, catalogue: &Catalogue, a: AssessAction) -> Result<()> {
             Ok(())
         }
         AssessAction::List {
-            store,
+            at,
             department,
             open,
             theme,
             overdue_days,
-            snapshot,
-            format,
-            out,
+            listing,
         } => {
-            let store = Store::open(&store)?;
-            let snap = store.snapshot(snapshot)?;
+            let Listing { format, out } = listing;
+            let store = Store::open(&at.store)?;
+            let snap = store.snapshot(at.snapshot)?;
             let mut df = bomon_engine::assessments::list(
                 &snap,
                 department.as_deref(),
@@ -439,8 +438,8 @@ fn assess(g: &Global, catalogue: &Catalogue, a: AssessAction) -> Result<()> {
 
 fn show(g: &Global, catalogue: &Catalogue, a: ShowArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
-    let store = Store::open(&a.store)?;
-    let snap = store.snapshot(a.snapshot)?;
+    let store = Store::open(&a.at.store)?;
+    let snap = store.snapshot(a.at.snapshot)?;
     let mut c = bomon_engine::explore::show(
         &snap,
         catalogue,
@@ -454,8 +453,8 @@ fn show(g: &Global, catalogue: &Catalogue, a: ShowArgs) -> Result<()> {
     output::write_listing(
         &header,
         &mut c.frame,
-        a.format,
-        a.out.as_deref(),
+        a.listing.format,
+        a.listing.out.as_deref(),
         g.lang == "da",
     )
 }
@@ -464,7 +463,7 @@ fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {
     use bomon_report::charts::{render, Format};
     use bomon_report::ondemand::{self, Kind, Request};
     let config = review_config(a.config.as_deref())?;
-    let store = Store::open(&a.store)?;
+    let store = Store::open(&a.at.store)?;
     let format = match a.format {
         Some(ChartFormat::Svg) => Format::Svg,
         Some(ChartFormat::Png) => Format::Png,
@@ -487,14 +486,14 @@ fn chart(g: &Global, catalogue: &Catalogue, a: ChartArgs) -> Result<()> {
         department: &a.department,
         indicator: a.indicator.as_deref(),
         period: a.period.as_deref(),
-        snapshot: a.snapshot,
+        snapshot: a.at.snapshot,
         config: &config,
         danish: g.lang == "da",
     };
     let c = ondemand::chart(&store, catalogue, &req).map_err(anyhow::Error::msg)?;
     let bytes = render(&c, format).map_err(anyhow::Error::msg)?;
     // Written next to the target and renamed: never a half-written chart.
-    bomon_store::outpath::AtomicFile::write_all_to(&a.out, Some(&a.store), &bytes)?;
+    bomon_store::outpath::AtomicFile::write_all_to(&a.out, Some(&a.at.store), &bytes)?;
     if !g.quiet {
         eprintln!("{} -> {}", c.title, a.out.display());
         eprintln!("{INTERNAL_DA}");
@@ -524,10 +523,10 @@ fn record(
 /// whole -> record the run in the store.
 fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
-    let store = Store::open(&a.store)?;
+    let store = Store::open(&a.at.store)?;
     let danish = g.lang == "da";
     // The output path is checked before the work starts.
-    let staged = stage(&a.out, &a.store, &a.out_dir)?;
+    let staged = stage(&a.out, &a.at.store, &a.out_dir)?;
     let run = match (&a.quarterly, a.annual) {
         (Some(q), _) => bomon_engine::quarterly_follow_up(
             &store,
@@ -535,7 +534,7 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
             &bomon_engine::QuarterlyOptions {
                 quarter: q.clone(),
                 organisation: a.organisation.clone(),
-                snapshot: a.snapshot,
+                snapshot: a.at.snapshot,
                 config,
                 danish,
                 history: !a.no_report,
@@ -547,7 +546,7 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
             &bomon_engine::AnnualOptions {
                 year,
                 organisation: a.organisation.clone(),
-                snapshot: a.snapshot,
+                snapshot: a.at.snapshot,
                 config,
                 danish,
                 history: !a.no_report,
@@ -716,13 +715,13 @@ fn store_verify(g: &Global, store_dir: &Path) -> Result<()> {
 }
 
 fn query(g: &Global, a: QueryArgs) -> Result<()> {
-    let store = Store::open(&a.store)?;
-    let snap = store.snapshot(a.snapshot)?;
-    if let Some(out) = &a.out {
-        bomon_store::outpath::check_outside_stores(out, Some(&a.store))?;
+    let store = Store::open(&a.at.store)?;
+    let snap = store.snapshot(a.at.snapshot)?;
+    if let Some(out) = &a.listing.out {
+        bomon_store::outpath::check_outside_stores(out, Some(&a.at.store))?;
     }
     // Parquet to a file is the way out for big results: no budget there.
-    let budget = (a.format != Format::Parquet).then(bomon_store::query::default_budget);
+    let budget = (a.listing.format != Format::Parquet).then(bomon_store::query::default_budget);
     let cap = bomon_store::query::process_cap();
     let guard = bomon_store::query::MemoryGuard::start(
         cap,
@@ -734,7 +733,7 @@ fn query(g: &Global, a: QueryArgs) -> Result<()> {
     let mut df =
         bomon_store::query::query_within(&snap, &store, &a.sql, budget).context("query failed")?;
     drop(guard);
-    if a.format == Format::Table {
+    if a.listing.format == Format::Table {
         std::env::set_var(
             "POLARS_FMT_MAX_ROWS",
             std::env::var("POLARS_FMT_MAX_ROWS").unwrap_or_else(|_| "40".into()),
@@ -744,5 +743,11 @@ fn query(g: &Global, a: QueryArgs) -> Result<()> {
             std::env::var("POLARS_FMT_STR_LEN").unwrap_or_else(|_| "40".into()),
         );
     }
-    output::write_listing(&[], &mut df, a.format, a.out.as_deref(), g.lang == "da")
+    output::write_listing(
+        &[],
+        &mut df,
+        a.listing.format,
+        a.listing.out.as_deref(),
+        g.lang == "da",
+    )
 }

@@ -159,9 +159,16 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
             .filter(col("suppressed"))
             .collect()
             .unwrap();
-        assert!(hidden.height() > 0, "the planted count is suppressed somewhere");
+        assert!(
+            hidden.height() > 0,
+            "the planted count is suppressed somewhere"
+        );
         for c in ["value", "numerator", "z", "p", "q"] {
-            assert_eq!(hidden.column(c).unwrap().null_count(), hidden.height(), "{c}");
+            assert_eq!(
+                hidden.column(c).unwrap().null_count(),
+                hidden.height(),
+                "{c}"
+            );
         }
         // Tests not built on a small count keep their figures.
         let shown = df.lazy().filter(col("suppressed").not()).collect().unwrap();
