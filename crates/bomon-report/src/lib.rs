@@ -2,7 +2,13 @@
 //! bomon-report: what the coordinator, the management and the boards see -
 //! a self-contained HTML report (`report.html`), an XLSX workbook with the
 //! assessment form (`review.xlsx`) and PNG/SVG briefing charts (`charts/`),
-//! in Danish by default, with disclosure control.
+//! in Danish by default, with disclosure control - and the one publisher
+//! ([`publish`]) that turns an engine run into every output file.
+//!
+//! Where it sits: after bomon-engine. `bomon review` computes a
+//! `bomon_engine::Run`, hands it to [`publish`] (inside the atomic output
+//! directory of `bomon_store::outpath`) and then records the run in the
+//! store; `bomon chart` and `bomon peers --chart` draw through [`ondemand`].
 //!
 //! Disclosure control: a count from 1 up to the configured threshold minus
 //! one (`max_suppressed_numerator`, default 4: counts below 5) is never
@@ -10,6 +16,24 @@
 //! suppressed, in text, tables, workbook or chart. Departments under the
 //! configured residents/households minimum are listed as too small to judge,
 //! without figures.
+//!
+//! ```
+//! use bomon_report::charts::{render, Chart, Format, Spec};
+//!
+//! // A briefing chart, drawn with the bundled font (no system fonts needed).
+//! let chart = Chart {
+//!     title: "Kategori - Søndervangen".into(),
+//!     unit: String::new(),
+//!     x_label: String::new(),
+//!     legend: [String::new(), String::new(), String::new()],
+//!     caption: bomon_report::spec::caption("bomon", true, true),
+//!     danish: true,
+//!     spec: Spec::Categories { history: vec![("2024".into(), "yellow".into()), ("2025".into(), "red".into())] },
+//! };
+//! let svg = String::from_utf8(render(&chart, Format::Svg).unwrap()).unwrap();
+//! assert!(svg.contains("Søndervangen") && svg.contains("rød"));
+//! assert!(svg.contains("SYNTETISKE DATA") && svg.contains(bomon_vocab::marking::SHORT_DA));
+//! ```
 #![deny(missing_docs)]
 
 pub mod charts;

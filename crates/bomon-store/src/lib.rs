@@ -10,6 +10,29 @@
 //! CSV (UTF-8 / Windows-1252, ';' or ',', decimal comma or point) | XLSX | Parquet
 //!     -> source (rows with their line/cell) -> tables (validation) -> store (snapshot)
 //! ```
+//!
+//! Where it sits: at the start. Everything after it (bomon-engine,
+//! bomon-rules, bomon-report) reads one [`Snapshot`].
+//!
+//! ```
+//! use bomon_store::{ingest, query::query, Catalogue, IngestOptions, Store};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let deps = dir.path().join("afdelinger.csv");
+//! std::fs::write(&deps, "department_id;name;organisation;municipality_code;area_id;housing_type;tenancies;construction_year\n\
+//!     D1;Søndervangen;Egen;751;A1;family;120;1972\n").unwrap();
+//! let obs = dir.path().join("tal.csv");
+//! std::fs::write(&obs, "department_id;period;indicator;numerator;denominator;value\n\
+//!     D1;2025;move_out_rate;12;120;\n").unwrap();
+//! let mut store = Store::open_or_create(&dir.path().join("store")).unwrap();
+//! let catalogue = Catalogue::builtin();
+//! let out = ingest(&mut store, &[deps, obs], &catalogue, &IngestOptions::default(), &mut |_| {}).unwrap();
+//! assert_eq!(store.latest(), Some(1));
+//! let snap = store.snapshot(None).unwrap();
+//! let df = query(&snap, &store, "SELECT name FROM departments").unwrap();
+//! assert_eq!(df.column("name").unwrap().str().unwrap().get(0), Some("Søndervangen"));
+//! # let _ = out;
+//! ```
 #![deny(missing_docs)]
 
 pub mod assess;
