@@ -1,12 +1,15 @@
-//! The one place findings become a table: flags.csv/.parquet and
+//! The one place a run's results become tables: flags.csv/.parquet and
 //! tests.parquet (published by bomon-report) and the store's `review_flags`
-//! (recorded by [`crate::record`]) are all cut from [`findings`].
+//! (recorded by [`crate::record`]) are all cut from [`findings`]; the
+//! quarterly run's selection.csv and spc.parquet from [`selection`] and
+//! [`spc_points`].
 
 use bomon_store::{Catalogue, Direction};
 use bomon_vocab::Disclosure;
 use polars::prelude::*;
 
 use crate::data::Panel;
+use crate::quarterly::Quarterly;
 use crate::review::Finding;
 
 /// The findings `rows` of a review of `period` as a table: department,
@@ -114,5 +117,109 @@ pub fn findings(
             "attribution".into(),
             rows.iter().map(|x| x.attribution).collect::<Vec<_>>(),
         ),
+    ])
+}
+
+/// The quarterly selection with each department's status and what was not
+/// judged (selection.csv).
+pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
+    let not_judged = |d: usize| -> String {
+        q.not_judged
+            .iter()
+            .filter(|x| x.0 == d)
+            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let sel = &q.selection;
+    DataFrame::new(vec![
+        Column::new(
+            "department_id".into(),
+            sel.iter()
+                .map(|s| panel.depts[s.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "name".into(),
+            sel.iter()
+                .map(|s| panel.depts[s.dept].name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "organisation".into(),
+            sel.iter()
+                .map(|s| panel.depts[s.dept].organisation.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "category".into(),
+            sel.iter()
+                .map(|s| s.category.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "selected_because".into(),
+            sel.iter().map(|s| s.reasons.join("; ")).collect::<Vec<_>>(),
+        ),
+        Column::new("status".into(), q.status.clone()),
+        Column::new(
+            "not_judged".into(),
+            sel.iter().map(|s| not_judged(s.dept)).collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+/// The quarterly charts' points (spc.parquet), for reports and notebooks;
+/// a point built on a suppressed count carries no value.
+pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResult<DataFrame> {
+    // Chart points, for reports and notebooks; suppressed numerators hidden.
+    let hide = |n: f64| disc.hides(n);
+    let c = &q.charts;
+    DataFrame::new(vec![
+        Column::new(
+            "department_id".into(),
+            c.iter()
+                .map(|r| panel.depts[r.dept].id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "indicator".into(),
+            c.iter()
+                .map(|r| panel.indicators[r.indicator].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "chart".into(),
+            c.iter().map(|r| r.chart).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "period".into(),
+            c.iter()
+                .map(|r| crate::data::quarter_label(r.quarter))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            c.iter()
+                .map(|r| (!(r.chart != "peers" && hide(r.numerator))).then_some(r.value))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "centre".into(),
+            c.iter().map(|r| r.centre).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "lower".into(),
+            c.iter().map(|r| r.lower).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "upper".into(),
+            c.iter().map(|r| r.upper).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "baseline".into(),
+            c.iter().map(|r| r.baseline).collect::<Vec<_>>(),
+        ),
+        Column::new("rule".into(), c.iter().map(|r| r.rule).collect::<Vec<_>>()),
     ])
 }

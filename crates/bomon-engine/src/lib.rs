@@ -421,7 +421,6 @@ pub fn quarterly_follow_up(
     catalogue: &Catalogue,
     opts: &QuarterlyOptions,
 ) -> Result<Run, Error> {
-    use polars::prelude::{Column, DataFrame};
     let started = Instant::now();
     opts.config.validate().map_err(Error::Input)?;
     let t = data::parse_quarter(&opts.quarter).ok_or_else(|| {
@@ -449,36 +448,8 @@ pub fn quarterly_follow_up(
         )));
     }
     let in_force = data::categories_in_force(&snap, &panel.depts, t.div_euclid(4))?;
-    let mut selection = quarterly::select(&panel, &in_force, qc).map_err(Error::Input)?;
-    if let Some(o) = &opts.organisation {
-        let own = organisation_scope(&panel.depts, Some(o))?;
-        // A department added by hand from another organisation is a mistake in
-        // the configuration, not something to drop silently.
-        if let Some(s) = selection.iter().find(|s| {
-            !own.contains(&s.dept) && s.reasons.iter().any(|r| r.starts_with("added by hand"))
-        }) {
-            let dp = &panel.depts[s.dept];
-            return Err(Error::Input(format!(
-                "quarterly.include: department \"{}\" belongs to organisation \"{}\", not \"{o}\"",
-                dp.id, dp.organisation
-            )));
-        }
-        selection.retain(|s| own.contains(&s.dept));
-        if selection.is_empty() {
-            return Err(Error::Input(format!(
-                "no department of organisation \"{o}\" is {} in the categories in force for {} and none is added by hand (quarterly.include)",
-                qc.categories.join("/"),
-                opts.quarter
-            )));
-        }
-    }
-    if selection.is_empty() {
-        return Err(Error::Input(format!(
-            "no department is {} in the categories in force for {} and none is added by hand (quarterly.include); import categories first",
-            qc.categories.join("/"),
-            opts.quarter
-        )));
-    }
+    let selection = quarterly::select(&panel, &in_force, qc).map_err(Error::Input)?;
+    let selection = organisation_selection(&panel, selection, opts)?;
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let (peers, covs) = peers::peer_groups(&panel.depts, &scope, &opts.config.peers);
     let q = quarterly::quarterly(&panel, catalogue, t, selection, &peers, covs, &opts.config);
@@ -494,104 +465,10 @@ pub fn quarterly_follow_up(
     )?;
     let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
 
-    // The selection with the quarter's status.
-    let not_judged = |d: usize| -> String {
-        q.not_judged
-            .iter()
-            .filter(|x| x.0 == d)
-            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let sel = &q.selection;
-    let selection_df = DataFrame::new(vec![
-        Column::new(
-            "department_id".into(),
-            sel.iter()
-                .map(|s| panel.depts[s.dept].id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "name".into(),
-            sel.iter()
-                .map(|s| panel.depts[s.dept].name.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "organisation".into(),
-            sel.iter()
-                .map(|s| panel.depts[s.dept].organisation.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "category".into(),
-            sel.iter()
-                .map(|s| s.category.as_deref())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "selected_because".into(),
-            sel.iter().map(|s| s.reasons.join("; ")).collect::<Vec<_>>(),
-        ),
-        Column::new("status".into(), q.status.clone()),
-        Column::new(
-            "not_judged".into(),
-            sel.iter().map(|s| not_judged(s.dept)).collect::<Vec<_>>(),
-        ),
-    ])
-    .map_err(|e| Error::polars("selection", e))?;
-    // Chart points, for reports and notebooks; suppressed numerators hidden.
+    let selection_df = frames::selection(&q, &panel).map_err(|e| Error::polars("selection", e))?;
     let disc = bomon_vocab::Disclosure::new(opts.config.max_suppressed_numerator);
-    let hide = |n: f64| disc.hides(n);
-    let c = &q.charts;
-    let charts_df = DataFrame::new(vec![
-        Column::new(
-            "department_id".into(),
-            c.iter()
-                .map(|r| panel.depts[r.dept].id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "indicator".into(),
-            c.iter()
-                .map(|r| panel.indicators[r.indicator].as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "chart".into(),
-            c.iter().map(|r| r.chart).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "period".into(),
-            c.iter()
-                .map(|r| data::quarter_label(r.quarter))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "value".into(),
-            c.iter()
-                .map(|r| (!(r.chart != "peers" && hide(r.numerator))).then_some(r.value))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "centre".into(),
-            c.iter().map(|r| r.centre).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "lower".into(),
-            c.iter().map(|r| r.lower).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "upper".into(),
-            c.iter().map(|r| r.upper).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "baseline".into(),
-            c.iter().map(|r| r.baseline).collect::<Vec<_>>(),
-        ),
-        Column::new("rule".into(), c.iter().map(|r| r.rule).collect::<Vec<_>>()),
-    ])
-    .map_err(|e| Error::polars("charts", e))?;
+    let charts_df =
+        frames::spc_points(&q, &panel, &disc).map_err(|e| Error::polars("charts", e))?;
     let count = |s: &str| q.status.iter().filter(|x| **x == s).count();
     let manifest_extra = serde_json::json!({
         "snapshot_created": snapshot_created(store, snap.id()),
@@ -646,6 +523,47 @@ pub fn quarterly_follow_up(
         scope_name,
         no_denominator: vec![],
     })
+}
+
+/// The at-risk departments in the run's scope: those of `--organisation`
+/// only (a department added by hand from another organisation is an error),
+/// and at least one.
+fn organisation_selection(
+    panel: &data::Panel,
+    mut selection: Vec<quarterly::Selected>,
+    opts: &QuarterlyOptions,
+) -> Result<Vec<quarterly::Selected>, Error> {
+    let qc = &opts.config.quarterly;
+    if let Some(o) = &opts.organisation {
+        let own = organisation_scope(&panel.depts, Some(o))?;
+        // A department added by hand from another organisation is a mistake in
+        // the configuration, not something to drop silently.
+        if let Some(s) = selection.iter().find(|s| {
+            !own.contains(&s.dept) && s.reasons.iter().any(|r| r.starts_with("added by hand"))
+        }) {
+            let dp = &panel.depts[s.dept];
+            return Err(Error::Input(format!(
+                "quarterly.include: department \"{}\" belongs to organisation \"{}\", not \"{o}\"",
+                dp.id, dp.organisation
+            )));
+        }
+        selection.retain(|s| own.contains(&s.dept));
+        if selection.is_empty() {
+            return Err(Error::Input(format!(
+                "no department of organisation \"{o}\" is {} in the categories in force for {} and none is added by hand (quarterly.include)",
+                qc.categories.join("/"),
+                opts.quarter
+            )));
+        }
+    }
+    if selection.is_empty() {
+        return Err(Error::Input(format!(
+            "no department is {} in the categories in force for {} and none is added by hand (quarterly.include); import categories first",
+            qc.categories.join("/"),
+            opts.quarter
+        )));
+    }
+    Ok(selection)
 }
 
 fn snapshot_created(store: &Store, id: u32) -> String {
