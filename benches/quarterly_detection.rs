@@ -136,7 +136,7 @@ fn main() {
             if !own.is_empty() {
                 flagged_quarters += 1;
             }
-            if *st == "new" {
+            if *st == bomon_engine::quarterly::Status::New {
                 onsets += 1;
                 if own.iter().any(|f| f.severity == Some(Severity::Alarm)) {
                     alarm_onsets += 1;

@@ -161,7 +161,10 @@ pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
             "selected_because".into(),
             sel.iter().map(|s| s.reasons.join("; ")).collect::<Vec<_>>(),
         ),
-        Column::new("status".into(), q.status.clone()),
+        Column::new(
+            "status".into(),
+            q.status.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ),
         Column::new(
             "not_judged".into(),
             sel.iter().map(|s| not_judged(s.dept)).collect::<Vec<_>>(),

@@ -469,14 +469,19 @@ pub fn quarterly_follow_up(
     let disc = bomon_vocab::Disclosure::new(opts.config.max_suppressed_numerator);
     let charts_df =
         frames::spc_points(&q, &panel, &disc).map_err(|e| Error::polars("charts", e))?;
-    let count = |s: &str| q.status.iter().filter(|x| **x == s).count();
+    let status: serde_json::Map<String, serde_json::Value> = quarterly::Status::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.name().to_string(),
+                q.status.iter().filter(|x| *x == s).count().into(),
+            )
+        })
+        .collect();
     let manifest_extra = serde_json::json!({
         "snapshot_created": snapshot_created(store, snap.id()),
         "selected": q.selection.len(),
-        "status": {
-            "new": count("new"), "persisting": count("persisting"), "resolved": count("resolved"),
-            "shared": count("shared"), "none": count("none"), "too_short": count("too_short"),
-        },
+        "status": status,
         "seasonal_factors": panel.indicators.iter().zip(&q.seasonal)
             .map(|(i, s)| (i.clone(), serde_json::json!(s))).collect::<serde_json::Map<_, _>>(),
         "method": "Deciding chart: observed count against E = denominator x the peers' pooled rate of the same quarter x the department's baseline ratio to its peers (season and city-wide shifts cancel); each quarter judged by the gamma-Poisson mid-p tail (variance mu + tau^2 mu^2, tau^2 pooled nationally out of sample): beyond the 3-sigma-equivalent tail = alarm; one-sided CUSUM of the probit z (k = 1, h = 2) = alert. Own history and peers' series as Laney P'/U' charts on nationally deseasonalised denominators: a signal there that the deciding chart lacks while the peers' series signals too = shared. expected_false_alarms is nominal (3-sigma point and CUSUM in-control ARL per chart).",

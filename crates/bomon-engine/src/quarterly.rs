@@ -134,6 +134,47 @@ pub struct ChartRow {
     pub numerator: f64,
 }
 
+/// A followed department's state this quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// A signal of its own, not there last quarter.
+    New,
+    /// A signal of its own, there last quarter too.
+    Persisting,
+    /// Flagged last quarter, not now.
+    Resolved,
+    /// A development it shares with its peers (their series signals too).
+    Shared,
+    /// Nothing.
+    None,
+    /// No indicator could be judged (series too short, too rare or missing).
+    TooShort,
+}
+
+impl Status {
+    /// Every status, in the report's order.
+    pub const ALL: [Status; 6] = [
+        Status::New,
+        Status::Persisting,
+        Status::Resolved,
+        Status::Shared,
+        Status::None,
+        Status::TooShort,
+    ];
+
+    /// The code in selection.csv and the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Persisting => "persisting",
+            Status::Resolved => "resolved",
+            Status::Shared => "shared",
+            Status::None => "none",
+            Status::TooShort => "too_short",
+        }
+    }
+}
+
 /// Why a chart could not be judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotJudged {
@@ -166,7 +207,7 @@ pub struct Quarterly {
     pub selection: Vec<Selected>,
     /// Per selected department: `new`, `persisting`, `resolved`, `shared`,
     /// `none` or `too_short` (same order as `selection`).
-    pub status: Vec<&'static str>,
+    pub status: Vec<Status>,
     /// Charts of the departments and indicators evaluated.
     pub charts: Vec<ChartRow>,
     /// Charts not judged: (dept, indicator, why, baseline quarters found).
@@ -1003,17 +1044,17 @@ pub fn quarterly(
         let d = selection[k].dept;
         let all_unjudged = nj.len() == judged.len();
         status.push(if all_unjudged {
-            "too_short"
+            Status::TooShort
         } else if own && prev {
-            "persisting"
+            Status::Persisting
         } else if own {
-            "new"
+            Status::New
         } else if prev {
-            "resolved"
+            Status::Resolved
         } else if shared {
-            "shared"
+            Status::Shared
         } else {
-            "none"
+            Status::None
         });
         if !nj.is_empty() {
             too_small.insert(d, nj.iter().map(|x| x.1).collect());

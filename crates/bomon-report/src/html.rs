@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::ReportInput;
+use bomon_engine::quarterly::Status;
 use bomon_vocab::number::fixed as fmt_num;
 use minijinja::{context, Environment, Value};
 use serde_json::json;
@@ -19,22 +20,22 @@ pub(crate) fn category_label(c: &str, da: bool) -> String {
     crate::charts::category_word(c, if da { "da" } else { "en" })
 }
 
-fn status_label(s: &str, da: bool) -> &'static str {
+fn status_label(s: Status, da: bool) -> &'static str {
     match s {
-        "new" => tr(da, "nyt signal", "new signal"),
-        "persisting" => tr(da, "vedvarende signal", "persisting signal"),
-        "resolved" => tr(
+        Status::New => tr(da, "nyt signal", "new signal"),
+        Status::Persisting => tr(da, "vedvarende signal", "persisting signal"),
+        Status::Resolved => tr(
             da,
             "ophørt siden sidste kvartal",
             "resolved since last quarter",
         ),
-        "shared" => tr(
+        Status::Shared => tr(
             da,
             "fælles udvikling med sammenlignelige",
             "shared with comparable departments",
         ),
-        "too_short" => tr(da, "for kort serie til at vurdere", "too short to judge"),
-        _ => tr(da, "intet signal", "no signal"),
+        Status::TooShort => tr(da, "for kort serie til at vurdere", "too short to judge"),
+        Status::None => tr(da, "intet signal", "no signal"),
     }
 }
 
@@ -129,9 +130,9 @@ pub(crate) fn page(
         .map(|(k, n)| json!({"key": k, "label": category_label(k, da), "n": n}))
         .collect();
     let status: Vec<_> = match input.quarterly {
-        Some(q) => ["new", "persisting", "resolved", "shared", "none", "too_short"]
+        Some(q) => Status::ALL
             .iter()
-            .map(|s| json!({"label": status_label(s, da), "n": q.status.iter().filter(|x| *x == s).count()}))
+            .map(|s| json!({"label": status_label(*s, da), "n": q.status.iter().filter(|x| *x == s).count()}))
             .collect(),
         None => vec![],
     };

@@ -111,7 +111,7 @@ const BASE: f64 = 0.04;
 fn a_stable_department_among_stable_peers_raises_nothing() {
     let q = run(&panel(|_, _| BASE, |_, _| true));
     assert!(own_flags(&q).is_empty());
-    assert_eq!(q.status, vec!["none"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::None]);
     assert!(q.not_judged.is_empty());
     // Three charts of 20 quarters (12 baseline + 8 monitored).
     let rel: Vec<_> = q.charts.iter().filter(|c| c.chart == "relative").collect();
@@ -135,13 +135,13 @@ fn the_departments_own_sustained_rise_is_flagged_as_its_own() {
         .all(|f| f.indicator == 0 && f.comparator == bomon_engine::review::Comparator::Peers));
     assert!(own.iter().any(|f| f.severity.is_some()));
     // Signalled a quarter earlier too: persisting.
-    assert_eq!(q.status, vec!["persisting"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::Persisting]);
     // A jump in the last quarter only is new.
     let q = run(&panel(
         |d, q| if d == 0 && q == 23 { 0.08 } else { BASE },
         |_, _| true,
     ));
-    assert_eq!(q.status, vec!["new"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::New]);
     assert!(own_flags(&q)
         .iter()
         .any(|f| f.rule == Some("outside_limits") && f.severity == Some(Severity::Alarm)));
@@ -157,13 +157,13 @@ fn the_departments_own_sustained_rise_is_flagged_as_its_own() {
         last(),
         &c,
     );
-    assert_eq!(q.status, vec!["resolved"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::Resolved]);
     assert!(own_flags(&q).is_empty());
     let q = run(&panel(
         |d, q| if d == 0 && q == 22 { 0.08 } else { BASE },
         |_, _| true,
     ));
-    assert_eq!(q.status, vec!["persisting"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::Persisting]);
     assert!(own_flags(&q)
         .iter()
         .all(|f| f.test == bomon_engine::review::Test::Cusum));
@@ -186,7 +186,7 @@ fn a_city_wide_shift_shared_by_all_peers_is_reported_as_shared() {
     assert_eq!(shared.len(), 1, "{:?}", q.review.findings);
     assert_eq!(shared[0].comparator.name(), "own_history");
     assert_eq!(shared[0].severity, Some(Severity::Alert));
-    assert_eq!(q.status, vec!["shared"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::Shared]);
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn an_improvement_never_raises_a_concern_flag() {
         "{:?}",
         q.review.findings
     );
-    assert_eq!(q.status, vec!["none"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::None]);
 }
 
 #[test]
@@ -216,7 +216,7 @@ fn a_series_shorter_than_the_minimum_is_too_short_to_judge() {
     assert_eq!(q.not_judged[0].2, NotJudged::TooShort);
     assert_eq!(q.not_judged[0].3, 7);
     assert!(q.review.findings.iter().all(|f| f.dept != 0));
-    assert_eq!(q.status, vec!["too_short"]);
+    assert_eq!(q.status, vec![bomon_engine::quarterly::Status::TooShort]);
     assert_eq!(q.review.too_small_departments, vec![0]);
     // Rare events are not charted either: 0.4 % of 1,000 = 4 a quarter < 5.
     let q = run(&panel(|_, _| 0.004, |_, _| true));
