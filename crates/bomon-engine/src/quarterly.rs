@@ -704,6 +704,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
                 denominator: d_t,
                 rule: None,
                 attribution: None,
+                dispersion: (1.0, 0.0),
             }
         };
     let mut own_f = mk(
@@ -1099,6 +1100,8 @@ pub fn quarterly(
             tests,
             expected_false_alarms: deciding as f64 * per_chart,
             expected_false_alarms_unadjusted: deciding as f64 * per_chart,
+            // Quarterly signals come from chart rules, not from thresholds on z.
+            thresholds: HashMap::new(),
         },
         selection,
         status,

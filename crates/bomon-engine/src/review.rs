@@ -124,6 +124,23 @@ pub struct Finding {
     /// Quarterly signals: `own` (the department's own) or `shared` (its peers
     /// moved the same way - a city-wide shift).
     pub attribution: Option<&'static str>,
+    /// A level test's overdispersion (phi, tau^2) - the national funnel's of
+    /// the department's housing type; (1, 0) for other tests. A chart of the
+    /// comparison draws its limits with it ([`level_limit`]).
+    pub dispersion: (f64, f64),
+}
+
+/// The z beyond which a test was flagged in this review: the one-sided 95 %
+/// (99.8 %) limit or the false-discovery threshold, whichever is further.
+/// Benjamini-Hochberg rejects exactly the p-values at or below k x alpha / m
+/// (k rejected of m tests), so a test is an alert iff z > `alert` and an
+/// alarm iff z > `alarm`: a chart drawn at these lines agrees with the flags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// z of an alert.
+    pub alert: f64,
+    /// z of an alarm.
+    pub alarm: f64,
 }
 
 /// The review's result.
@@ -153,6 +170,8 @@ pub struct Review {
     pub expected_false_alarms: f64,
     /// Expected false alarms had every test run unadjusted at 95 % one-sided.
     pub expected_false_alarms_unadjusted: f64,
+    /// Per kind of test, the z beyond which it was flagged.
+    pub thresholds: HashMap<Test, Thresholds>,
 }
 
 /// One indicator's findings, too-small cells and last year's peer flags.
@@ -243,6 +262,86 @@ fn level_z(
 ) -> (f64, f64) {
     let (a, b, x) = on_scale(t.kind, num, den, target);
     z_against(t.scale.measure(t.kind), a, b, x, phi, tau2, t.worse)
+}
+
+/// The z beyond which each kind of test was flagged (see [`Thresholds`]):
+/// within the family the false-discovery rate was controlled over (every
+/// test, or each kind with `fdr_per_test`), k of m tests at q <= alpha means
+/// BH's p-threshold k x alpha / m (alpha / m when none).
+fn flag_thresholds(findings: &[Finding], cfg: &ReviewConfig) -> HashMap<Test, Thresholds> {
+    let z_of = |family: &[&Finding], alpha: f64, floor: f64| {
+        let m = family.len().max(1) as f64;
+        let k = family.iter().filter(|f| f.q <= alpha).count().max(1) as f64;
+        floor.max(bomon_stats::dist::qnorm(1.0 - k * alpha / m))
+    };
+    let all: Vec<&Finding> = findings.iter().collect();
+    [Test::Level, Test::Development, Test::Trend]
+        .into_iter()
+        .map(|t| {
+            let own: Vec<&Finding>;
+            let family = if cfg.fdr_per_test {
+                own = findings.iter().filter(|f| f.test == t).collect();
+                &own
+            } else {
+                &all
+            };
+            (
+                t,
+                Thresholds {
+                    alert: z_of(family, cfg.fdr, Z95),
+                    alarm: z_of(family, cfg.fdr_alarm, Z998),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The inverse of a level test: the rate a department of size `den` has
+/// when its test gives exactly `z` on the worse side of `target` (on the
+/// review's scale, with the test's overdispersion (phi, tau^2)) - the funnel
+/// limit a chart draws so that it agrees with the test. Solved for the count
+/// by bisection on the test itself, so that the continuity corrections of
+/// the scale are the test's own; NaN where no count reaches `z`.
+pub fn level_limit(
+    cfg: &ReviewConfig,
+    kind: Kind,
+    direction: Direction,
+    target: f64,
+    den: f64,
+    z: f64,
+    dispersion: (f64, f64),
+) -> f64 {
+    let w = worse(direction);
+    let t = LevelTest {
+        scale: LevelScale::of(cfg),
+        kind,
+        worse: w,
+    };
+    // The test's z grows with the count; the worse side's z is +z or -z.
+    let want = if w == Worse::Lower { -z } else { z };
+    let raw = |n: f64| {
+        let (zz, _) = level_z(t, (n, den), target, dispersion);
+        zz
+    };
+    let hi = if kind == Kind::Share {
+        den
+    } else {
+        (den * target.max(1e-9) * 100.0).max(100.0)
+    };
+    let (mut a, mut b) = (0.0, hi);
+    let (za, zb) = (raw(a), raw(b));
+    if !(za.is_finite() && zb.is_finite()) || want < za || want > zb {
+        return f64::NAN;
+    }
+    for _ in 0..60 {
+        let m = 0.5 * (a + b);
+        if raw(m) < want {
+            a = m;
+        } else {
+            b = m;
+        }
+    }
+    0.5 * (a + b) / den
 }
 
 fn worse(d: Direction) -> Worse {
@@ -537,6 +636,7 @@ pub fn annual(
             None
         };
     }
+    let thresholds = flag_thresholds(&findings, cfg);
     // The strategy's trigger: a development worse than peers AND national
     // (`all`), or either (`any`).
     if cfg.trigger == Trigger::All {
@@ -579,6 +679,7 @@ pub fn annual(
         too_small_departments,
         flagged_last_year,
         tests,
+        thresholds,
     }
 }
 
@@ -835,6 +936,7 @@ impl Subjected {
             denominator: self.d1,
             rule: None,
             attribution: None,
+            dispersion: (1.0, 0.0),
         }
     }
 
@@ -897,19 +999,23 @@ fn levels(
     };
     let value = s.n1 / s.d1;
     let prev = s.previous();
+    let with_dispersion = |mut f: Finding| {
+        f.dispersion = (nat.phi[d], nat.tau2[d]);
+        f
+    };
     let (pa, pb) = pooled(panel, i, s.members.iter().copied(), year, prep.min_den);
     let (qa, qb) = pooled(panel, i, s.members.iter().copied(), year - 1, prep.min_den);
     if pb > 0.0 {
         let target = pa / pb;
         let (z, p) = level_z(lt, (s.n1, s.d1), target, (nat.phi[d], nat.tau2[d]));
         let ref_prev = if qb > 0.0 { qa / qb } else { f64::NAN };
-        out.push(s.finding(
+        out.push(with_dispersion(s.finding(
             Test::Level,
             Comparator::Peers,
             (value, target),
             (prev, ref_prev),
             (z * sign, p),
-        ));
+        )));
         // Persistence: the same comparison a year earlier.
         if s.pd0 >= prep.min_den && qb > 0.0 {
             let (z0, _) = level_z(
@@ -922,13 +1028,13 @@ fn levels(
         }
     }
     if nat.z[d].is_finite() {
-        out.push(s.finding(
+        out.push(with_dispersion(s.finding(
             Test::Level,
             Comparator::National,
             (value, nat.target[d]),
             (prev, nat_prev.target[d]),
             (nat.z[d] * sign, nat.p[d]),
-        ));
+        )));
     }
     // The municipality's other departments of the same housing type: totals less this one.
     let dept = &panel.depts[d];
@@ -940,13 +1046,13 @@ fn levels(
     let (ma, mb) = (ta - s.n1, tb - s.d1);
     if mb > 0.0 {
         let (z, p) = level_z(lt, (s.n1, s.d1), ma / mb, (nat.phi[d], nat.tau2[d]));
-        out.push(s.finding(
+        out.push(with_dispersion(s.finding(
             Test::Level,
             Comparator::Municipality,
             (value, ma / mb),
             (prev, f64::NAN),
             (z * sign, p),
-        ));
+        )));
     }
 }
 

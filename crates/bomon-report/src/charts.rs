@@ -47,6 +47,8 @@ pub mod palette {
     pub const LIMIT: RGBColor = RGBColor(0x55, 0x55, 0x55);
     /// Signals.
     pub const SIGNAL: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+    /// The alarm limit.
+    pub const ALARM: RGBColor = RGBColor(0x99, 0x11, 0x11);
 }
 
 /// Output format.
@@ -75,14 +77,22 @@ pub type Series = Vec<Option<f64>>;
 /// or per 1,000); `unit` names it.
 #[derive(Debug, Clone)]
 pub enum Spec {
-    /// Rates against denominators with funnel limits around a target.
+    /// Rates against denominators with funnel limits around a target: the
+    /// limits of the level test that was run (its scale, its overdispersion
+    /// and the review's false-discovery threshold), on the worse side only -
+    /// a department beyond a line is flagged, one inside is not.
     Funnel {
         /// (denominator, rate, is the department in focus).
         points: Vec<(f64, f64, bool)>,
-        /// Target (the peers' pooled rate).
+        /// Target: the comparison's pooled rate (the centre line).
         target: f64,
-        /// (denominator, lower 95, upper 95, lower 99.8, upper 99.8).
-        limits: Vec<(f64, f64, f64, f64, f64)>,
+        /// (denominator, alert limit, alarm limit).
+        limits: Vec<(f64, f64, f64)>,
+        /// Legend words: centre line, alert limit, alarm limit.
+        lines: [String; 3],
+        /// A note under the legend, e.g. that the department's point is
+        /// suppressed ("<5 - ikke vist").
+        note: Option<String>,
     },
     /// A department's series against its peers' median and inter-quartile range and national public housing.
     Trend {
@@ -98,6 +108,11 @@ pub enum Spec {
         q3: Series,
         /// National public housing (same housing type).
         national: Series,
+        /// The periods the flagged development or trend compares (first and
+        /// last index), shaded with `window_label` in the legend.
+        window: Option<(usize, usize)>,
+        /// The shaded window's legend words.
+        window_label: String,
     },
     /// An SPC chart.
     Spc {
@@ -238,18 +253,20 @@ where
             points,
             target,
             limits,
+            lines,
+            note,
         } => {
             let (x0, x1) = finite(points.iter().map(|p| p.0).chain(limits.iter().map(|l| l.0)));
             let (y0, y1) = finite(
                 points
                     .iter()
                     .map(|p| p.1)
-                    .chain(limits.iter().flat_map(|l| [l.3, l.4])),
+                    .chain(std::iter::once(*target))
+                    .chain(limits.iter().flat_map(|l| [l.1, l.2])),
             );
             let (y0, y1) = pad(y0, y1, true);
-            let mut ch = cb
-                .build_cartesian_2d(0.0..x1 * 1.05 + 1.0 - x0.min(0.0), y0..y1)
-                .map_err(err)?;
+            let xmax = x1 * 1.05 + 1.0 - x0.min(0.0);
+            let mut ch = cb.build_cartesian_2d(0.0..xmax, y0..y1).map_err(err)?;
             ch.configure_mesh()
                 .x_desc(&c.x_label)
                 .x_label_formatter(&|x| num(*x, 0, c.danish))
@@ -260,31 +277,37 @@ where
                 .max_light_lines(0)
                 .draw()
                 .map_err(err)?;
-            for (k, dash) in [(1usize, false), (2, false), (3, true), (4, true)] {
+            // Centre, then the alert (thick) and alarm (thin) limits.
+            ch.draw_series(LineSeries::new(
+                vec![(0.0, *target), (xmax, *target)],
+                ShapeStyle::from(&palette::PEERS).stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(lines[0].clone())
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], palette::PEERS.stroke_width(2))
+            });
+            for (k, width, colour) in [(1usize, 3u32, palette::LIMIT), (2, 1, palette::ALARM)] {
                 let pts: Vec<(f64, f64)> = limits
                     .iter()
-                    .map(|l| (l.0, [l.1, l.2, l.3, l.4][k - 1]))
-                    .filter(|p| p.1.is_finite())
+                    .map(|l| (l.0, if k == 1 { l.1 } else { l.2 }))
+                    .filter(|p| p.1.is_finite() && p.1 >= y0 && p.1 <= y1)
                     .collect();
-                let style =
-                    ShapeStyle::from(&palette::LIMIT).stroke_width(if dash { 1 } else { 2 });
-                let s = ch.draw_series(LineSeries::new(pts, style)).map_err(err)?;
-                if k == 1 {
-                    s.label(c.legend[2].clone()).legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], palette::LIMIT)
-                    });
-                }
+                ch.draw_series(LineSeries::new(
+                    pts,
+                    ShapeStyle::from(&colour).stroke_width(width),
+                ))
+                .map_err(err)?
+                .label(lines[k].clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(width))
+                });
             }
-            ch.draw_series(LineSeries::new(
-                vec![(0.0, *target), (x1 * 1.05 + 1.0, *target)],
-                ShapeStyle::from(&palette::PEERS).stroke_width(1),
-            ))
-            .map_err(err)?;
             ch.draw_series(
                 points
                     .iter()
                     .filter(|p| !p.2 && p.1.is_finite())
-                    .map(|p| Circle::new((p.0, p.1), 6, palette::PEERS.mix(0.8).filled())),
+                    .map(|p| Circle::new((p.0, p.1), 5, palette::PEERS.mix(0.7).filled())),
             )
             .map_err(err)?
             .label(c.legend[1].clone())
@@ -299,6 +322,14 @@ where
             .label(c.legend[0].clone())
             .legend(|(x, y)| Circle::new((x + 10, y), 8, palette::FOCUS.filled()));
             legend(&mut ch)?;
+            if let Some(n) = note {
+                ch.draw_series(std::iter::once(Text::new(
+                    n.clone(),
+                    (xmax * 0.5, y0 + (y1 - y0) * 0.06),
+                    (FONT, 22).into_font().color(&palette::FOCUS),
+                )))
+                .map_err(err)?;
+            }
         }
         Spec::Trend {
             periods,
@@ -307,6 +338,8 @@ where
             q1,
             q3,
             national,
+            window,
+            window_label,
         } => {
             let n = periods.len();
             let all = [department, median, q1, q3, national];
@@ -316,6 +349,16 @@ where
                 .build_cartesian_2d(-0.3..(n as f64 - 0.7), y0..y1)
                 .map_err(err)?;
             period_mesh(&mut ch, c, periods, 12, &label)?;
+            if let Some((a, b)) = window {
+                let grey = RGBColor(0xF3, 0xF3, 0xF3);
+                ch.draw_series(std::iter::once(Rectangle::new(
+                    [(*a as f64 - 0.3, y0), (*b as f64 + 0.3, y1)],
+                    grey.filled(),
+                )))
+                .map_err(err)?
+                .label(window_label.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 20, y + 8)], grey.filled()));
+            }
             // Peer band (inter-quartile range).
             let band: Vec<(f64, f64, f64)> = (0..n)
                 .filter_map(|k| Some((k as f64, q1[k]?, q3[k]?)))

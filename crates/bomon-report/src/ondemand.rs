@@ -4,7 +4,9 @@
 use bomon_engine::data::{self, parse_quarter};
 use bomon_engine::peers::peer_groups;
 use bomon_engine::quarterly::{quarterly, Selected};
+use bomon_engine::review::{Comparator, Test, Thresholds};
 use bomon_engine::ReviewConfig;
+use bomon_stats::funnel::{Z95, Z998};
 use bomon_store::{Catalogue, Store};
 
 use crate::charts::Chart;
@@ -113,7 +115,7 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
             let first = year - r.config.slope_years.max(2) as i32 + 1;
             let panel = data::load(&snap, first, year, std::slice::from_ref(&ind.id))
                 .map_err(|e| e.to_string())?;
-            let (peers, _) = peer_groups(&panel.depts, &[d], &r.config.peers);
+            let (peers, covs) = peer_groups(&panel.depts, &[d], &r.config.peers);
             let members: Vec<usize> = peers[0].iter().map(|p| p.0).collect();
             let subject = spec::Subject {
                 panel: &panel,
@@ -123,9 +125,39 @@ pub fn chart(store: &Store, catalogue: &Catalogue, r: &Request<'_>) -> Result<Ch
                 disc: &disc,
             };
             Ok(if r.kind == Kind::Funnel {
-                spec::funnel(&subject, &members, year, &l)
+                // The level test against the peers, as a review of this one
+                // department runs it (its overdispersion); the limits are the
+                // plain 95 % / 99.8 % ones - no review, no correction for
+                // the number of tests.
+                let review = bomon_engine::review::annual(
+                    &panel,
+                    catalogue,
+                    year,
+                    &[d],
+                    &peers,
+                    covs,
+                    r.config,
+                );
+                let f = review
+                    .findings
+                    .iter()
+                    .find(|f| f.test == Test::Level && f.comparator == Comparator::Peers);
+                let c = spec::Comparison {
+                    comparator: Comparator::Peers,
+                    units: members,
+                    target: f.map_or(f64::NAN, |f| f.reference),
+                    dispersion: f.map_or((1.0, 0.0), |f| f.dispersion),
+                    thresholds: Thresholds {
+                        alert: Z95,
+                        alarm: Z998,
+                    },
+                    corrected: false,
+                    direction: ind.direction,
+                    config: r.config,
+                };
+                spec::funnel(&subject, &c, year, ind.denominator.as_deref(), &l)
             } else {
-                spec::trend(&subject, &members, first..=year, &l)
+                spec::trend(&subject, &members, first..=year, None, &l)
             })
         }
         _ => {

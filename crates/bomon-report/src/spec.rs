@@ -4,8 +4,9 @@
 use crate::ReportInput;
 use bomon_engine::data::{quarter_label, Panel};
 use bomon_engine::quarterly::Quarterly;
-use bomon_stats::funnel::{exact_limit, Measure};
-use bomon_store::{Catalogue, Kind};
+use bomon_engine::review::{level_limit, Comparator, Finding, Test, Thresholds};
+use bomon_engine::ReviewConfig;
+use bomon_store::{Catalogue, Direction, Kind};
 
 use crate::charts::{Chart, Spec};
 use crate::{tr, Disclosure};
@@ -114,8 +115,11 @@ pub fn trend(
     s: &Subject<'_>,
     peers: &[usize],
     years: std::ops::RangeInclusive<i32>,
+    window: Option<(i32, i32)>,
     l: &Labels<'_>,
 ) -> Chart {
+    let first = *years.start();
+    let last = *years.end();
     let Subject {
         panel,
         kind,
@@ -172,13 +176,106 @@ pub fn trend(
             q1,
             q3,
             national: nat,
+            window: window.map(|(a, b)| {
+                (
+                    (a.max(first) - first) as usize,
+                    (b.min(last) - first) as usize,
+                )
+            }),
+            window_label: tr(l.da, "De sammenlignede år", "The years compared").into(),
         },
     }
 }
 
-/// The department among its peers in one year, with exact 95 % and 99.8 %
-/// limits around the peers' pooled rate.
-pub fn funnel(s: &Subject<'_>, peers: &[usize], year: i32, l: &Labels<'_>) -> Chart {
+/// What a level test compared a department with: the units, the target,
+/// the test's overdispersion and the z beyond which it flags.
+pub struct Comparison<'a> {
+    /// Peers, national or municipality.
+    pub comparator: Comparator,
+    /// The comparison's other units (panel indices), plotted as points.
+    pub units: Vec<usize>,
+    /// The comparison's pooled rate (the test's target).
+    pub target: f64,
+    /// The test's (phi, tau^2).
+    pub dispersion: (f64, f64),
+    /// z of an alert and of an alarm.
+    pub thresholds: Thresholds,
+    /// Whether the thresholds include the review's false-discovery
+    /// correction (a review) or are the plain 95 % / 99.8 % limits (a chart
+    /// on demand).
+    pub corrected: bool,
+    /// The indicator's direction (which side is worse).
+    pub direction: Direction,
+    /// The method (scale of the test).
+    pub config: &'a ReviewConfig,
+}
+
+/// The units a level comparison of department `d` is made against: its
+/// peers, public housing of its type nationally, or the municipality's other
+/// departments of its type.
+pub fn comparison_units(
+    panel: &Panel,
+    d: usize,
+    comparator: Comparator,
+    peers: &[usize],
+) -> Vec<usize> {
+    let me = &panel.depts[d];
+    match comparator {
+        Comparator::Peers => peers.to_vec(),
+        Comparator::National => (0..panel.depts.len())
+            .filter(|&x| x != d && panel.depts[x].housing_type == me.housing_type)
+            .collect(),
+        _ => (0..panel.depts.len())
+            .filter(|&x| {
+                x != d
+                    && panel.depts[x].housing_type == me.housing_type
+                    && panel.depts[x].municipality == me.municipality
+            })
+            .collect(),
+    }
+}
+
+/// The denominator in words for an axis: "Antal beboere 18-64 år (nævner)".
+pub fn denominator_words(denominator: Option<&str>, da: bool) -> String {
+    let d = denominator.unwrap_or("");
+    if !da {
+        return if d.is_empty() {
+            "Denominator".into()
+        } else {
+            format!("Number of {} (denominator)", d.to_lowercase())
+        };
+    }
+    let words = if let Some(age) = d.strip_prefix("Residents aged ") {
+        format!("beboere {age} år")
+    } else {
+        match d {
+            "All residents" => "beboere".into(),
+            "Households" => "husstande".into(),
+            "Tenancies" => "lejemål".into(),
+            "Tenancy-days" => "lejemålsdage".into(),
+            "" => String::new(),
+            other => other.to_lowercase(),
+        }
+    };
+    if words.is_empty() {
+        "Nævner".into()
+    } else {
+        format!("Antal {words} (nævner)")
+    }
+}
+
+/// The department against the comparison of its level test in one year,
+/// with the test's own limits: the same scale and overdispersion, and the
+/// z beyond which it flags (for a review: after the false-discovery
+/// correction), drawn on the worse side - the department lies beyond a
+/// line exactly when the test flagged it.
+pub fn funnel(
+    s: &Subject<'_>,
+    c: &Comparison<'_>,
+    year: i32,
+    denominator: Option<&str>,
+    l: &Labels<'_>,
+) -> Chart {
     let Subject {
         panel,
         kind,
@@ -186,66 +283,113 @@ pub fn funnel(s: &Subject<'_>, peers: &[usize], year: i32, l: &Labels<'_>) -> Ch
         dept: d,
         disc,
     } = *s;
-    let (f, unit) = scale(kind, l.da);
-    let measure = if kind == Kind::Share {
-        Measure::Proportion
-    } else {
-        Measure::RatioLog
-    };
+    let da = l.da;
+    let (f, unit) = scale(kind, da);
     let mut points = Vec::new();
-    let (mut sn, mut sd) = (0.0, 0.0);
-    for &p in peers {
+    for &p in &c.units {
         let (n, dn) = panel.get(i, p, year);
-        if n.is_finite() && dn > 0.0 {
-            sn += n;
-            sd += dn;
-            if !disc.hides(n) {
-                points.push((dn, n / dn * f, false));
-            }
+        if n.is_finite() && dn > 0.0 && !disc.hides(n) {
+            points.push((dn, n / dn * f, false));
         }
     }
     let (n, dn) = panel.get(i, d, year);
-    if n.is_finite() && dn > 0.0 && !disc.hides(n) {
+    let hidden = n.is_finite() && disc.hides(n);
+    if n.is_finite() && dn > 0.0 && !hidden {
         points.push((dn, n / dn * f, true));
     }
-    let target = if sd > 0.0 { sn / sd } else { f64::NAN };
     let dmax = points.iter().map(|p| p.0).fold(dn.max(1.0), f64::max) * 1.1;
-    let limits: Vec<(f64, f64, f64, f64, f64)> = if target.is_finite() && target > 0.0 {
-        (1..=60)
-            .map(|k| {
-                let x = (dmax / 60.0 * k as f64).max(1.0);
-                let lim = |p: f64| exact_limit(measure, target, x, p) * f;
-                (x, lim(0.025), lim(0.975), lim(0.001), lim(0.999))
-            })
-            .collect()
+    let mut xs: Vec<f64> = (1..=80)
+        .map(|k| (dmax / 80.0 * k as f64).max(1.0))
+        .collect();
+    if dn > 0.0 {
+        // The department's own size is a point of the curves: its position
+        // against the drawn line is exact there.
+        xs.push(dn);
+        xs.sort_by(f64::total_cmp);
+    }
+    let limits: Vec<(f64, f64, f64)> =
+        if c.target.is_finite() && (c.target > 0.0 || kind == Kind::Share) {
+            xs.iter()
+                .map(|&x| {
+                    let lim = |z: f64| {
+                        level_limit(c.config, kind, c.direction, c.target, x, z, c.dispersion) * f
+                    };
+                    (x, lim(c.thresholds.alert), lim(c.thresholds.alarm))
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+    let against = match c.comparator {
+        Comparator::Peers => tr(da, "sammenlignelige afdelinger", "comparable departments"),
+        Comparator::National => tr(
+            da,
+            "almene boliger på landsplan",
+            "public housing nationally",
+        ),
+        _ => tr(
+            da,
+            "kommunens øvrige afdelinger",
+            "the municipality's other departments",
+        ),
+    };
+    let units_label = match c.comparator {
+        Comparator::Peers => tr(
+            da,
+            "Sammenlignelige afdelinger (tvillinger)",
+            "Comparable departments (twins)",
+        ),
+        Comparator::National => tr(
+            da,
+            "Almene afdelinger på landsplan (samme boligtype)",
+            "Public housing nationally (same housing type)",
+        ),
+        _ => tr(
+            da,
+            "Kommunens øvrige afdelinger (samme boligtype)",
+            "The municipality's other departments (same type)",
+        ),
+    };
+    let centre = format!(
+        "{}: {}",
+        tr(da, "Samlet niveau", "Pooled level"),
+        bomon_vocab::unit::show(c.target * f, kind, 1, da)
+    );
+    let (alert, alarm) = if c.corrected {
+        (
+            tr(
+                da,
+                "Grænse for opmærksomhedspunkt (korrigeret for antal test)",
+                "Alert limit (corrected for the number of tests)",
+            ),
+            tr(da, "Grænse for alarm", "Alarm limit"),
+        )
     } else {
-        vec![]
+        (
+            tr(da, "95 %-grænse", "95 % limit"),
+            tr(da, "99,8 %-grænse", "99.8 % limit"),
+        )
     };
     Chart {
-        title: format!("{} {year} - {}", l.indicator, l.department),
+        title: format!("{} {year} - {} mod {against}", l.indicator, l.department),
         unit: unit.into(),
-        x_label: tr(
-            l.da,
-            "Nævner (afdelingens størrelse)",
-            "Denominator (department size)",
-        )
-        .into(),
-        legend: [
-            l.department.to_string(),
-            tr(l.da, "Sammenlignelige afdelinger", "Comparable departments").into(),
-            tr(
-                l.da,
-                "Grænser: 95 % (tyk), 99,8 % (tynd)",
-                "Limits: 95 % (thick), 99.8 % (thin)",
-            )
-            .into(),
-        ],
+        x_label: denominator_words(denominator, da),
+        legend: [l.department.to_string(), units_label.into(), String::new()],
         caption: l.caption.clone(),
-        danish: l.da,
+        danish: da,
         spec: Spec::Funnel {
             points,
-            target: target * f,
+            target: c.target * f,
             limits,
+            lines: [centre, alert.into(), alarm.into()],
+            note: hidden.then(|| {
+                format!(
+                    "{}: {} - {}",
+                    l.department,
+                    disc.mark(),
+                    tr(da, "ikke vist", "not shown")
+                )
+            }),
         },
     }
 }
@@ -380,12 +524,13 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
         .map(|k| review.peers[k].iter().map(|p| p.0).collect())
         .unwrap_or_default();
     // Flagged indicators, strongest first.
-    let mut inds: Vec<(usize, f64)> = Vec::new();
-    for f in review
+    let flagged: Vec<&Finding> = review
         .findings
         .iter()
         .filter(|f| f.dept == d && f.severity.is_some())
-    {
+        .collect();
+    let mut inds: Vec<(usize, f64)> = Vec::new();
+    for f in &flagged {
         match inds.iter_mut().find(|x| x.0 == f.indicator) {
             Some(x) => x.1 = x.1.max(f.z),
             None => inds.push((f.indicator, f.z)),
@@ -412,29 +557,62 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
             dept: d,
             disc,
         };
-        match input.quarterly {
-            Some(q) => {
-                let now = review
-                    .findings
-                    .iter()
-                    .any(|f| f.dept == d && f.indicator == i && f.attribution == Some("own"));
-                if let Some(c) = spc(&subject, q, now, &l) {
-                    out.push(ChartFile {
-                        name: format!("{id}-{iid}-spc"),
-                        chart: c,
-                    });
-                }
-            }
-            None => {
+        if let Some(q) = input.quarterly {
+            let now = review
+                .findings
+                .iter()
+                .any(|f| f.dept == d && f.indicator == i && f.attribution == Some("own"));
+            if let Some(c) = spc(&subject, q, now, &l) {
                 out.push(ChartFile {
-                    name: format!("{id}-{iid}-funnel"),
-                    chart: funnel(&subject, &peers, review.year, &l),
-                });
-                out.push(ChartFile {
-                    name: format!("{id}-{iid}-trend"),
-                    chart: trend(&subject, &peers, panel.first_year..=review.year, &l),
+                    name: format!("{id}-{iid}-spc"),
+                    chart: c,
                 });
             }
+            continue;
+        }
+        // A level: the funnel of the comparison that flagged it (the strongest).
+        let level = flagged
+            .iter()
+            .filter(|f| f.indicator == i && f.test == Test::Level)
+            .max_by(|a, b| a.z.total_cmp(&b.z));
+        if let (Some(f), Some(t)) = (level, review.thresholds.get(&Test::Level)) {
+            let c = Comparison {
+                comparator: f.comparator,
+                units: comparison_units(panel, d, f.comparator, &peers),
+                target: f.reference,
+                dispersion: f.dispersion,
+                thresholds: *t,
+                corrected: true,
+                direction: ind.direction,
+                config: input.config,
+            };
+            out.push(ChartFile {
+                name: format!("{id}-{iid}-funnel"),
+                chart: funnel(&subject, &c, review.year, ind.denominator.as_deref(), &l),
+            });
+        }
+        // A development or trend: the series against its peers and nationally,
+        // with the years the flagged comparisons used shaded.
+        let windows: Vec<(i32, i32)> = flagged
+            .iter()
+            .filter(|f| f.indicator == i && f.test != Test::Level)
+            .map(|f| compared_years(f, review.year, input.config))
+            .collect();
+        if !windows.is_empty() {
+            let w = (
+                windows.iter().map(|w| w.0).min().unwrap_or(review.year),
+                review.year,
+            );
+            out.push(ChartFile {
+                name: format!("{id}-{iid}-trend"),
+                chart: trend(
+                    &subject,
+                    &peers,
+                    panel.first_year..=review.year,
+                    Some(w),
+                    &l,
+                ),
+            });
         }
     }
     if let Some(h) = input.category_history.get(&d) {
@@ -450,4 +628,14 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
         });
     }
     out
+}
+
+/// The years a development or trend finding compared: the change window's
+/// base and recent years, or the slope's years.
+pub fn compared_years(f: &Finding, year: i32, cfg: &ReviewConfig) -> (i32, i32) {
+    match (f.test, f.rule) {
+        (Test::Development, Some("last_year")) => (year - 1, year),
+        (Test::Development, _) => (year - 4, year),
+        _ => (year - cfg.slope_years as i32 + 1, year),
+    }
 }

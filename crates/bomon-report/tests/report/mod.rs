@@ -1,1 +1,2 @@
+mod charts_agree;
 mod disclosure;
