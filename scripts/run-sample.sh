@@ -31,5 +31,5 @@ import csv, sys
 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
     print(f"  {r['department_id']} {r['name'][:22]:<22} {r['category']:<7} {r['status']}")
 PY
-echo "Outputs in $out/review-2025: report.html (open in a browser), review.xlsx, charts/, flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."
+echo "Outputs in $out/review-2025: report.html (open in a browser), report.pdf (where chromium is installed), review.xlsx, charts/, flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."
 echo "Internt arbejdsredskab - ikke til offentliggørelse."

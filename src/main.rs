@@ -555,6 +555,9 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         (None, None) => unreachable!("clap requires --annual or --quarterly"),
     };
     bomon_report::publish(&run, catalogue, staged.path(), !a.no_report)?;
+    if !a.no_report && !g.quiet && bomon_report::pdf::chromium().is_none() {
+        eprintln!("report.pdf not written: no headless Chromium found (install chromium, or set BOMON_CHROMIUM to its path); the report is report.html");
+    }
     staged.publish(a.out_dir.keep_previous)?;
     // Quarterly runs are recorded like annual ones, so the qualitative
     // assessments their report asks for can be imported against the quarter.

@@ -9,6 +9,9 @@ use assert_cmd::Command;
 pub fn bomon() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bomon"));
     c.env("RUST_BACKTRACE", "0");
+    // No report.pdf (a second of Chromium per report) except in the tests
+    // that ask for it (cli::report removes this).
+    c.env("BOMON_CHROMIUM", "none");
     c
 }
 

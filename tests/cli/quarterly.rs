@@ -208,7 +208,7 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
     assert_eq!(m["organisation"], org);
     let html = std::fs::read_to_string(own_out.join("report.html")).unwrap();
     assert!(
-        html.contains(&format!("Kvartalsopfølgning 2025Q3 - {org}")),
+        html.contains(&format!("Kvartalsopfølgning 3. kvt. 2025 - {org}")),
         "the report names the organisation followed up"
     );
 

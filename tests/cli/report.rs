@@ -62,6 +62,8 @@ fn browse(page: &Path, shot: &Path) -> Option<String> {
 
 fn review(store: &Path, args: &[&str], out: &Path) {
     let o = bomon()
+        // report.pdf too, where Chromium is installed.
+        .env_remove("BOMON_CHROMIUM")
         .arg("review")
         .args(args)
         .arg("--store")
@@ -127,6 +129,18 @@ fn sample_reports_render_in_a_headless_browser() {
         assert!(charts
             .iter()
             .any(|p| p.extension().is_some_and(|e| e == "svg")));
+        // report.pdf: A4 pages, each carrying the marking and "Side n af m"
+        // in its margin (Chromium prints the @page margin boxes as text).
+        if chromium().is_some() {
+            let pdf = std::fs::read(out.join("report.pdf")).expect("report.pdf");
+            assert!(pdf.starts_with(b"%PDF"));
+            let pages = pdf
+                .windows(12)
+                .filter(|w| w.starts_with(b"/Type /Page") && w[11] != b's')
+                .count();
+            assert!(pages >= 2, "{pages} pages");
+            assert!(files.contains(&"report.pdf"));
+        }
         // A screenshot and the rendered DOM, when the browser is installed
         // (.ci/run installs it; a developer machine may not have it).
         let shot = out.join("screenshot.png");
@@ -174,7 +188,9 @@ fn sample_reports_render_in_a_headless_browser() {
     assert!(html.contains("<td class=\"num\">9,0</td>"));
     assert!(!html.contains("<td class=\"num\">9.0</td>"));
     let html = std::fs::read_to_string(quarterly.join("report.html")).unwrap();
-    assert!(html.contains("Kvartalsopfølgning 2025Q3") && html.contains("Status i kvartalet"));
+    assert!(
+        html.contains("Kvartalsopfølgning 3. kvt. 2025") && html.contains("Status i kvartalet")
+    );
 }
 
 #[test]
@@ -258,4 +274,101 @@ fn charts_on_demand() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Every area `bomon categorize` puts on a national list or gives an early
+/// warning, and that holds departments of the organisation reviewed, is in
+/// the annual report's lists table with those departments - none is hidden
+/// among "departments without flags".
+#[test]
+fn every_listed_or_warned_area_appears_in_the_annual_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let lists = dir.path().join("lists");
+    let o = bomon()
+        .args(["categorize", "--period", "2025", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(&lists)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let annual = dir.path().join("annual");
+    review(
+        &store,
+        &[
+            "--annual",
+            "2025",
+            "--organisation",
+            "Boligforeningen Østjylland (syntetisk)",
+        ],
+        &annual,
+    );
+    let html = std::fs::read_to_string(annual.join("report.html")).unwrap();
+    let table = &html[html.find("id=\"lists-table\"").expect("a lists table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    // The organisation's departments: id -> name.
+    let mut names = std::collections::HashMap::new();
+    let mut r = csv::Reader::from_path(annual.join("departments.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (ci, cn) = (col("department_id"), col("name"));
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        names.insert(rec[ci].to_string(), rec[cn].to_string());
+    }
+    // Areas on a list (areas.csv) or with an early warning (criteria.csv).
+    let mut wanted: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut r = csv::Reader::from_path(lists.join("areas.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let on: Vec<usize> = ["udsat", "parallelsamfund", "omdannelse", "forebyggelse"]
+        .iter()
+        .filter_map(|l| h.iter().position(|x| x == *l))
+        .collect();
+    assert!(!on.is_empty(), "list columns in {h:?}");
+    let deps_col = h.iter().position(|x| x == "departments").unwrap();
+    let mut deps_of = std::collections::HashMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let deps: Vec<String> = rec[deps_col]
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        deps_of.insert(rec[0].to_string(), deps.clone());
+        if on.iter().any(|&k| &rec[k] == "true") {
+            wanted.insert(rec[0].to_string(), deps);
+        }
+    }
+    let mut r = csv::Reader::from_path(lists.join("criteria.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let ew = h.iter().position(|x| x == "early_warning").unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[ew] == "true" {
+            wanted.insert(rec[0].to_string(), deps_of[&rec[0]].clone());
+        }
+    }
+    let mut shown = 0;
+    for (area, deps) in &wanted {
+        let ours: Vec<&String> = deps.iter().filter(|d| names.contains_key(*d)).collect();
+        if ours.is_empty() {
+            continue;
+        }
+        assert!(
+            table.contains(&format!("<td>{area}</td>")),
+            "area {area} missing from the report's lists"
+        );
+        for d in ours {
+            assert!(
+                table.contains(&format!("{} ({d})", names[d])),
+                "department {d} of area {area} missing"
+            );
+        }
+        shown += 1;
+    }
+    // Not vacuous: the sample's organisation has areas on and near the lists
+    // (751-A0537 is 1.1 percentage points from the udsat threshold).
+    assert!(shown >= 3, "{shown} areas checked");
+    assert!(table.contains("751-A0537") && table.contains("1,1 procentpoint fra tærsklen"));
 }

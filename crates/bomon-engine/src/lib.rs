@@ -180,6 +180,10 @@ pub struct Run {
     pub scope_name: String,
     /// Shares and ratios given without a denominator: (indicator, departments).
     pub no_denominator: Vec<(String, usize)>,
+    /// The national lists and the municipal categories of the review year
+    /// (annual runs with `history`, i.e. with a report), or why they could not
+    /// be computed (e.g. departments without areas).
+    pub lists: Option<Result<bomon_rules::run::Categorisation, String>>,
 }
 
 impl Run {
@@ -345,6 +349,10 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
         Default::default()
     };
     let no_denominator = without_denominator(&panel, catalogue, &scope, opts.year);
+    // The lists the report shows beside the figures (bomon categorize's).
+    let lists = opts
+        .history
+        .then(|| bomon_rules::run::categorize(store, catalogue, opts.year, None, Some(snap.id())));
     let manifest_extra = serde_json::json!({
         "snapshot_created": snapshot_created(store, snap.id()),
         "method": annual_method(&opts.config),
@@ -367,6 +375,7 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
         log_counts,
         scope_name: opts.organisation.clone().unwrap_or_else(|| "all".into()),
         no_denominator,
+        lists,
     })
 }
 
@@ -527,6 +536,7 @@ pub fn quarterly_follow_up(
         log_counts,
         scope_name,
         no_denominator: vec![],
+        lists: None,
     })
 }
 

@@ -1,7 +1,7 @@
 //! report.html: one self-contained page (inline CSS and SVG, no network),
 //! printable on A4, marked internal on every page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::ReportInput;
 use bomon_engine::quarterly::Status;
@@ -39,6 +39,181 @@ fn status_label(s: Status, da: bool) -> &'static str {
     }
 }
 
+/// The national lists and the municipal categories of the areas the review
+/// covers: per area the lists it is on, criteria met, movement since last
+/// year, early warnings (an unmet criterion within 10 % of its threshold),
+/// the municipal category and the departments in scope. Also the panel
+/// indices of the departments on or near a list (never hidden from the
+/// triage list). Areas with nothing to say are left out.
+fn lists_rows(
+    input: &ReportInput<'_>,
+    c: &bomon_rules::run::Categorisation,
+) -> (Vec<serde_json::Value>, HashSet<usize>) {
+    let da = input.danish;
+    let panel = input.panel;
+    let in_scope: HashMap<&str, usize> = input
+        .review
+        .scope
+        .iter()
+        .map(|&d| (panel.depts[d].id.as_str(), d))
+        .collect();
+    let municipal: HashMap<&str, &bomon_rules::run::MunicipalRow> =
+        c.municipal.iter().map(|m| (m.area.as_str(), m)).collect();
+    let mut rows = Vec::new();
+    let mut near = HashSet::new();
+    for a in &c.areas {
+        let deps: Vec<usize> = a
+            .departments
+            .iter()
+            .filter_map(|id| in_scope.get(id.as_str()).copied())
+            .collect();
+        if deps.is_empty() {
+            continue;
+        }
+        let mut lists = Vec::new();
+        for (k, l) in a.result.lists.iter().enumerate() {
+            let moved = a.movement(k);
+            if !l.on_list && moved != "left" {
+                continue;
+            }
+            let name = &c.ruleset.lists[k].name_da;
+            let how = match moved {
+                "new" => tr(da, "ny på listen", "new on the list"),
+                "stays" => tr(da, "også sidste år", "also last year"),
+                "left" => tr(
+                    da,
+                    "ude af listen siden sidste år",
+                    "off the list since last year",
+                ),
+                _ => "",
+            };
+            let met = if c.ruleset.lists[k].history_of.is_some() || !l.on_list || l.of == 0 {
+                String::new()
+            } else {
+                format!(
+                    ", {}/{} {}",
+                    l.met,
+                    l.of,
+                    tr(da, "kriterier opfyldt", "criteria met")
+                )
+            };
+            lists.push(format!("{name} ({how}{met})"));
+        }
+        let warnings: Vec<String> = a
+            .near_misses()
+            .map(|k| {
+                let list = c
+                    .ruleset
+                    .lists
+                    .iter()
+                    .find(|l| l.id == k.list)
+                    .map_or(k.list.as_str(), |l| l.name_da.as_str());
+                let ind = input
+                    .catalogue
+                    .get(&k.indicator)
+                    .map_or(k.indicator.as_str(), |i| {
+                        if da {
+                            i.label_da.as_str()
+                        } else {
+                            i.label_en.as_str()
+                        }
+                    });
+                format!("{list}: {ind} {}", bomon_rules::run::distance_note(k))
+            })
+            .collect();
+        let m = municipal.get(a.result.area.as_str());
+        let category = m.and_then(|m| m.category.clone());
+        let cat_move = m
+            .map(|m| m.movement())
+            .filter(|x| !x.is_empty() && x != "stays");
+        let at_risk = matches!(category.as_deref(), Some("red" | "orange" | "yellow"));
+        if lists.is_empty() && warnings.is_empty() && !at_risk && cat_move.is_none() {
+            continue;
+        }
+        if !lists.is_empty() || !warnings.is_empty() {
+            near.extend(deps.iter().copied());
+        }
+        rows.push(json!({
+            "area": a.result.area,
+            "municipality": a.municipality,
+            "departments": deps.iter().map(|&d| format!("{} ({})", panel.depts[d].name, panel.depts[d].id)).collect::<Vec<_>>(),
+            "lists": lists,
+            "warnings": warnings,
+            "category": category,
+            "category_label": category.as_deref().map(|k| category_label(k, da)),
+            "category_movement": cat_move.map(|mv| mv.split(" -> ").map(|k| category_label(k, da)).collect::<Vec<_>>().join(" → ")),
+        }));
+    }
+    (rows, near)
+}
+
+/// The method in the reader's language, from the configuration used.
+fn method(input: &ReportInput<'_>) -> Vec<String> {
+    let da = input.danish;
+    let c = input.config;
+    let pct = |v: f64| bomon_vocab::number::trimmed(v * 100.0, 1, da);
+    let scale = if c.share_scale == "arcsine" {
+        tr(da, "arcsin-skala", "arcsine scale")
+    } else {
+        tr(da, "logit-skala", "logit scale")
+    };
+    if input.quarterly.is_some() {
+        let q = &c.quarterly;
+        return if da {
+            vec![
+                format!("Kvartalsopfølgningen følger afdelinger i områder, kommunen klassificerer som {}, og afdelinger tilføjet i hånden.", q.categories.iter().map(|k| category_label(k, true)).collect::<Vec<_>>().join(", ")),
+                format!("Hvert kvartal sammenlignes afdelingens antal med det forventede: nævneren gange sammenlignelige afdelingers samlede niveau i samme kvartal gange afdelingens eget forhold til dem i grundperioden ({} kvartaler). Sæsonudsving og byomfattende skift går derved ud.", q.baseline_quarters),
+                "Et kvartal langt over det forventede (svarende til 3 standardafvigelser, med den eksakte gamma-Poisson-hale) er en alarm; en vedvarende mindre stigning opdages af en CUSUM og er et opmærksomhedspunkt. Stiger sammenlignelige afdelinger samtidig, kaldes det en fælles udvikling.".into(),
+                format!("Nøgletal med under {} hændelser pr. kvartal i grundperioden vurderes ikke; det står i afdelingens status.", bomon_vocab::number::trimmed(q.min_events, 1, true)),
+            ]
+        } else {
+            vec![
+                format!("The quarterly follow-up follows departments in areas the municipality classes as {}, and departments added by hand.", q.categories.join(", ")),
+                format!("Each quarter the department's count is compared with the expected one: the denominator times comparable departments' pooled level in the same quarter times the department's own ratio to them in the baseline ({} quarters). Seasons and city-wide shifts cancel.", q.baseline_quarters),
+                "A quarter far above the expected (the equivalent of 3 standard deviations, by the exact gamma-Poisson tail) is an alarm; a sustained smaller rise is caught by a CUSUM and is an alert. When comparable departments rise at the same time it is called a shared development.".into(),
+                format!("Indicators with fewer than {} events a quarter in the baseline are not judged; the department's status says so.", q.min_events),
+            ]
+        };
+    }
+    let windows = c
+        .change_years
+        .iter()
+        .map(|&w| {
+            if w == 1 {
+                tr(
+                    da,
+                    "det seneste år mod året før",
+                    "the last year against the one before",
+                )
+                .to_string()
+            } else {
+                tr(
+                    da,
+                    "de seneste to år mod de tre år før",
+                    "the last two years against the three before",
+                )
+                .to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(tr(da, " og ", " and "));
+    if da {
+        vec![
+            format!("Hver afdeling sammenlignes med sine {} mest lignende afdelinger (tvillingerne: ligner på størrelse, beboersammensætning og boligtype), med almene boliger af samme boligtype på landsplan og med kommunens øvrige afdelinger af samme type.", c.peers.k),
+            format!("Niveauet i {} testes på {scale} med den spredning, afdelinger normalt har indbyrdes. Udviklingen testes som ændringen {windows}, og tendensen over {} år; en udvikling markeres, når den er mere ugunstig end både tvillingernes og landsplan.", input.review.period, c.slope_years),
+            format!("Fordi gennemgangen kører {} test på én gang, holdes den forventede andel falske markeringer under {} % (Benjamini-Hochberg) og under {} % for alarmer.", input.review.tests, pct(c.fdr), pct(c.fdr_alarm)),
+            format!("Afdelinger under {} beboere eller {} husstande vurderes ikke statistisk. Antal fra 1 til {} vises som \"<{}\".", c.min_residents, c.min_households, c.max_suppressed_numerator, c.max_suppressed_numerator as i64 + 1),
+        ]
+    } else {
+        vec![
+            format!("Each department is compared with its {} most similar departments (its twins: alike in size, resident mix and housing type), with public housing of the same type nationally and with the municipality's other departments of that type.", c.peers.k),
+            format!("The level in {} is tested on the {scale} allowing for the usual spread between departments. The development is tested as the change of {windows}, and the trend over {} years; a development is flagged when it is less favourable than both the twins' and the national one.", input.review.period, c.slope_years),
+            format!("Because the review runs {} tests at once, the expected share of false flags is kept below {} % (Benjamini-Hochberg), and below {} % for alarms.", input.review.tests, pct(c.fdr), pct(c.fdr_alarm)),
+            format!("Departments under {} residents or {} households are not judged statistically. Counts from 1 to {} show as \"<{}\".", c.min_residents, c.min_households, c.max_suppressed_numerator, c.max_suppressed_numerator as i64 + 1),
+        ]
+    }
+}
+
 fn sv<T: serde::Serialize>(v: T) -> Value {
     Value::from(minijinja::value::Serde(v))
 }
@@ -66,18 +241,22 @@ pub(crate) fn page(
         Some(status_label(q.status[k], da))
     };
     let org = m["organisation"].as_str();
+    let period_words = review
+        .period
+        .parse::<bomon_vocab::Period>()
+        .map_or(review.period.clone(), |p| p.words(da));
     let title = if quarterly {
         format!(
             "{} {}{}",
             tr(da, "Kvartalsopfølgning", "Quarterly follow-up"),
-            review.period,
+            period_words,
             org.map(|o| format!(" - {o}")).unwrap_or_default()
         )
     } else {
         format!(
             "{} {}{}",
             tr(da, "Årlig gennemgang", "Annual review"),
-            review.period,
+            period_words,
             org.map(|o| format!(" - {o}")).unwrap_or_default()
         )
     };
@@ -136,12 +315,44 @@ pub(crate) fn page(
             .collect(),
         None => vec![],
     };
-    let with_section: std::collections::HashSet<usize> = sections.iter().map(|s| s.0).collect();
+    let with_section: HashSet<usize> = sections.iter().map(|s| s.0).collect();
+    let (lists, on_or_near_list, lists_missing) = match input.lists {
+        Some(Ok(c)) => {
+            let (rows, near) = lists_rows(input, c);
+            (rows, near, None)
+        }
+        Some(Err(e)) => (vec![], HashSet::new(), Some(e.clone())),
+        None => (vec![], HashSet::new(), None),
+    };
+    let ruleset = match input.lists {
+        Some(Ok(c)) => format!(
+            "{} ({}){}",
+            c.ruleset.name,
+            c.ruleset.id,
+            if c.model_placeholder {
+                tr(
+                    da,
+                    "; kommunens pointmodel er en PLADSHOLDER-kalibrering",
+                    "; the municipal points model is a PLACEHOLDER calibration",
+                )
+            } else {
+                ""
+            }
+        ),
+        _ => String::new(),
+    };
+    // Departments with flags or asked for an assessment are listed; those on
+    // or near a national list are in the lists' table, and the count says so.
     let listed: Vec<_> = input
         .triage
         .iter()
         .filter(|t| t.alarms + t.alerts > 0 || t.needs_assessment)
         .collect();
+    let listed_ids: HashSet<usize> = listed.iter().map(|t| t.dept).collect();
+    let near_unlisted = on_or_near_list
+        .iter()
+        .filter(|d| !listed_ids.contains(d))
+        .count();
     let triage: Vec<_> = listed
         .iter()
         .take(TRIAGE_ROWS)
@@ -175,13 +386,65 @@ pub(crate) fn page(
                 "{unflagged} {}",
                 tr(
                     da,
-                    "afdelinger uden markeringer er ikke vist.",
-                    "departments without flags are not shown."
+                    "afdelinger uden markeringer er ikke vist",
+                    "departments without flags are not shown"
                 )
             );
+            if near_unlisted > 0 {
+                s += &format!(
+                    "; {near_unlisted} {}",
+                    tr(
+                        da,
+                        "af dem er på eller nær en national liste og står under De nationale lister nedenfor",
+                        "of them are on or near a national list and appear under The national lists below"
+                    )
+                );
+            }
+            s += ".";
         }
         s
     };
+    // The front page counts departments and indicators, not tests.
+    let flagged_depts = input
+        .triage
+        .iter()
+        .filter(|t| t.alarms + t.alerts > 0)
+        .count();
+    let flagged_inds: HashSet<(usize, usize)> = review
+        .findings
+        .iter()
+        .filter(|f| f.severity.is_some())
+        .map(|f| (f.dept, f.indicator))
+        .collect();
+    let asked: Vec<_> = input
+        .triage
+        .iter()
+        .filter(|t| t.needs_assessment)
+        .map(|t| json!({"id": panel.depts[t.dept].id, "name": panel.depts[t.dept].name, "reason": t.reason, "section": with_section.contains(&t.dept)}))
+        .collect();
+    let summary = if da {
+        format!(
+            "{} af {} afdelinger bedes vurderet kvalitativt. {} afdelinger har markeringer på i alt {} nøgletal.",
+            asked.len(),
+            review.scope.len(),
+            flagged_depts,
+            flagged_inds.len()
+        )
+    } else {
+        format!(
+            "{} of {} departments are asked for a qualitative assessment. {} departments have flags on {} indicators in all.",
+            asked.len(),
+            review.scope.len(),
+            flagged_depts,
+            flagged_inds.len()
+        )
+    };
+    let glossary: Vec<_> = bomon_vocab::glossary::TERMS
+        .iter()
+        .filter(|g| quarterly || g.key != "seasonal")
+        .map(|g| json!({"name": g.name(da), "explain": g.explain(da)}))
+        .collect();
+    let method = method(input);
     let too_small: Vec<String> = review
         .too_small_departments
         .iter()
@@ -200,7 +463,8 @@ pub(crate) fn page(
                 "needs_assessment": t.needs_assessment,
                 "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role, "outcome": a.outcome, "note": a.note})).collect::<Vec<_>>()),
                 "history": input.category_history.get(d).map(|h| h.iter().map(|(p, c)| json!({"period": p, "key": c, "label": category_label(c, da)})).collect::<Vec<_>>()),
-                "charts": charts.iter().map(|(cf, svg)| json!({"name": cf.name, "title": cf.chart.title, "svg": strip_xml_declaration(svg)})).collect::<Vec<_>>(),
+                // The category history is the line above the prompt; its chart is for slides (charts/).
+                "charts": charts.iter().filter(|(cf, _)| !cf.name.ends_with("-categories")).map(|(cf, svg)| json!({"name": cf.name, "title": cf.chart.title, "svg": strip_xml_declaration(svg)})).collect::<Vec<_>>(),
             }))
         })
         .collect();
@@ -210,17 +474,23 @@ pub(crate) fn page(
         "period": tr(da, "Periode", "Period"),
         "snapshot": tr(da, "Datagrundlag (snapshot)", "Data (snapshot)"),
         "data_as_of": tr(da, "data pr.", "data as of"),
-        "created": tr(da, "Kørt", "Run"),
+        "created": tr(da, "Dannet", "Created"),
         "overview": tr(da, "Overblik", "Overview"),
         "departments": tr(da, "Afdelinger", "Departments"),
         "alarms": tr(da, "Alarmer", "Alarms"),
-        "alerts": tr(da, "Opmærksomheder", "Alerts"),
+        "alerts": tr(da, "Opmærksomhedspunkter", "Alerts"),
+        "flagged_depts": tr(da, "Afdelinger med markeringer", "Departments with flags"),
+        "flagged_inds": tr(da, "Markerede nøgletal", "Indicators flagged"),
+        "asked_head": tr(da, "Bedes vurderet", "Asked for an assessment"),
+        "how_to_read": tr(da, "Sådan læses rapporten", "How to read this report"),
+        "method_head": tr(da, "Metode", "Method"),
+        "reviewed_count": tr(da, "Afdelinger gennemgået", "Departments reviewed"),
         "asked": tr(da, "Bedes vurderet kvalitativt", "Asked for an assessment"),
-        "expected_false": tr(da, "Forventede falske alarmer", "Expected false alarms"),
+        "expected_false": tr(da, "Forventede falske markeringer (test)", "Expected false flags (tests)"),
         "expected_false_note": if quarterly {
             tr(da, "Nominelt tal (3-sigma-punkt og CUSUM pr. kurve); målt på syntetiske data: ca. 0,09 falske alarmer pr. afdeling pr. år.", "Nominal figure (3-sigma point and CUSUM per chart); measured on synthetic data: about 0.09 false alarms per department-year.")
         } else {
-            tr(da, "Tallene afgør aldrig alene: en markering er en anledning til at spørge dem, der kender afdelingen. Falsk-opdagelsesraten er kontrolleret på tværs af hele gennemgangen (Benjamini-Hochberg).", "Figures never decide alone: a flag is a reason to ask those who know the department. The false discovery rate is controlled across the whole review (Benjamini-Hochberg).")
+            tr(da, "Tallene afgør aldrig alene: en markering er en anledning til at spørge dem, der kender afdelingen. Andelen af falske markeringer er holdt nede på tværs af hele gennemgangen (Benjamini-Hochberg).", "Figures never decide alone: a flag is a reason to ask those who know the department. The false discovery rate is controlled across the whole review (Benjamini-Hochberg).")
         },
         "category": tr(da, "Kategori", "Category"),
         "status_head": tr(da, "Status i kvartalet", "Status this quarter"),
@@ -250,13 +520,24 @@ pub(crate) fn page(
         "a_note": tr(da, "Note", "Note"),
         "no_earlier": tr(da, "Ingen tidligere vurderinger registreret.", "No earlier assessments recorded."),
         "reproducibility": tr(da, "Reproducerbarhed", "Reproducibility"),
+        "page": tr(da, "Side", "Page"),
+        "of": tr(da, "af", "of"),
         "engine": tr(da, "Program", "Engine"),
         "config": tr(da, "Konfiguration (SHA-256)", "Configuration (SHA-256)"),
         "catalogue": tr(da, "Nøgletalskatalog (SHA-256)", "Indicator catalogue (SHA-256)"),
         "store": tr(da, "Lager", "Store"),
         "input": tr(da, "Inddata", "Input"),
+        "lists_head": tr(da, "De nationale lister og kommunens kategorier", "The national lists and the municipal categories"),
+        "lists_intro": tr(da, "Boligområder med afdelinger i gennemgangen, der er på en liste efter almenboligloven § 61 a, er kommet af en, har et kriterium tæt på tærsklen (inden for 10 %) eller er røde, orange eller gule hos kommunen. Samme beregning som bomon categorize.", "Housing areas with departments in the review that are on a list under almenboligloven section 61 a, have left one, have a criterion close to its threshold (within 10 %) or are red, orange or yellow in the municipality's model. The same computation as bomon categorize."),
+        "lists_none": tr(da, "Ingen af gennemgangens boligområder er på eller nær en national liste, og ingen er røde, orange eller gule.", "None of the review's housing areas is on or near a national list, and none is red, orange or yellow."),
+        "lists_missing": tr(da, "De nationale lister kunne ikke beregnes", "The national lists could not be computed"),
+        "area": tr(da, "Boligområde", "Housing area"),
+        "on_lists": tr(da, "Lister", "Lists"),
+        "warnings": tr(da, "Tidlig advarsel", "Early warning"),
+        "municipal": tr(da, "Kommunens kategori", "Municipal category"),
+        "ruleset": tr(da, "Regelsæt", "Rule set"),
         "disclosure_note": if da {
-            format!("Diskretion: antal under {} vises som \"{}\", og andele bygget på dem vises ikke; afdelinger under {} beboere eller {} husstande vurderes ikke.", disc.max_suppressed as i64 + 1, disc.mark(), input.config.min_residents, input.config.min_households)
+            format!("Diskretionering: antal under {} vises som \"{}\", og andele bygget på dem vises ikke; afdelinger under {} beboere eller {} husstande vurderes ikke.", disc.max_suppressed as i64 + 1, disc.mark(), input.config.min_residents, input.config.min_households)
         } else {
             format!("Disclosure control: counts below {} show as \"{}\" and rates built on them are not shown; departments under {} residents or {} households are not judged.", disc.max_suppressed as i64 + 1, disc.mark(), input.config.min_residents, input.config.min_households)
         },
@@ -292,15 +573,18 @@ pub(crate) fn page(
         lang => if da { "da" } else { "en" },
         internal => if da { INTERNAL_DA } else { INTERNAL_EN },
         synthetic, title, scope,
-        period => &review.period,
+        period => period_words,
         snapshot => sv(&m["snapshot"]),
-        snapshot_created => m["snapshot_created"].as_str().unwrap_or(""),
-        created => m["created"].as_str().unwrap_or(""),
+        snapshot_created => bomon_vocab::date::words(m["snapshot_created"].as_str().unwrap_or(""), da),
+        created => bomon_vocab::date::words(m["created"].as_str().unwrap_or(""), da),
+        summary, asked => sv(&asked), glossary => sv(&glossary), method => sv(&method),
+        flagged_depts, n_flagged_inds => flagged_inds.len(),
         n_departments => review.scope.len(),
         alarms => sv(&m["alarms"]), alerts => sv(&m["alerts"]), needs_assessment => sv(&m["needs_assessment"]),
         expected_false_alarms => fmt_num(m["expected_false_alarms"].as_f64().unwrap_or(f64::NAN), 1, da),
         log_done => input.log_counts.0, log_open => input.log_counts.1, log_overdue => input.log_counts.2,
         by_category => sv(&by_category), status => sv(&status), triage => sv(&triage), triage_more, too_small,
+        lists => sv(&lists), lists_missing, ruleset,
         sections => sec,
         engine_version => sv(&m["engine_version"]),
         config_sha256 => sv(&m["config_sha256"]), catalogue_sha256 => sv(&m["catalogue_sha256"]),

@@ -39,6 +39,7 @@
 pub mod charts;
 mod html;
 pub mod ondemand;
+pub mod pdf;
 pub mod publish;
 pub mod spec;
 mod xlsx;
@@ -125,9 +126,19 @@ pub fn render(input: &ReportInput<'_>, dir: &Path) -> Result<Vec<String>, String
     std::fs::write(dir.join("report.html"), page).map_err(|e| format!("report.html: {e}"))?;
     xlsx::workbook(input, &sections, &disc, &dir.join("review.xlsx"))?;
     let _ = da;
-    Ok(vec![
-        "report.html".into(),
-        "review.xlsx".into(),
-        "charts".into(),
-    ])
+    let mut names: Vec<String> = vec!["report.html".into(), "review.xlsx".into(), "charts".into()];
+    // report.pdf where a headless Chromium can print it; a failure to print
+    // costs the PDF, never the review.
+    if let Some(bin) = pdf::chromium() {
+        match pdf::print(
+            &bin,
+            &dir.join("report.html"),
+            &dir.join("report.pdf"),
+            std::time::Duration::from_secs(120),
+        ) {
+            Ok(()) => names.push("report.pdf".into()),
+            Err(e) => eprintln!("report.pdf not written: {e}"),
+        }
+    }
+    Ok(names)
 }

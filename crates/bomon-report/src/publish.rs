@@ -94,6 +94,9 @@ pub struct ReportInput<'a> {
         &'a std::collections::HashMap<usize, Vec<bomon_engine::assessments::Assessment>>,
     /// The log: assessments done, prompts open, open ones overdue.
     pub log_counts: (usize, usize, usize),
+    /// The national lists and municipal categories of the year (annual), or
+    /// why they are missing.
+    pub lists: Option<&'a Result<bomon_rules::run::Categorisation, String>>,
 }
 
 /// Writes every output of `run` into `out` (a staging directory), the
@@ -420,6 +423,7 @@ fn write_report(
         category_history: &run.category_history,
         assessments: &run.assessments,
         log_counts: run.log_counts,
+        lists: run.lists.as_ref(),
     };
     crate::render(&input, out).map_err(|e| Error::Input(format!("report: {e}")))
 }

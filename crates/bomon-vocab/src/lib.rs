@@ -7,7 +7,8 @@
 //!   (counts from 1 to the configured maximum - default 4, "below 5" - are
 //!   not, nor rates built on them).
 //! - [`marking`]: the internal-document marking every output carries.
-//! - [`number`]: numbers for Danish (decimal comma) and English readers.
+//! - [`number`] and [`date`]: numbers (decimal comma) and dates ("2. december
+//!   2026 kl. 05.29") for Danish and English readers.
 //! - [`Kind`] and [`unit::scale`]: what an indicator measures and how it is
 //!   shown (a share as %, a rate per 1,000, a ratio as % of the region).
 //! - [`form`]: the assessment form's columns, outcomes and roles.
@@ -21,6 +22,8 @@
 //!
 //! let p: Period = "2025K3".parse().unwrap();
 //! assert_eq!(p.to_string(), "2025Q3");
+//! assert_eq!(p.words(true), "3. kvt. 2025");
+//! assert_eq!(bomon_vocab::date::words("2026-12-02T01:08:32Z", true), "2. december 2026 kl. 01.08 UTC");
 //! let d = Disclosure::default();
 //! assert!(d.hides(3.0) && !d.hides(0.0) && !d.hides(5.0));
 //! assert_eq!(d.count(3.0), "<5");
@@ -100,6 +103,65 @@ impl Disclosure {
             self.mark()
         } else {
             format!("{}", n.round() as i64)
+        }
+    }
+}
+
+/// Dates and times as readers write them.
+pub mod date {
+    /// "2. december 2026 kl. 05.29 UTC" (Danish) or "2 December 2026, 05:29
+    /// UTC" from an RFC 3339 time; the text as it is when it is not one.
+    pub fn words(rfc3339: &str, da: bool) -> String {
+        let (date, time) = match rfc3339.split_once('T') {
+            Some(x) => x,
+            None => return rfc3339.to_string(),
+        };
+        let parts: Vec<&str> = date.split('-').collect();
+        let (Some(y), Some(m), Some(d)) = (
+            parts.first(),
+            parts.get(1).and_then(|m| m.parse::<usize>().ok()),
+            parts.get(2).and_then(|d| d.parse::<u32>().ok()),
+        ) else {
+            return rfc3339.to_string();
+        };
+        const DA: [&str; 12] = [
+            "januar",
+            "februar",
+            "marts",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "august",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ];
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        if !(1..=12).contains(&m) || time.len() < 5 {
+            return rfc3339.to_string();
+        }
+        let hm = &time[..5];
+        // Times bomon writes are UTC ("...Z"); say so rather than guess the zone.
+        let utc = if time.ends_with('Z') { " UTC" } else { "" };
+        if da {
+            format!("{d}. {} {y} kl. {}{utc}", DA[m - 1], hm.replace(':', "."))
+        } else {
+            format!("{d} {} {y}, {hm}{utc}", EN[m - 1])
         }
     }
 }

@@ -16,6 +16,16 @@ pub enum Period {
 pub const YEAR_RANGE: std::ops::RangeInclusive<i32> = 1950..=2100;
 
 impl Period {
+    /// The period as a reader says it: "2025", "3. kvt. 2025" (Danish) or
+    /// "Q3 2025" (English). `Display` keeps the interchange form (`2025Q3`).
+    pub fn words(self, da: bool) -> String {
+        match self {
+            Period::Year(y) => y.to_string(),
+            Period::Quarter(y, q) if da => format!("{q}. kvt. {y}"),
+            Period::Quarter(y, q) => format!("Q{q} {y}"),
+        }
+    }
+
     /// The calendar year.
     pub fn year(self) -> i32 {
         match self {

@@ -144,6 +144,7 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         log_counts: (0, 1, 0),
         scope_name: "Egen".into(),
         no_denominator: vec![],
+        lists: None,
     };
     let written = bomon_report::publish(&run, &cat, dir.path(), true).unwrap();
     // tests.parquet: a test built on the suppressed count carries no figure
@@ -186,6 +187,7 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         category_history: &run.category_history,
         assessments: &run.assessments,
         log_counts: (0, 1, 0),
+        lists: None,
     };
     let names: Vec<String> = written
         .iter()
@@ -280,7 +282,10 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         .find(|f| f.to_string_lossy().ends_with("-funnel.svg"))
         .expect("a funnel");
     let text = std::fs::read_to_string(funnel_svg).unwrap();
-    assert!(text.contains("&lt;5 - ikke vist") || text.contains("<5 - ikke vist"), "the suppressed point is noted");
+    assert!(
+        text.contains("&lt;5 - ikke vist") || text.contains("<5 - ikke vist"),
+        "the suppressed point is noted"
+    );
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(
         html.contains("under 5 personer (undertrykt)"),
