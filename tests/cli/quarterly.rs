@@ -331,3 +331,106 @@ fn quarterly_errors_are_clear() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
+
+/// The quarterly chart says what the test says: on the deciding chart (the
+/// rate the report's text quotes, the expected rate and the alarm line), a
+/// department's latest quarter lies beyond the alarm line exactly when its
+/// deciding test is an alarm, and the expected rate drawn is the one the
+/// finding quotes.
+#[test]
+fn the_deciding_chart_agrees_with_the_alarms() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(
+        dir.path(),
+        &[
+            "departments.csv",
+            "observations_quarterly.parquet",
+            "categories.csv",
+        ],
+    );
+    let (mut checked, mut alarms) = (0, 0);
+    // Two quarters: Rundhøj's move-out rate is beyond the line in 2024Q1, not in 2025Q3.
+    for quarter in ["2024Q1", "2025Q3"] {
+        let out = dir.path().join(quarter);
+        let o = quarterly(&store, quarter, &out);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let df = ParquetReader::new(std::fs::File::open(out.join("spc.parquet")).unwrap())
+            .finish()
+            .unwrap()
+            .lazy()
+            .filter(
+                col("chart")
+                    .eq(lit("deciding"))
+                    .and(col("period").eq(lit(quarter))),
+            )
+            .collect()
+            .unwrap();
+        assert!(df.height() > 10, "{} deciding rows", df.height());
+        let tests = ParquetReader::new(std::fs::File::open(out.join("tests.parquet")).unwrap())
+            .finish()
+            .unwrap()
+            .lazy()
+            .filter(
+                col("test")
+                    .eq(lit("spc"))
+                    .and(col("comparator").eq(lit("peers"))),
+            )
+            .collect()
+            .unwrap();
+        let key = |df: &DataFrame, k: usize| {
+            let s = |c: &str| {
+                df.column(c)
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .get(k)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (s("department_id"), s("indicator"))
+        };
+        let f = |df: &DataFrame, c: &str, k: usize| df.column(c).unwrap().f64().unwrap().get(k);
+        let mut verdicts = HashMap::new();
+        for k in 0..tests.height() {
+            let sev = tests
+                .column("severity")
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(k)
+                .map(String::from);
+            verdicts.insert(key(&tests, k), (sev, f(&tests, "reference", k)));
+        }
+        for k in 0..df.height() {
+            let (Some(v), Some(up), Some(centre)) =
+                (f(&df, "value", k), f(&df, "upper", k), f(&df, "centre", k))
+            else {
+                continue;
+            };
+            let (sev, expected) = verdicts
+                .get(&key(&df, k))
+                .expect("a deciding test for every chart")
+                .clone();
+            let alarm = sev.as_deref() == Some("alarm");
+            assert_eq!(
+                v > up,
+                alarm,
+                "{:?}: rate {v}, alarm line {up}, severity {sev:?}",
+                key(&df, k)
+            );
+            if let Some(e) = expected {
+                assert!(
+                    (centre - e).abs() <= 1e-9 * e.abs().max(1e-12),
+                    "expected rate drawn {centre} vs quoted {e}"
+                );
+            }
+            checked += 1;
+            alarms += usize::from(alarm);
+        }
+    }
+    assert!(
+        checked > 20 && alarms >= 1,
+        "{checked} charts checked, {alarms} alarms"
+    );
+}

@@ -112,7 +112,9 @@ pub struct ChartRow {
     pub dept: usize,
     /// Indicator index.
     pub indicator: usize,
-    /// `relative` (O/E against peers), `own` (deseasonalised rate) or `peers`.
+    /// `relative` (O/E against peers), `own` (deseasonalised rate), `peers`,
+    /// `deciding` (the relative chart on the rate scale: rate, expected rate,
+    /// alarm line) or `peers_rate` (the peers' pooled rate of the quarter).
     pub chart: &'static str,
     /// Quarter index.
     pub quarter: i32,
@@ -603,6 +605,45 @@ fn gamma_poisson_z(o: &[f64], e: &[f64], centre: f64, tau2: f64, worse: Worse) -
         .collect()
 }
 
+/// The alarm line of the deciding chart in events: half-way between the
+/// last count whose gamma-Poisson mid-p tail around `mu` stays within the
+/// 3-sigma-equivalent and the first beyond it (on the worse side); NaN when
+/// there is none.
+fn alarm_count(mu: f64, tau2: f64, worse: Worse) -> f64 {
+    if !(mu.is_finite() && mu > 0.0) {
+        return f64::NAN;
+    }
+    let z = |c: f64| {
+        let p = if worse == Worse::Higher {
+            nb_upper_midp(c, mu, tau2)
+        } else {
+            nb_lower_midp(c, mu, tau2)
+        };
+        -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
+    };
+    let sd = (mu + tau2 * mu * mu).sqrt();
+    if worse == Worse::Higher {
+        let top = (mu + 60.0 * sd + 60.0).ceil();
+        let mut c = mu.floor();
+        while c <= top {
+            if z(c) > 3.0 {
+                return c - 0.5;
+            }
+            c += 1.0;
+        }
+        f64::NAN
+    } else {
+        let mut c = mu.ceil();
+        while c >= 0.0 {
+            if z(c) > 3.0 {
+                return c + 0.5;
+            }
+            c -= 1.0;
+        }
+        f64::NAN
+    }
+}
+
 /// Evaluates `case` at quarter `t`.
 fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let Case {
@@ -768,6 +809,51 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     if keep_charts {
         push_chart(&mut ev.charts, &rel, "relative", &of, o);
         push_chart(&mut ev.charts, &peer_chart, "peers", &of, &pn);
+        // The deciding chart on the rate scale, as the report's text quotes
+        // it: the department's rate, the expected rate (the peers' pooled
+        // rate of the same quarter x the baseline ratio) and the rate beyond
+        // which the gamma-Poisson tail gives an alarm - drawn between the
+        // last count that does not and the first that does.
+        for k in 0..qs.len() {
+            let mu = ratio_centre * e[k];
+            let limit = alarm_count(mu, tau2_eff, worse);
+            ev.charts.push(ChartRow {
+                dept: d,
+                indicator: i,
+                chart: "deciding",
+                quarter: qs[k],
+                value: o[k] / dn[k],
+                centre: mu / dn[k],
+                lower: if worse == Worse::Lower {
+                    limit / dn[k]
+                } else {
+                    f64::NAN
+                },
+                upper: if worse == Worse::Higher {
+                    limit / dn[k]
+                } else {
+                    f64::NAN
+                },
+                baseline: qs[k] < be,
+                rule: (zq[k] > 3.0).then_some(Rule::OutsideLimits.name()),
+                concern: zq[k] > 3.0,
+                numerator: o[k],
+            });
+            ev.charts.push(ChartRow {
+                dept: d,
+                indicator: i,
+                chart: "peers_rate",
+                quarter: qs[k],
+                value: pr[k],
+                centre: f64::NAN,
+                lower: f64::NAN,
+                upper: f64::NAN,
+                baseline: qs[k] < be,
+                rule: None,
+                concern: false,
+                numerator: pn[k],
+            });
+        }
     }
 
     // Context: the department against its peers' pooled rate this quarter.

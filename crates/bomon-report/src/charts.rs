@@ -132,6 +132,8 @@ pub enum Spec {
         signal: Vec<bool>,
         /// The peers' series on the same scale.
         peers: Series,
+        /// Legend words: centre line, limits.
+        lines: [String; 2],
     },
     /// Category history.
     Categories {
@@ -398,6 +400,7 @@ where
             baseline,
             signal,
             peers,
+            lines,
         } => {
             let n = periods.len();
             let (y0, y1) = finite(
@@ -430,15 +433,31 @@ where
             };
             ch.draw_series(LineSeries::new(
                 steps(centre),
-                ShapeStyle::from(&palette::LIMIT).stroke_width(2),
+                ShapeStyle::from(&palette::NATIONAL).stroke_width(3),
             ))
-            .map_err(err)?;
+            .map_err(err)?
+            .label(lines[0].clone())
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], palette::NATIONAL.stroke_width(3))
+            });
+            let mut labelled = false;
             for lim in [lower, upper] {
-                ch.draw_series(LineSeries::new(
-                    steps(lim),
-                    ShapeStyle::from(&palette::LIMIT).stroke_width(1),
-                ))
-                .map_err(err)?;
+                let pts = steps(lim);
+                if pts.is_empty() {
+                    continue;
+                }
+                let s = ch
+                    .draw_series(LineSeries::new(
+                        pts,
+                        ShapeStyle::from(&palette::ALARM).stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                if !labelled {
+                    s.label(lines[1].clone()).legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], palette::ALARM.stroke_width(2))
+                    });
+                    labelled = true;
+                }
             }
             draw_line(&mut ch, peers, palette::PEERS, 2, &c.legend[1])?;
             draw_line(&mut ch, values, palette::FOCUS, 3, &c.legend[0])?;

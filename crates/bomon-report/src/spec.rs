@@ -398,35 +398,81 @@ pub fn funnel(
 /// baseline shaded, signals marked) with the peers' series.
 pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) -> Option<Chart> {
     let Subject {
-        panel,
         kind,
         indicator: i,
         dept: d,
         disc,
+        ..
     } = *s;
-    let (f, unit) = scale(kind, l.da);
-    let own: Vec<_> = q
-        .charts
-        .iter()
-        .filter(|c| c.dept == d && c.indicator == i && c.chart == "own")
-        .collect();
+    let da = l.da;
+    let (f, unit) = scale(kind, da);
+    let rows = |chart: &str| -> Vec<&bomon_engine::quarterly::ChartRow> {
+        q.charts
+            .iter()
+            .filter(|c| c.dept == d && c.indicator == i && c.chart == chart)
+            .collect()
+    };
+    let shown = |c: &bomon_engine::quarterly::ChartRow| {
+        (!disc.hides(c.numerator) && c.value.is_finite()).then_some(c.value * f)
+    };
+    let deciding = rows("deciding");
+    if !deciding.is_empty() {
+        // The deciding chart, on the rate scale the text quotes: rate,
+        // expected rate and the alarm line of the test that was run.
+        let peers = rows("peers_rate");
+        let n = deciding.len();
+        return Some(Chart {
+            title: format!("{} - {}", l.indicator, l.department),
+            unit: unit.into(),
+            x_label: tr(da, "Kvartal (grå: basisperiode)", "Quarter (grey: baseline)").into(),
+            legend: [
+                l.department.to_string(),
+                tr(da, "Sammenlignelige afdelinger samlet", "Comparable departments pooled").into(),
+                tr(da, "Signal: alarm, eller tidligt varsel (CUSUM) i seneste kvartal", "Signal: alarm, or early warning (CUSUM) in the latest quarter").into(),
+            ],
+            caption: l.caption.clone(),
+            danish: da,
+            spec: Spec::Spc {
+                periods: deciding.iter().map(|c| period_label(c.quarter, da)).collect(),
+                values: deciding.iter().map(|c| shown(c)).collect(),
+                centre: deciding.iter().map(|c| c.centre * f).collect(),
+                lower: deciding.iter().map(|c| c.lower * f).collect(),
+                upper: deciding.iter().map(|c| c.upper * f).collect(),
+                baseline: deciding.iter().filter(|c| c.baseline).count(),
+                signal: deciding
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| c.concern || (flagged_now && k + 1 == n))
+                    .collect(),
+                peers: deciding
+                    .iter()
+                    .map(|c| peers.iter().find(|p| p.quarter == c.quarter).and_then(|p| shown(p)))
+                    .collect(),
+                lines: [
+                    tr(da, "Forventet (sammenlignelige afd. i kvartalet × eget forhold i basisperioden)", "Expected (comparable departments in the quarter x own baseline ratio)").into(),
+                    tr(da, "Grænse for alarm", "Alarm limit").into(),
+                ],
+            },
+        });
+    }
+    // Plain values (or no peers): the department's own history, deseasonalised.
+    let own = rows("own");
     if own.is_empty() {
         return None;
     }
-    let peers: Vec<_> = q
-        .charts
-        .iter()
-        .filter(|c| c.dept == d && c.indicator == i && c.chart == "peers")
-        .collect();
-    let _ = panel;
+    let peers = rows("peers");
     Some(Chart {
         title: format!("{} - {}", l.indicator, l.department),
-        unit: format!(
-            "{unit}, {}",
-            tr(l.da, "sæsonkorrigeret", "seasonally adjusted")
-        ),
+        unit: if kind.is_value() {
+            unit.to_string()
+        } else {
+            format!(
+                "{unit}, {}",
+                tr(da, "sæsonkorrigeret", "seasonally adjusted")
+            )
+        },
         x_label: tr(
-            l.da,
+            da,
             "Kvartal (grå: frosset basisperiode)",
             "Quarter (grey: frozen baseline)",
         )
@@ -434,26 +480,23 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
         legend: [
             l.department.to_string(),
             tr(
-                l.da,
+                da,
                 "Sammenlignelige afdelinger samlet",
                 "Comparable departments pooled",
             )
             .into(),
             tr(
-                l.da,
+                da,
                 "Signal i den ugunstige retning",
                 "Signal in the worse direction",
             )
             .into(),
         ],
         caption: l.caption.clone(),
-        danish: l.da,
+        danish: da,
         spec: Spec::Spc {
-            periods: own.iter().map(|c| quarter_label(c.quarter)).collect(),
-            values: own
-                .iter()
-                .map(|c| (!disc.hides(c.numerator) && c.value.is_finite()).then_some(c.value * f))
-                .collect(),
+            periods: own.iter().map(|c| period_label(c.quarter, da)).collect(),
+            values: own.iter().map(|c| shown(c)).collect(),
             centre: own.iter().map(|c| c.centre * f).collect(),
             lower: own.iter().map(|c| c.lower * f).collect(),
             upper: own.iter().map(|c| c.upper * f).collect(),
@@ -471,11 +514,25 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
                     peers
                         .iter()
                         .find(|p| p.quarter == c.quarter)
-                        .and_then(|p| p.value.is_finite().then_some(p.value * f))
+                        .and_then(|p| shown(p))
                 })
                 .collect(),
+            lines: [
+                tr(da, "Centerlinje (basisperioden)", "Centre line (baseline)").into(),
+                tr(da, "Kontrolgrænser", "Control limits").into(),
+            ],
         },
     })
+}
+
+/// A quarter on a chart axis: "25K3" style is unreadable; "3. kv. 25" is
+/// long - the interchange label `2025Q3` in English, `2025K3` in Danish.
+fn period_label(q: i32, da: bool) -> String {
+    let p = bomon_vocab::Period::from_quarter_index(q);
+    match p {
+        bomon_vocab::Period::Quarter(y, k) if da => format!("{y}K{k}"),
+        _ => quarter_label(q),
+    }
 }
 
 /// Category history as a strip.
@@ -515,7 +572,10 @@ pub fn department_charts(input: &ReportInput<'_>, d: usize, disc: &Disclosure) -
         } else {
             tr(da, "årlig gennemgang", "annual review")
         },
-        review.period,
+        review
+            .period
+            .parse::<bomon_vocab::Period>()
+            .map_or(review.period.clone(), |p| p.words(da)),
         input.manifest["snapshot"]
     );
     let cap = caption(&source, synthetic, da);
