@@ -19,7 +19,7 @@ org="Boligforeningen Østjylland (syntetisk)"
 echo "Triage, annual review 2025 of $org (SYNTHETIC data), top 10:"
 python3 - "$out/review-2025/departments.csv" <<'PY' 2>/dev/null || head -11 "$out/review-2025/departments.csv" | cut -d, -f1-3,7-10
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))
 for r in rows[:10]:
     print(f"{r['rank']:>3} {r['name'][:24]:<24} {r['category'] or '-':<7} score {float(r['score']):5.1f}  {r['reason'][:90]}")
 PY
@@ -28,7 +28,7 @@ PY
 echo "Quarterly follow-up 2025Q3 of the organisation's red/orange/yellow departments (status):"
 python3 - "$out/quarterly-2025Q3/selection.csv" <<'PY' 2>/dev/null || cut -d, -f2,4,6 "$out/quarterly-2025Q3/selection.csv"
 import csv, sys
-for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")):
     print(f"  {r['department_id']} {r['name'][:22]:<22} {r['category']:<7} {r['status']}")
 PY
 echo "Outputs in $out/review-2025: report.html (open in a browser), report.pdf (where chromium is installed), review.xlsx, charts/, flags.csv, departments.csv, peers.csv, manifest.json, tests.parquet."

@@ -116,6 +116,9 @@ pub fn write_frame(df: &mut DataFrame, format: Format, out: Option<&Path>) -> Re
             writeln!(sink, "{df}")?;
         }
         Format::Csv => {
+            if out.is_some() {
+                sink.write_all(bomon_store::outpath::CSV_BOM)?;
+            }
             let mut w = csv::Writer::from_writer(&mut sink);
             w.write_record(df.get_column_names().iter().map(|s| s.as_str()))?;
             let mut rec = Vec::with_capacity(cols.len());

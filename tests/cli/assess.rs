@@ -139,7 +139,7 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
         .collect();
     assert!(!row[6].is_empty(), "department name: {row:?}");
     assert!(
-        !row[7].is_empty() && !row[8].is_empty() && row[9].contains('?'),
+        !row[8].is_empty() && !row[9].is_empty() && row[10].contains('?'),
         "{row:?}"
     );
     let filled = dir.path().join("filled.xlsx");
@@ -155,8 +155,9 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
         "D000",
         "2024",
         "2026-01-15",
-        // The drop-downs' Danish labels; the store keeps the codes.
-        "afdelingsbestyrelsen",
+        // The drop-downs' Danish labels, as a coordinator picks them (the
+        // letting department assessed); the store keeps the codes.
+        "udlejningen",
         "Ingen bekymring",
         "Kendt udfordring; indsats i gang",
     ];
@@ -174,8 +175,9 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
     // The department's card shows the answer, and the prompt is no longer open.
     let c = card(&store, "D000");
     assert!(
-        c.contains("vurderinger: 1 registreret; seneste no_concern (2026-01-15, afdelingsbestyrelse, for 2024)")
-            && c.contains("\"Kendt udfordring; indsats i gang\""),
+        c.contains(
+            "vurderinger: 1 registreret; seneste no_concern (2026-01-15, udlejning, for 2024)"
+        ) && c.contains("\"Kendt udfordring; indsats i gang\""),
         "{c}"
     );
     assert!(!c.contains("åbne anmodninger"), "{c}");
@@ -193,14 +195,18 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
     let rows = review(&store, "2025", &r2025);
     assert_eq!(field(&rows, "D000", "needs_assessment"), "false");
     assert!(field(&rows, "D000", "reason").starts_with("Vurderet uden bekymring 2026-01-15"));
-    assert!(field(&rows, "D000", "assessment")
-        .starts_with("no_concern (2026-01-15, afdelingsbestyrelse"));
+    assert!(field(&rows, "D000", "assessment").starts_with("no_concern (2026-01-15, udlejning"));
     assert!(
         field(&rows, "D000", "alarms").parse::<u32>().unwrap() > 0,
         "still flagged, just not prompted"
     );
     let html = std::fs::read_to_string(r2025.join("report.html")).unwrap();
-    assert!(html.contains("Kendt udfordring; indsats i gang") && html.contains("no_concern"));
+    // The next report shows the answer in Danish words.
+    assert!(
+        html.contains("Kendt udfordring; indsats i gang")
+            && html.contains("ingen bekymring")
+            && html.contains("udlejningen")
+    );
 
     // A correction of the 2025 figures: 50 % (+25 %, beyond the 10 % margin): prompted again.
     let (_, worse) = inputs(dir.path(), 500);
@@ -228,7 +234,7 @@ fn assessment_round_trip_suppresses_and_re_prompts() {
     };
     let all = list(&[]);
     assert!(
-        all.contains("D000,2024,2026-01-15,afdelingsbestyrelse,no_concern,false"),
+        all.contains("D000,2024,2026-01-15,udlejning,no_concern,false"),
         "{all}"
     );
     let open = list(&["--open"]);

@@ -43,6 +43,8 @@ fn annual_review_of_the_sample_organisation_writes_the_contracted_outputs() {
     assert!(!out.join(".bomon-tmp").exists());
 
     let flags = std::fs::read_to_string(out.join("flags.csv")).unwrap();
+    // UTF-8 with a byte-order mark, so that Danish Excel reads æ, ø and å.
+    let flags = flags.strip_prefix('\u{feff}').expect("flags.csv starts with a BOM");
     let head = flags.lines().next().unwrap();
     for c in [
         "department_id",
@@ -118,7 +120,7 @@ fn annual_review_of_the_sample_organisation_writes_the_contracted_outputs() {
 
     let deps = std::fs::read_to_string(out.join("departments.csv")).unwrap();
     assert!(deps.starts_with(
-        "rank,department_id,name,organisation,municipality_code,area_id,category,score"
+        "\u{feff}rank,department_id,name,organisation,municipality_code,area_id,category,score"
     ));
     let rows: Vec<&str> = deps
         .lines()
@@ -228,7 +230,7 @@ fn categorize_writes_the_national_lists_with_criteria_and_margins() {
     assert!(stderr(&o).contains("national-2018"), "{}", stderr(&o));
     let areas = std::fs::read_to_string(out.join("areas.csv")).unwrap();
     assert!(areas.starts_with(
-        "area_id,municipality_code,period,ruleset,residents,eligible,departments,udsat,udsat_criteria_met"
+        "\u{feff}area_id,municipality_code,period,ruleset,residents,eligible,departments,udsat,udsat_criteria_met"
     ));
     let crit = std::fs::read_to_string(out.join("criteria.csv")).unwrap();
     assert!(
@@ -274,7 +276,7 @@ fn imported_categories_take_precedence_over_computed_ones() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let m = std::fs::read_to_string(out.join("municipal.csv")).unwrap();
-    let head: Vec<&str> = m.lines().next().unwrap().split(',').collect();
+    let head: Vec<&str> = m.trim_start_matches('\u{feff}').lines().next().unwrap().split(',').collect();
     let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
     let (imp, fin, src) = (col("category_imported"), col("category"), col("source"));
     let rows: Vec<Vec<&str>> = m.lines().skip(1).map(|l| l.split(',').collect()).collect();

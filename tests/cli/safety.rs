@@ -587,7 +587,7 @@ fn file_outputs_do_not_follow_symlinks_and_are_owner_only() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     assert!(std::fs::read_to_string(&link)
         .unwrap()
-        .starts_with("department_id\n"));
+        .starts_with("\u{feff}department_id\n"));
     // An existing 0644 file becomes an owner-only output.
     let plain = write(dir.path(), "plain.csv", "old");
     std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();

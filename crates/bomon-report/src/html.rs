@@ -214,6 +214,40 @@ fn method(input: &ReportInput<'_>) -> Vec<String> {
     }
 }
 
+/// "Offentligt forsørgede 16-64 år (alarm)": the indicators a department is
+/// flagged on, each once with its strongest flag - what the department's
+/// heading counts, rather than tests.
+fn flagged_on(input: &ReportInput<'_>, d: usize) -> Vec<String> {
+    let da = input.danish;
+    let mut by: BTreeMap<usize, bomon_stats::Severity> = BTreeMap::new();
+    for f in input.review.findings.iter().filter(|f| f.dept == d) {
+        if let Some(sev) = f.severity {
+            let e = by.entry(f.indicator).or_insert(sev);
+            *e = (*e).max(sev);
+        }
+    }
+    by.into_iter()
+        .map(|(i, sev)| {
+            let id = &input.panel.indicators[i];
+            let label = input.catalogue.get(id).map_or(id.as_str(), |x| {
+                if da {
+                    x.label_da.as_str()
+                } else {
+                    x.label_en.as_str()
+                }
+            });
+            let word = bomon_vocab::glossary::term(if sev == bomon_stats::Severity::Alarm {
+                "alarm"
+            } else {
+                "alert"
+            })
+            .map_or("", |t| t.name(da))
+            .to_lowercase();
+            format!("{label} ({word})")
+        })
+        .collect()
+}
+
 fn sv<T: serde::Serialize>(v: T) -> Value {
     Value::from(minijinja::value::Serde(v))
 }
@@ -308,10 +342,26 @@ pub(crate) fn page(
         .values()
         .map(|(k, n)| json!({"key": k, "label": category_label(k, da), "n": n}))
         .collect();
+    // Per status, how many and which departments (a count alone does not
+    // say who stopped signalling).
     let status: Vec<_> = match input.quarterly {
         Some(q) => Status::ALL
             .iter()
-            .map(|s| json!({"label": status_label(*s, da), "n": q.status.iter().filter(|x| *x == s).count()}))
+            .map(|s| {
+                let who: Vec<String> = q
+                    .selection
+                    .iter()
+                    .zip(&q.status)
+                    .filter(|(_, x)| *x == s)
+                    .map(|(sel, _)| panel.depts[sel.dept].name.clone())
+                    .collect();
+                let names = if *s == Status::None || who.len() > 12 {
+                    String::new()
+                } else {
+                    who.join(", ")
+                };
+                json!({"label": status_label(*s, da), "n": who.len(), "names": names})
+            })
             .collect(),
         None => vec![],
     };
@@ -424,19 +474,31 @@ pub(crate) fn page(
         .collect();
     let summary = if da {
         format!(
-            "{} af {} afdelinger bedes vurderet kvalitativt. {} afdelinger har markeringer på i alt {} nøgletal.",
+            "{} af {} afdelinger bedes vurderet kvalitativt. {} {} markeringer på i alt {} {}.",
             asked.len(),
             review.scope.len(),
             flagged_depts,
-            flagged_inds.len()
+            if flagged_depts == 1 {
+                "afdeling har"
+            } else {
+                "afdelinger har"
+            },
+            flagged_inds.len(),
+            if flagged_inds.len() == 1 {
+                "nøgletal"
+            } else {
+                "nøgletal"
+            }
         )
     } else {
         format!(
-            "{} of {} departments are asked for a qualitative assessment. {} departments have flags on {} indicators in all.",
+            "{} of {} departments are asked for a qualitative assessment. {} {} flags on {} {} in all.",
             asked.len(),
             review.scope.len(),
             flagged_depts,
-            flagged_inds.len()
+            if flagged_depts == 1 { "department has" } else { "departments have" },
+            flagged_inds.len(),
+            if flagged_inds.len() == 1 { "indicator" } else { "indicators" }
         )
     };
     let glossary: Vec<_> = bomon_vocab::glossary::TERMS
@@ -460,8 +522,9 @@ pub(crate) fn page(
                 "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
                 "score": fmt_num(t.score, 1, da), "alarms": t.alarms, "alerts": t.alerts,
                 "status": status_of(*d), "findings": t.findings, "roles": t.roles, "questions": t.questions,
+                "flagged_on": flagged_on(input, *d),
                 "needs_assessment": t.needs_assessment,
-                "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role, "outcome": a.outcome, "note": a.note})).collect::<Vec<_>>()),
+                "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role.parse::<bomon_vocab::form::Role>().map_or(a.role.clone(), |r| r.label(da).to_string()), "outcome": a.outcome.parse::<bomon_vocab::form::Outcome>().map_or(a.outcome.clone(), |o| o.label(da).to_string()), "note": a.note})).collect::<Vec<_>>()),
                 "history": input.category_history.get(d).map(|h| h.iter().map(|(p, c)| json!({"period": p, "key": c, "label": category_label(c, da)})).collect::<Vec<_>>()),
                 // The category history is the line above the prompt; its chart is for slides (charts/).
                 "charts": charts.iter().filter(|(cf, _)| !cf.name.ends_with("-categories")).map(|(cf, svg)| json!({"name": cf.name, "title": cf.chart.title, "svg": strip_xml_declaration(svg)})).collect::<Vec<_>>(),
@@ -504,6 +567,7 @@ pub(crate) fn page(
         "ask": tr(da, "Vurdering ønskes:", "Assessment wanted:"),
         "too_small_head": tr(da, "For små til at vurdere statistisk (ingen tal vises)", "Too small to judge statistically (no figures shown)"),
         "findings": tr(da, "Det viser tallene", "What the figures show"),
+        "flagged_on": tr(da, "Markeret på", "Flagged on"),
         "history": tr(da, "Kategorihistorik", "Category history"),
         "prompt": tr(da, "Kvalitativ vurdering", "Qualitative assessment"),
         "prompt_intro": tr(da, "Tallene peger på en udvikling, som kræver en vurdering fra dem, der kender afdelingen.", "The figures point to a development that needs an assessment by those who know the department."),

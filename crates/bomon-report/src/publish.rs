@@ -31,8 +31,9 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 fn write_csv(path: &Path, df: &DataFrame) -> Result<(), Error> {
-    let mut w = csv::Writer::from_path(path)
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let mut file = std::fs::File::create(path).map_err(io(path))?;
+    std::io::Write::write_all(&mut file, bomon_store::outpath::CSV_BOM).map_err(io(path))?;
+    let mut w = csv::Writer::from_writer(file);
     let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
     w.write_record(&names)
         .map_err(|e| Error::Input(e.to_string()))?;

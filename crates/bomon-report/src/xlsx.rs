@@ -32,6 +32,10 @@ fn head(
     ws.set_header(format!("&C{}", if da { INTERNAL_DA } else { INTERNAL_EN }));
     ws.set_footer("&L&A&R&P / &N");
     ws.set_landscape();
+    // On paper: A4 landscape, one page wide, the header rows on every page.
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 1)?;
     Ok(())
 }
 
@@ -266,6 +270,7 @@ fn form_sheet(
     ))?;
     let context = [
         tr(da, "Afdeling", "Department"),
+        tr(da, "Boligområde", "Housing area"),
         tr(da, "Hvad tallene viser", "What the figures show"),
         tr(da, "Spørg", "Ask"),
         tr(da, "Spørgsmål", "Questions"),
@@ -286,9 +291,10 @@ fn form_sheet(
         ws.write_string(row, 0, &dept.id)?;
         ws.write_string(row, 1, &review.period)?;
         ws.write_string_with_format(row, 6, &dept.name, &wrap)?;
-        ws.write_string_with_format(row, 7, t.findings.join("\n"), &wrap)?;
-        ws.write_string_with_format(row, 8, t.roles.join(", "), &wrap)?;
-        ws.write_string_with_format(row, 9, t.questions.join("\n"), &wrap)?;
+        ws.write_string_with_format(row, 7, dept.area.as_deref().unwrap_or(""), &wrap)?;
+        ws.write_string_with_format(row, 8, t.findings.join("\n"), &wrap)?;
+        ws.write_string_with_format(row, 9, t.roles.join(", "), &wrap)?;
+        ws.write_string_with_format(row, 10, t.questions.join("\n"), &wrap)?;
     }
     let last = (asked.len() as u32 + 1).max(200);
     ws.add_data_validation(
@@ -305,20 +311,26 @@ fn form_sheet(
         4,
         &DataValidation::new().allow_list_strings(&Outcome::labels(da))?,
     )?;
-    for (c, w) in [14, 10, 13, 26, 16, 60, 24, 60, 34, 60].iter().enumerate() {
+    for (c, w) in [14, 10, 13, 26, 16, 60, 24, 14, 60, 34, 60]
+        .iter()
+        .enumerate()
+    {
         ws.set_column_width(c as u16, *w)?;
     }
-    let help_col = 11;
+    let help_col = 12;
     let help = [
         tr(da, "Udfyld én række pr. vurdering: dato (ÅÅÅÅ-MM-DD), hvem der vurderede, udfald og en kort note.", "One row per assessment: date (YYYY-MM-DD), who assessed, outcome and a short note."),
         &format!("{}: {}.", tr(da, "Udfald", "Outcomes"), Outcome::listing(da)),
         &format!("{}: {}.", tr(da, "Vurderet af", "Assessed by"), Role::listing(da)),
+        tr(da, "Vurderet af \"andet\": skriv hvem i noten (en funktion, ikke et navn).", "Assessed by \"other\": say who in the note (a role, not a name)."),
         tr(da, "Noten må IKKE indeholde personoplysninger: ingen navne, adresser eller CPR-numre.", "The note must NOT contain personal data: no names, addresses or CPR numbers."),
         tr(da, "Noter med et CPR-nummer afvises ved indlæsning (bomon assess import). Kolonnerne til højre for Note er kun til orientering og læses ikke ind.", "Notes with a CPR number are refused on import (bomon assess import). The columns right of Note are for reference and are not read in."),
     ];
     for (k, h) in help.iter().enumerate() {
-        ws.write_string_with_format(k as u32 + 1, help_col, *h, if k == 3 { mark } else { bold })?;
+        ws.write_string_with_format(k as u32 + 1, help_col, *h, if k == 4 { mark } else { bold })?;
     }
     ws.set_column_width(help_col, 90)?;
+    // The printed form is the rows and their context, not the instructions.
+    ws.set_print_area(0, 0, last, 10)?;
     Ok(())
 }

@@ -331,7 +331,11 @@ pub fn run(
 }
 
 fn writer(path: &Path) -> Result<csv::Writer<std::fs::File>, String> {
-    csv::Writer::from_path(path).map_err(|e| format!("{}: {e}", path.display()))
+    use std::io::Write;
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut f = std::fs::File::create(path).map_err(err)?;
+    f.write_all(bomon_store::outpath::CSV_BOM).map_err(err)?;
+    Ok(csv::Writer::from_writer(f))
 }
 
 fn record<S: AsRef<str>>(w: &mut csv::Writer<std::fs::File>, cells: &[S]) -> Result<(), String> {

@@ -593,6 +593,13 @@ impl Drop for AtomicFile {
     }
 }
 
+/// The UTF-8 byte-order mark every CSV file bomon writes starts with, so
+/// that Danish Excel opens it as UTF-8 ("Håndværkerparken", not
+/// "HÃ¥ndvÃ¦rkerparken"). Separator (comma) and decimal mark (point) stay
+/// those of machines; polars, pandas (`encoding="utf-8-sig"`) and the csv
+/// crate read it. CSV on standard output has none.
+pub const CSV_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// A CSV cell that a spreadsheet will not run as a formula: text starting
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
 /// apostrophe (OWASP's advice for CSV injection); numbers such as `-3.5` or

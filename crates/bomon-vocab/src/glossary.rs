@@ -79,10 +79,10 @@ terms! {
     "q": "q-værdi", "q value",
         "Sandsynligheden for at markeringen er falsk, når man tager højde for alle test i gennemgangen (Benjamini-Hochberg). Jo mindre, jo sikrere.",
         "The chance that the flag is false once all tests of the review are allowed for (Benjamini-Hochberg). The smaller, the surer.";
-    "expected_false": "Forventede falske alarmer", "Expected false alarms",
+    "expected_false": "Forventede falske markeringer", "Expected false flags",
         "Hvor mange af gennemgangens markeringer man må forvente skyldes tilfældigheder, selv om intet har ændret sig.",
         "How many of the review's flags one must expect from chance alone, even where nothing has changed.";
-    "score": "Prioritet (point)", "Priority (score)",
+    "score": "Point", "Score",
         "Afdelingens samlede vægt: 3 for en alarm og 1 for et opmærksomhedspunkt (det stærkeste pr. nøgletal og test), ×1,5 når det også blev markeret sidste år, plus 1 for hvert nøgletal ud over det første og 3/2/1 for kommunens kategori rød/orange/gul. Fra 3 point bedes om en vurdering.",
         "The department's total weight: 3 for an alarm and 1 for an alert (the strongest per indicator and test), x1.5 when also flagged last year, plus 1 for every indicator beyond the first and 3/2/1 for the municipality's red/orange/yellow category. From 3 points an assessment is asked for.";
     "assessment": "Kvalitativ vurdering", "Qualitative assessment",
