@@ -158,6 +158,30 @@ pub fn write_frame(df: &mut DataFrame, format: Format, out: Option<&Path>) -> Re
 
 /// A number for a terminal table: one decimal (two for small values),
 /// decimal comma in Danish.
+/// A column's heading in a table for people.
+fn column_words(name: &str, da: bool) -> &str {
+    if !da {
+        return match name {
+            "peers_median" => "peers (median)",
+            other => other,
+        };
+    }
+    match name {
+        "rank" => "nr.",
+        "label" => "nøgletal",
+        "unit" => "enhed",
+        "peers_median" => "tvillinger",
+        "national" => "landsplan",
+        "flags" => "markeringer",
+        "indicator" => "nøgletal-id",
+        "department_id" => "afdeling",
+        "name" => "navn",
+        "distance" => "afstand",
+        "percentile" => "percentil",
+        other => other,
+    }
+}
+
 fn table_number(f: f64, da: bool) -> String {
     if !f.is_finite() {
         return String::new();
@@ -194,22 +218,31 @@ pub fn write_listing(
         .and_then(|v| v.parse().ok())
         .filter(|&w| w >= 40)
         .unwrap_or(80);
+    // A table is read by people: the machine names of bomon's own columns in
+    // the reader's language (CSV and JSON keep them).
     let names: Vec<String> = df
         .get_column_names()
         .iter()
-        .map(|s| s.to_string())
+        .map(|s| column_words(s, da).to_string())
         .collect();
     let numeric: Vec<bool> = df
         .get_columns()
         .iter()
         .map(|c| c.dtype().is_primitive_numeric())
         .collect();
+    // A row whose unit is empty (a card's residents, households) holds
+    // counts: whole numbers without decimals ("1067", not "1067,0").
+    let unit = df.column("unit").ok().and_then(|c| c.str().ok().cloned());
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
     for i in 0..df.height() {
+        let counts = unit.as_ref().is_some_and(|u| u.get(i) == Some(""));
         let mut row = Vec::with_capacity(names.len());
         for c in df.get_columns() {
             let v = c.get(i)?;
             row.push(match v {
+                AnyValue::Float64(f) if counts && f.fract() == 0.0 => {
+                    bomon_vocab::number::fixed(f, 0, da)
+                }
                 AnyValue::Float64(f) => table_number(f, da),
                 AnyValue::Float32(f) => table_number(f64::from(f), da),
                 AnyValue::Null => "-".into(),

@@ -255,3 +255,62 @@ fn peers_chart_is_the_chart_verbs_trend_chart() {
     assert!(sa.contains("Søndervangen") && sa.contains("ikke til offentliggørelse"));
     assert_eq!(sa, sb, "the two verbs draw different charts");
 }
+
+/// `bomon show` follows the report's rule for small departments: Birkehaven
+/// (9000-006, 12 residents in the sample) is listed by the report as too
+/// small to judge, without figures - and so is its card; its peers' median
+/// and the national level (not its own figures) stay.
+#[test]
+fn show_prints_no_figures_of_a_department_too_small_to_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let o = run(
+        &store,
+        &["show", "--department", "9000-006", "--year", "2025"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card = stdout(&o);
+    assert!(
+        card.contains("for lille til at vurdere statistisk"),
+        "{card}"
+    );
+    let o = run(
+        &store,
+        &[
+            "show",
+            "--department",
+            "9000-006",
+            "--year",
+            "2025",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert!(rows.len() > 10);
+    for r in rows {
+        for y in ["2023", "2024", "2025"] {
+            assert!(r[y].is_null(), "{y} of {}: {}", r["indicator"], r[y]);
+        }
+    }
+    assert!(
+        rows.iter().any(|r| r["peers_median"].is_number()),
+        "the comparison stays"
+    );
+    // A department of ordinary size shows its figures.
+    let o = run(
+        &store,
+        &[
+            "show",
+            "--department",
+            "9000-003",
+            "--year",
+            "2025",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v.as_array().unwrap().iter().any(|r| r["2025"].is_number()));
+}

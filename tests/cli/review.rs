@@ -44,7 +44,9 @@ fn annual_review_of_the_sample_organisation_writes_the_contracted_outputs() {
 
     let flags = std::fs::read_to_string(out.join("flags.csv")).unwrap();
     // UTF-8 with a byte-order mark, so that Danish Excel reads æ, ø and å.
-    let flags = flags.strip_prefix('\u{feff}').expect("flags.csv starts with a BOM");
+    let flags = flags
+        .strip_prefix('\u{feff}')
+        .expect("flags.csv starts with a BOM");
     let head = flags.lines().next().unwrap();
     for c in [
         "department_id",
@@ -276,7 +278,13 @@ fn imported_categories_take_precedence_over_computed_ones() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let m = std::fs::read_to_string(out.join("municipal.csv")).unwrap();
-    let head: Vec<&str> = m.trim_start_matches('\u{feff}').lines().next().unwrap().split(',').collect();
+    let head: Vec<&str> = m
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .collect();
     let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
     let (imp, fin, src) = (col("category_imported"), col("category"), col("source"));
     let rows: Vec<Vec<&str>> = m.lines().skip(1).map(|l| l.split(',').collect()).collect();

@@ -435,7 +435,18 @@ pub fn show(
         .iter()
         .zip(&fl)
         .filter(|(_, f)| !f.is_empty())
-        .map(|(i, f)| format!("{i} ({f})"))
+        .map(|(i, f)| {
+            // In the glossary's words ("udvikling alarm"); the frame keeps the codes.
+            let word = |code: &str| {
+                bomon_vocab::glossary::term(code)
+                    .map_or(code.to_string(), |t| t.name(danish).to_lowercase())
+            };
+            let tests: Vec<String> = f
+                .split(", ")
+                .map(|t| t.split(' ').map(word).collect::<Vec<_>>().join(" "))
+                .collect();
+            format!("{i} ({})", tests.join(", "))
+        })
         .collect();
     if !flagged.is_empty() {
         header.push(format!(
@@ -443,6 +454,27 @@ pub fn show(
             tr("markeret:", "flagged:"),
             flagged.join("; ")
         ));
+    }
+    // The review's rule for small departments: under min_residents or
+    // min_households no figure of the department is shown (the report lists
+    // it as too small, without figures); the raw data is for `bomon query`.
+    let size = |id: &str| {
+        panel
+            .indicator(id)
+            .map_or(f64::NAN, |i| panel.get(i, d, year).0)
+    };
+    let (res, hh) = (size("residents"), size("households"));
+    let too_small =
+        (res.is_finite() && res < cfg.min_residents) || (hh.is_finite() && hh < cfg.min_households);
+    if too_small {
+        header.push(if danish {
+            format!("for lille til at vurdere statistisk (under {} beboere eller {} husstande): afdelingens tal vises ikke, som i rapporten; rå tal kun med bomon query", cfg.min_residents, cfg.min_households)
+        } else {
+            format!("too small to judge statistically (under {} residents or {} households): the department's figures are not shown, as in the report; raw figures only through bomon query", cfg.min_residents, cfg.min_households)
+        });
+        for y in ys.iter_mut() {
+            y.iter_mut().for_each(|v| *v = None);
+        }
     }
     let mut cols = vec![
         Column::new("label".into(), label),
