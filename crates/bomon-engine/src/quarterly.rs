@@ -605,6 +605,67 @@ fn gamma_poisson_z(o: &[f64], e: &[f64], centre: f64, tau2: f64, worse: Worse) -
         .collect()
 }
 
+/// The deciding chart's series of one case, for [`push_deciding`].
+struct Deciding<'a> {
+    /// The department's counts and denominators per quarter.
+    counts: (&'a [f64], &'a [f64]),
+    /// E per quarter (denominator x the peers' pooled rate).
+    expected: &'a [f64],
+    /// The peers' pooled rate and count per quarter.
+    peers: (&'a [f64], &'a [f64]),
+    /// The gamma-Poisson probit z per quarter.
+    z: &'a [f64],
+    /// The baseline ratio to the peers.
+    centre: f64,
+    /// The between-quarter variance used.
+    tau2: f64,
+    worse: Worse,
+}
+
+/// The deciding chart on the rate scale, as the report's text quotes it:
+/// the department's rate, the expected rate (the peers' pooled rate of the
+/// same quarter x the baseline ratio) and the rate beyond which the
+/// gamma-Poisson tail gives an alarm - drawn between the last count that
+/// does not and the first that does; and the peers' pooled rate.
+fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
+    let ((o, dn), (pr, pn)) = (s.counts, s.peers);
+    for (k, &q) in of.quarters.iter().enumerate() {
+        let mu = s.centre * s.expected[k];
+        let limit = alarm_count(mu, s.tau2, s.worse);
+        let row = |chart, value, numerator| ChartRow {
+            dept: of.dept,
+            indicator: of.indicator,
+            chart,
+            quarter: q,
+            value,
+            centre: f64::NAN,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            baseline: q < of.baseline_end,
+            rule: None,
+            concern: false,
+            numerator,
+        };
+        out.push(ChartRow {
+            centre: mu / dn[k],
+            lower: if s.worse == Worse::Lower {
+                limit / dn[k]
+            } else {
+                f64::NAN
+            },
+            upper: if s.worse == Worse::Higher {
+                limit / dn[k]
+            } else {
+                f64::NAN
+            },
+            rule: (s.z[k] > 3.0).then_some(Rule::OutsideLimits.name()),
+            concern: s.z[k] > 3.0,
+            ..row("deciding", o[k] / dn[k], o[k])
+        });
+        out.push(row("peers_rate", pr[k], pn[k]));
+    }
+}
+
 /// The alarm line of the deciding chart in events: half-way between the
 /// last count whose gamma-Poisson mid-p tail around `mu` stays within the
 /// 3-sigma-equivalent and the first beyond it (on the worse side); NaN when
@@ -809,51 +870,19 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     if keep_charts {
         push_chart(&mut ev.charts, &rel, "relative", &of, o);
         push_chart(&mut ev.charts, &peer_chart, "peers", &of, &pn);
-        // The deciding chart on the rate scale, as the report's text quotes
-        // it: the department's rate, the expected rate (the peers' pooled
-        // rate of the same quarter x the baseline ratio) and the rate beyond
-        // which the gamma-Poisson tail gives an alarm - drawn between the
-        // last count that does not and the first that does.
-        for k in 0..qs.len() {
-            let mu = ratio_centre * e[k];
-            let limit = alarm_count(mu, tau2_eff, worse);
-            ev.charts.push(ChartRow {
-                dept: d,
-                indicator: i,
-                chart: "deciding",
-                quarter: qs[k],
-                value: o[k] / dn[k],
-                centre: mu / dn[k],
-                lower: if worse == Worse::Lower {
-                    limit / dn[k]
-                } else {
-                    f64::NAN
-                },
-                upper: if worse == Worse::Higher {
-                    limit / dn[k]
-                } else {
-                    f64::NAN
-                },
-                baseline: qs[k] < be,
-                rule: (zq[k] > 3.0).then_some(Rule::OutsideLimits.name()),
-                concern: zq[k] > 3.0,
-                numerator: o[k],
-            });
-            ev.charts.push(ChartRow {
-                dept: d,
-                indicator: i,
-                chart: "peers_rate",
-                quarter: qs[k],
-                value: pr[k],
-                centre: f64::NAN,
-                lower: f64::NAN,
-                upper: f64::NAN,
-                baseline: qs[k] < be,
-                rule: None,
-                concern: false,
-                numerator: pn[k],
-            });
-        }
+        push_deciding(
+            &mut ev.charts,
+            &of,
+            &Deciding {
+                counts: (o, dn),
+                expected: &e,
+                peers: (&pr, &pn),
+                z: &zq,
+                centre: ratio_centre,
+                tau2: tau2_eff,
+                worse,
+            },
+        );
     }
 
     // Context: the department against its peers' pooled rate this quarter.

@@ -251,276 +251,332 @@ where
         .x_label_area_size(60)
         .y_label_area_size(96);
     match &c.spec {
-        Spec::Funnel {
-            points,
-            target,
-            limits,
-            lines,
-            note,
-        } => {
-            let (x0, x1) = finite(points.iter().map(|p| p.0).chain(limits.iter().map(|l| l.0)));
-            let (y0, y1) = finite(
-                points
-                    .iter()
-                    .map(|p| p.1)
-                    .chain(std::iter::once(*target))
-                    .chain(limits.iter().flat_map(|l| [l.1, l.2])),
-            );
-            let (y0, y1) = pad(y0, y1, true);
-            let xmax = x1 * 1.05 + 1.0 - x0.min(0.0);
-            let mut ch = cb.build_cartesian_2d(0.0..xmax, y0..y1).map_err(err)?;
-            ch.configure_mesh()
-                .x_desc(&c.x_label)
-                .x_label_formatter(&|x| num(*x, 0, c.danish))
-                .y_desc(&c.unit)
-                .y_label_formatter(&|y| num(*y, 1, c.danish))
-                .label_style(label.clone())
-                .axis_desc_style(label.clone())
-                .max_light_lines(0)
-                .draw()
-                .map_err(err)?;
-            // Centre, then the alert (thick) and alarm (thin) limits.
-            ch.draw_series(LineSeries::new(
-                vec![(0.0, *target), (xmax, *target)],
-                ShapeStyle::from(&palette::PEERS).stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(lines[0].clone())
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], palette::PEERS.stroke_width(2))
-            });
-            for (k, width, colour) in [(1usize, 3u32, palette::LIMIT), (2, 1, palette::ALARM)] {
-                let pts: Vec<(f64, f64)> = limits
-                    .iter()
-                    .map(|l| (l.0, if k == 1 { l.1 } else { l.2 }))
-                    .filter(|p| p.1.is_finite() && p.1 >= y0 && p.1 <= y1)
-                    .collect();
-                ch.draw_series(LineSeries::new(
-                    pts,
-                    ShapeStyle::from(&colour).stroke_width(width),
-                ))
-                .map_err(err)?
-                .label(lines[k].clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(width))
-                });
-            }
-            ch.draw_series(
-                points
-                    .iter()
-                    .filter(|p| !p.2 && p.1.is_finite())
-                    .map(|p| Circle::new((p.0, p.1), 5, palette::PEERS.mix(0.7).filled())),
-            )
-            .map_err(err)?
-            .label(c.legend[1].clone())
-            .legend(|(x, y)| Circle::new((x + 10, y), 6, palette::PEERS.filled()));
-            ch.draw_series(
-                points
-                    .iter()
-                    .filter(|p| p.2 && p.1.is_finite())
-                    .map(|p| Circle::new((p.0, p.1), 11, palette::FOCUS.filled())),
-            )
-            .map_err(err)?
-            .label(c.legend[0].clone())
-            .legend(|(x, y)| Circle::new((x + 10, y), 8, palette::FOCUS.filled()));
-            legend(&mut ch)?;
-            if let Some(n) = note {
-                ch.draw_series(std::iter::once(Text::new(
-                    n.clone(),
-                    (xmax * 0.5, y0 + (y1 - y0) * 0.06),
-                    (FONT, 22).into_font().color(&palette::FOCUS),
-                )))
-                .map_err(err)?;
-            }
+        Spec::Funnel { .. } => draw_funnel(&mut cb, c, &label)?,
+        Spec::Trend { .. } => draw_trend(&mut cb, c, &label)?,
+        Spec::Spc { .. } => draw_spc(&mut cb, c, &label)?,
+        Spec::Categories { .. } => draw_categories(&body, c)?,
+    }
+    Ok(())
+}
+
+/// The plotting area of a funnel chart.
+fn draw_funnel<DB: DrawingBackend>(
+    cb: &mut ChartBuilder<'_, '_, DB>,
+    c: &Chart,
+    label: &FontDesc<'_>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let Spec::Funnel {
+        points,
+        target,
+        limits,
+        lines,
+        note,
+    } = &c.spec
+    else {
+        return Ok(());
+    };
+    let (x0, x1) = finite(points.iter().map(|p| p.0).chain(limits.iter().map(|l| l.0)));
+    let (y0, y1) = finite(
+        points
+            .iter()
+            .map(|p| p.1)
+            .chain(std::iter::once(*target))
+            .chain(limits.iter().flat_map(|l| [l.1, l.2])),
+    );
+    let (y0, y1) = pad(y0, y1, true);
+    let xmax = x1 * 1.05 + 1.0 - x0.min(0.0);
+    let mut ch = cb.build_cartesian_2d(0.0..xmax, y0..y1).map_err(err)?;
+    ch.configure_mesh()
+        .x_desc(&c.x_label)
+        .x_label_formatter(&|x| num(*x, 0, c.danish))
+        .y_desc(&c.unit)
+        .y_label_formatter(&|y| num(*y, 1, c.danish))
+        .label_style(label.clone())
+        .axis_desc_style(label.clone())
+        .max_light_lines(0)
+        .draw()
+        .map_err(err)?;
+    // Centre, then the alert (thick) and alarm (thin) limits.
+    ch.draw_series(LineSeries::new(
+        vec![(0.0, *target), (xmax, *target)],
+        ShapeStyle::from(&palette::PEERS).stroke_width(2),
+    ))
+    .map_err(err)?
+    .label(lines[0].clone())
+    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], palette::PEERS.stroke_width(2)));
+    for (k, width, colour) in [(1usize, 3u32, palette::LIMIT), (2, 1, palette::ALARM)] {
+        let pts: Vec<(f64, f64)> = limits
+            .iter()
+            .map(|l| (l.0, if k == 1 { l.1 } else { l.2 }))
+            .filter(|p| p.1.is_finite() && p.1 >= y0 && p.1 <= y1)
+            .collect();
+        ch.draw_series(LineSeries::new(
+            pts,
+            ShapeStyle::from(&colour).stroke_width(width),
+        ))
+        .map_err(err)?
+        .label(lines[k].clone())
+        .legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(width))
+        });
+    }
+    ch.draw_series(
+        points
+            .iter()
+            .filter(|p| !p.2 && p.1.is_finite())
+            .map(|p| Circle::new((p.0, p.1), 5, palette::PEERS.mix(0.7).filled())),
+    )
+    .map_err(err)?
+    .label(c.legend[1].clone())
+    .legend(|(x, y)| Circle::new((x + 10, y), 6, palette::PEERS.filled()));
+    ch.draw_series(
+        points
+            .iter()
+            .filter(|p| p.2 && p.1.is_finite())
+            .map(|p| Circle::new((p.0, p.1), 11, palette::FOCUS.filled())),
+    )
+    .map_err(err)?
+    .label(c.legend[0].clone())
+    .legend(|(x, y)| Circle::new((x + 10, y), 8, palette::FOCUS.filled()));
+    legend(&mut ch)?;
+    if let Some(n) = note {
+        ch.draw_series(std::iter::once(Text::new(
+            n.clone(),
+            (xmax * 0.5, y0 + (y1 - y0) * 0.06),
+            (FONT, 22).into_font().color(&palette::FOCUS),
+        )))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The plotting area of a trend chart.
+fn draw_trend<DB: DrawingBackend>(
+    cb: &mut ChartBuilder<'_, '_, DB>,
+    c: &Chart,
+    label: &FontDesc<'_>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let Spec::Trend {
+        periods,
+        department,
+        median,
+        q1,
+        q3,
+        national,
+        window,
+        window_label,
+    } = &c.spec
+    else {
+        return Ok(());
+    };
+    let n = periods.len();
+    let all = [department, median, q1, q3, national];
+    let (y0, y1) = finite(all.iter().flat_map(|s| s.iter().flatten().copied()));
+    let (y0, y1) = pad(y0, y1, true);
+    let mut ch = cb
+        .build_cartesian_2d(-0.3..(n as f64 - 0.7), y0..y1)
+        .map_err(err)?;
+    period_mesh(&mut ch, c, periods, 12, label)?;
+    if let Some((a, b)) = window {
+        let grey = RGBColor(0xF3, 0xF3, 0xF3);
+        ch.draw_series(std::iter::once(Rectangle::new(
+            [(*a as f64 - 0.3, y0), (*b as f64 + 0.3, y1)],
+            grey.filled(),
+        )))
+        .map_err(err)?
+        .label(window_label.clone())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 20, y + 8)], grey.filled()));
+    }
+    // Peer band (inter-quartile range).
+    let band: Vec<(f64, f64, f64)> = (0..n)
+        .filter_map(|k| Some((k as f64, q1[k]?, q3[k]?)))
+        .collect();
+    if band.len() >= 2 {
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
+        poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
+        ch.draw_series(std::iter::once(Polygon::new(
+            poly,
+            palette::BAND.mix(0.3).filled(),
+        )))
+        .map_err(err)?;
+    }
+    let line = |s: &Series| -> Vec<(f64, f64)> {
+        s.iter()
+            .enumerate()
+            .filter_map(|(k, v)| v.map(|v| (k as f64, v)))
+            .collect()
+    };
+    draw_line(&mut ch, median, palette::PEERS, 3, &c.legend[1])?;
+    draw_line(&mut ch, national, palette::NATIONAL, 2, &c.legend[2])?;
+    draw_line(&mut ch, department, palette::FOCUS, 4, &c.legend[0])?;
+    ch.draw_series(
+        line(department)
+            .into_iter()
+            .map(|p| Circle::new(p, 6, palette::FOCUS.filled())),
+    )
+    .map_err(err)?;
+    legend(&mut ch)?;
+    Ok(())
+}
+
+/// The plotting area of a spc chart.
+fn draw_spc<DB: DrawingBackend>(
+    cb: &mut ChartBuilder<'_, '_, DB>,
+    c: &Chart,
+    label: &FontDesc<'_>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let Spec::Spc {
+        periods,
+        values,
+        centre,
+        lower,
+        upper,
+        baseline,
+        signal,
+        peers,
+        lines,
+    } = &c.spec
+    else {
+        return Ok(());
+    };
+    let n = periods.len();
+    let (y0, y1) = finite(
+        values
+            .iter()
+            .flatten()
+            .copied()
+            .chain(peers.iter().flatten().copied())
+            .chain(upper.iter().copied())
+            .chain(centre.iter().copied()),
+    );
+    let (y0, y1) = pad(y0, y1, true);
+    let mut ch = cb
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y0..y1)
+        .map_err(err)?;
+    period_mesh(&mut ch, c, periods, 10, label)?;
+    if *baseline > 0 {
+        ch.draw_series(std::iter::once(Rectangle::new(
+            [(-0.5, y0), (*baseline as f64 - 0.5, y1)],
+            RGBColor(0xF2, 0xF2, 0xF2).filled(),
+        )))
+        .map_err(err)?;
+    }
+    let steps = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .filter(|(_, y)| y.is_finite())
+            .map(|(k, y)| (k as f64, *y))
+            .collect()
+    };
+    ch.draw_series(LineSeries::new(
+        steps(centre),
+        ShapeStyle::from(&palette::NATIONAL).stroke_width(3),
+    ))
+    .map_err(err)?
+    .label(lines[0].clone())
+    .legend(|(x, y)| {
+        PathElement::new(vec![(x, y), (x + 20, y)], palette::NATIONAL.stroke_width(3))
+    });
+    let mut labelled = false;
+    for lim in [lower, upper] {
+        let pts = steps(lim);
+        if pts.is_empty() {
+            continue;
         }
-        Spec::Trend {
-            periods,
-            department,
-            median,
-            q1,
-            q3,
-            national,
-            window,
-            window_label,
-        } => {
-            let n = periods.len();
-            let all = [department, median, q1, q3, national];
-            let (y0, y1) = finite(all.iter().flat_map(|s| s.iter().flatten().copied()));
-            let (y0, y1) = pad(y0, y1, true);
-            let mut ch = cb
-                .build_cartesian_2d(-0.3..(n as f64 - 0.7), y0..y1)
-                .map_err(err)?;
-            period_mesh(&mut ch, c, periods, 12, &label)?;
-            if let Some((a, b)) = window {
-                let grey = RGBColor(0xF3, 0xF3, 0xF3);
-                ch.draw_series(std::iter::once(Rectangle::new(
-                    [(*a as f64 - 0.3, y0), (*b as f64 + 0.3, y1)],
-                    grey.filled(),
-                )))
-                .map_err(err)?
-                .label(window_label.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 20, y + 8)], grey.filled()));
-            }
-            // Peer band (inter-quartile range).
-            let band: Vec<(f64, f64, f64)> = (0..n)
-                .filter_map(|k| Some((k as f64, q1[k]?, q3[k]?)))
-                .collect();
-            if band.len() >= 2 {
-                let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
-                poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
-                ch.draw_series(std::iter::once(Polygon::new(
-                    poly,
-                    palette::BAND.mix(0.3).filled(),
-                )))
-                .map_err(err)?;
-            }
-            let line = |s: &Series| -> Vec<(f64, f64)> {
-                s.iter()
-                    .enumerate()
-                    .filter_map(|(k, v)| v.map(|v| (k as f64, v)))
-                    .collect()
-            };
-            draw_line(&mut ch, median, palette::PEERS, 3, &c.legend[1])?;
-            draw_line(&mut ch, national, palette::NATIONAL, 2, &c.legend[2])?;
-            draw_line(&mut ch, department, palette::FOCUS, 4, &c.legend[0])?;
-            ch.draw_series(
-                line(department)
-                    .into_iter()
-                    .map(|p| Circle::new(p, 6, palette::FOCUS.filled())),
-            )
+        let s = ch
+            .draw_series(LineSeries::new(
+                pts,
+                ShapeStyle::from(&palette::ALARM).stroke_width(2),
+            ))
             .map_err(err)?;
-            legend(&mut ch)?;
-        }
-        Spec::Spc {
-            periods,
-            values,
-            centre,
-            lower,
-            upper,
-            baseline,
-            signal,
-            peers,
-            lines,
-        } => {
-            let n = periods.len();
-            let (y0, y1) = finite(
-                values
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .chain(peers.iter().flatten().copied())
-                    .chain(upper.iter().copied())
-                    .chain(centre.iter().copied()),
-            );
-            let (y0, y1) = pad(y0, y1, true);
-            let mut ch = cb
-                .build_cartesian_2d(-0.5..(n as f64 - 0.5), y0..y1)
-                .map_err(err)?;
-            period_mesh(&mut ch, c, periods, 10, &label)?;
-            if *baseline > 0 {
-                ch.draw_series(std::iter::once(Rectangle::new(
-                    [(-0.5, y0), (*baseline as f64 - 0.5, y1)],
-                    RGBColor(0xF2, 0xF2, 0xF2).filled(),
-                )))
-                .map_err(err)?;
-            }
-            let steps = |v: &[f64]| -> Vec<(f64, f64)> {
-                v.iter()
-                    .enumerate()
-                    .filter(|(_, y)| y.is_finite())
-                    .map(|(k, y)| (k as f64, *y))
-                    .collect()
-            };
-            ch.draw_series(LineSeries::new(
-                steps(centre),
-                ShapeStyle::from(&palette::NATIONAL).stroke_width(3),
-            ))
-            .map_err(err)?
-            .label(lines[0].clone())
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], palette::NATIONAL.stroke_width(3))
+        if !labelled {
+            s.label(lines[1].clone()).legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], palette::ALARM.stroke_width(2))
             });
-            let mut labelled = false;
-            for lim in [lower, upper] {
-                let pts = steps(lim);
-                if pts.is_empty() {
-                    continue;
-                }
-                let s = ch
-                    .draw_series(LineSeries::new(
-                        pts,
-                        ShapeStyle::from(&palette::ALARM).stroke_width(2),
-                    ))
-                    .map_err(err)?;
-                if !labelled {
-                    s.label(lines[1].clone()).legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], palette::ALARM.stroke_width(2))
-                    });
-                    labelled = true;
-                }
-            }
-            draw_line(&mut ch, peers, palette::PEERS, 2, &c.legend[1])?;
-            draw_line(&mut ch, values, palette::FOCUS, 3, &c.legend[0])?;
-            ch.draw_series(values.iter().enumerate().filter_map(|(k, v)| {
-                let v = (*v)?;
-                let sig = signal.get(k).copied().unwrap_or(false);
-                Some(Circle::new(
-                    (k as f64, v),
-                    if sig { 9 } else { 5 },
-                    if sig {
-                        palette::SIGNAL.filled()
-                    } else {
-                        palette::FOCUS.filled()
-                    },
-                ))
-            }))
-            .map_err(err)?
-            .label(c.legend[2].clone())
-            .legend(|(x, y)| Circle::new((x + 10, y), 8, palette::SIGNAL.filled()));
-            legend(&mut ch)?;
+            labelled = true;
         }
-        Spec::Categories { history } => {
-            let n = history.len().max(1);
-            let area = body.margin(80, 80, 40, 40);
-            area.draw(&Text::new(
-                c.title.clone(),
-                (0, 0),
-                (FONT, 30, FontStyle::Bold).into_font(),
-            ))
+    }
+    draw_line(&mut ch, peers, palette::PEERS, 2, &c.legend[1])?;
+    draw_line(&mut ch, values, palette::FOCUS, 3, &c.legend[0])?;
+    ch.draw_series(values.iter().enumerate().filter_map(|(k, v)| {
+        let v = (*v)?;
+        let sig = signal.get(k).copied().unwrap_or(false);
+        Some(Circle::new(
+            (k as f64, v),
+            if sig { 9 } else { 5 },
+            if sig {
+                palette::SIGNAL.filled()
+            } else {
+                palette::FOCUS.filled()
+            },
+        ))
+    }))
+    .map_err(err)?
+    .label(c.legend[2].clone())
+    .legend(|(x, y)| Circle::new((x + 10, y), 8, palette::SIGNAL.filled()));
+    legend(&mut ch)?;
+    Ok(())
+}
+
+/// The plotting area of a categories chart.
+fn draw_categories<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    c: &Chart,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let Spec::Categories { history } = &c.spec else {
+        return Ok(());
+    };
+    let n = history.len().max(1);
+    let area = body.margin(80, 80, 40, 40);
+    area.draw(&Text::new(
+        c.title.clone(),
+        (0, 0),
+        (FONT, 30, FontStyle::Bold).into_font(),
+    ))
+    .map_err(err)?;
+    let (w, _) = area.dim_in_pixel();
+    let bw = (w as i32 - 20) / n as i32;
+    for (k, (p, cat)) in history.iter().enumerate() {
+        let col = match cat.as_str() {
+            "red" => RGBColor(0xC0, 0x39, 0x2B),
+            "orange" => RGBColor(0xE6, 0x7E, 0x22),
+            "yellow" => RGBColor(0xF1, 0xC4, 0x0F),
+            "green" => RGBColor(0x27, 0xAE, 0x60),
+            _ => RGBColor(0xBB, 0xBB, 0xBB),
+        };
+        let x = k as i32 * bw;
+        area.draw(&Rectangle::new(
+            [(x + 4, 120), (x + bw - 4, 360)],
+            col.filled(),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(p.clone(), (x + 10, 380), (FONT, 22).into_font()))
             .map_err(err)?;
-            let (w, _) = area.dim_in_pixel();
-            let bw = (w as i32 - 20) / n as i32;
-            for (k, (p, cat)) in history.iter().enumerate() {
-                let col = match cat.as_str() {
-                    "red" => RGBColor(0xC0, 0x39, 0x2B),
-                    "orange" => RGBColor(0xE6, 0x7E, 0x22),
-                    "yellow" => RGBColor(0xF1, 0xC4, 0x0F),
-                    "green" => RGBColor(0x27, 0xAE, 0x60),
-                    _ => RGBColor(0xBB, 0xBB, 0xBB),
-                };
-                let x = k as i32 * bw;
-                area.draw(&Rectangle::new(
-                    [(x + 4, 120), (x + bw - 4, 360)],
-                    col.filled(),
-                ))
-                .map_err(err)?;
-                area.draw(&Text::new(p.clone(), (x + 10, 380), (FONT, 22).into_font()))
-                    .map_err(err)?;
-                // The category in words too: colour is never the only cue.
-                let word = category_word(cat, &c.unit);
-                let ink = if matches!(cat.as_str(), "red" | "green") {
-                    WHITE
-                } else {
-                    BLACK
-                };
-                area.draw(&Text::new(
-                    word,
-                    (x + 10, 130),
-                    (FONT, 20, FontStyle::Bold).into_font().color(&ink),
-                ))
-                .map_err(err)?;
-            }
-        }
+        // The category in words too: colour is never the only cue.
+        let word = category_word(cat, &c.unit);
+        let ink = if matches!(cat.as_str(), "red" | "green") {
+            WHITE
+        } else {
+            BLACK
+        };
+        area.draw(&Text::new(
+            word,
+            (x + 10, 130),
+            (FONT, 20, FontStyle::Bold).into_font().color(&ink),
+        ))
+        .map_err(err)?;
     }
     Ok(())
 }

@@ -248,290 +248,11 @@ fn flagged_on(input: &ReportInput<'_>, d: usize) -> Vec<String> {
         .collect()
 }
 
-fn sv<T: serde::Serialize>(v: T) -> Value {
-    Value::from(minijinja::value::Serde(v))
-}
-
-fn strip_xml_declaration(svg: &str) -> &str {
-    match svg.find("<svg") {
-        Some(k) => &svg[k..],
-        None => svg,
-    }
-}
-
-pub(crate) fn page(
-    input: &ReportInput<'_>,
-    sections: &[(usize, Vec<(ChartFile, String)>)],
-    disc: &Disclosure,
-) -> Result<String, String> {
+/// Every fixed word of the page in the reader's language.
+fn words(input: &ReportInput<'_>, disc: &Disclosure) -> serde_json::Value {
     let da = input.danish;
-    let m = input.manifest;
-    let panel = input.panel;
-    let review = input.review;
     let quarterly = input.quarterly.is_some();
-    let status_of = |d: usize| -> Option<&'static str> {
-        let q = input.quarterly?;
-        let k = q.selection.iter().position(|s| s.dept == d)?;
-        Some(status_label(q.status[k], da))
-    };
-    let org = m["organisation"].as_str();
-    let period_words = review
-        .period
-        .parse::<bomon_vocab::Period>()
-        .map_or(review.period.clone(), |p| p.words(da));
-    let title = if quarterly {
-        format!(
-            "{} {}{}",
-            tr(da, "Kvartalsopfølgning", "Quarterly follow-up"),
-            period_words,
-            org.map(|o| format!(" - {o}")).unwrap_or_default()
-        )
-    } else {
-        format!(
-            "{} {}{}",
-            tr(da, "Årlig gennemgang", "Annual review"),
-            period_words,
-            org.map(|o| format!(" - {o}")).unwrap_or_default()
-        )
-    };
-    let scope = if quarterly {
-        let who = tr(
-            da,
-            "afdelinger i røde, orange og gule områder samt håndudvalgte (se status)",
-            "departments in red, orange and yellow areas and those added by hand (see status)",
-        );
-        match org {
-            Some(o) => format!("{o}: {who}"),
-            None => who.to_string(),
-        }
-    } else {
-        match org {
-            Some(o) => format!(
-                "{o} ({} {})",
-                review.scope.len(),
-                tr(da, "afdelinger", "departments")
-            ),
-            None => format!(
-                "{} ({} {})",
-                tr(
-                    da,
-                    "alle afdelinger i lageret",
-                    "every department in the store"
-                ),
-                review.scope.len(),
-                tr(da, "afdelinger", "departments")
-            ),
-        }
-    };
-    let synthetic = panel
-        .depts
-        .iter()
-        .any(|d| d.covariates.get("synthetic").is_some_and(|v| *v >= 1.0));
-    let mut by_cat: BTreeMap<u8, (String, usize)> = BTreeMap::new();
-    for t in input.triage {
-        let (k, key) = match t.category.as_deref() {
-            Some("red") => (0, "red"),
-            Some("orange") => (1, "orange"),
-            Some("yellow") => (2, "yellow"),
-            Some("green") => (3, "green"),
-            _ => continue,
-        };
-        by_cat.entry(k).or_insert((key.into(), 0)).1 += 1;
-    }
-    let by_category: Vec<_> = by_cat
-        .values()
-        .map(|(k, n)| json!({"key": k, "label": category_label(k, da), "n": n}))
-        .collect();
-    // Per status, how many and which departments (a count alone does not
-    // say who stopped signalling).
-    let status: Vec<_> = match input.quarterly {
-        Some(q) => Status::ALL
-            .iter()
-            .map(|s| {
-                let who: Vec<String> = q
-                    .selection
-                    .iter()
-                    .zip(&q.status)
-                    .filter(|(_, x)| *x == s)
-                    .map(|(sel, _)| panel.depts[sel.dept].name.clone())
-                    .collect();
-                let names = if *s == Status::None || who.len() > 12 {
-                    String::new()
-                } else {
-                    who.join(", ")
-                };
-                json!({"label": status_label(*s, da), "n": who.len(), "names": names})
-            })
-            .collect(),
-        None => vec![],
-    };
-    let with_section: HashSet<usize> = sections.iter().map(|s| s.0).collect();
-    let (lists, on_or_near_list, lists_missing) = match input.lists {
-        Some(Ok(c)) => {
-            let (rows, near) = lists_rows(input, c);
-            (rows, near, None)
-        }
-        Some(Err(e)) => (vec![], HashSet::new(), Some(e.clone())),
-        None => (vec![], HashSet::new(), None),
-    };
-    let ruleset = match input.lists {
-        Some(Ok(c)) => format!(
-            "{} ({}){}",
-            c.ruleset.name,
-            c.ruleset.id,
-            if c.model_placeholder {
-                tr(
-                    da,
-                    "; kommunens pointmodel er en PLADSHOLDER-kalibrering",
-                    "; the municipal points model is a PLACEHOLDER calibration",
-                )
-            } else {
-                ""
-            }
-        ),
-        _ => String::new(),
-    };
-    // Departments with flags or asked for an assessment are listed; those on
-    // or near a national list are in the lists' table, and the count says so.
-    let listed: Vec<_> = input
-        .triage
-        .iter()
-        .filter(|t| t.alarms + t.alerts > 0 || t.needs_assessment)
-        .collect();
-    let listed_ids: HashSet<usize> = listed.iter().map(|t| t.dept).collect();
-    let near_unlisted = on_or_near_list
-        .iter()
-        .filter(|d| !listed_ids.contains(d))
-        .count();
-    let triage: Vec<_> = listed
-        .iter()
-        .take(TRIAGE_ROWS)
-        .map(|t| {
-            let d = &panel.depts[t.dept];
-            json!({
-                "rank": t.rank, "id": d.id, "name": d.name,
-                "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
-                "score": fmt_num(t.score, 1, da), "flags": t.alarms + t.alerts,
-                "reason": t.reason, "needs_assessment": t.needs_assessment,
-                "section": with_section.contains(&t.dept), "status": status_of(t.dept),
-            })
-        })
-        .collect();
-    let unflagged = input.triage.len() - listed.len();
-    let triage_more = {
-        let mut s = String::new();
-        if listed.len() > TRIAGE_ROWS {
-            s += &format!(
-                "{} {} ",
-                listed.len() - TRIAGE_ROWS,
-                tr(
-                    da,
-                    "flere markerede afdelinger står i departments.csv og review.xlsx.",
-                    "more flagged departments are in departments.csv and review.xlsx."
-                )
-            );
-        }
-        if unflagged > 0 {
-            s += &format!(
-                "{unflagged} {}",
-                tr(
-                    da,
-                    "afdelinger uden markeringer er ikke vist",
-                    "departments without flags are not shown"
-                )
-            );
-            if near_unlisted > 0 {
-                s += &format!(
-                    "; {near_unlisted} {}",
-                    tr(
-                        da,
-                        "af dem er på eller nær en national liste og står under De nationale lister nedenfor",
-                        "of them are on or near a national list and appear under The national lists below"
-                    )
-                );
-            }
-            s += ".";
-        }
-        s
-    };
-    // The front page counts departments and indicators, not tests.
-    let flagged_depts = input
-        .triage
-        .iter()
-        .filter(|t| t.alarms + t.alerts > 0)
-        .count();
-    let flagged_inds: HashSet<(usize, usize)> = review
-        .findings
-        .iter()
-        .filter(|f| f.severity.is_some())
-        .map(|f| (f.dept, f.indicator))
-        .collect();
-    let asked: Vec<_> = input
-        .triage
-        .iter()
-        .filter(|t| t.needs_assessment)
-        .map(|t| json!({"id": panel.depts[t.dept].id, "name": panel.depts[t.dept].name, "reason": t.reason, "section": with_section.contains(&t.dept)}))
-        .collect();
-    let summary = if da {
-        format!(
-            "{} af {} afdelinger bedes vurderet kvalitativt. {} {} markeringer på i alt {} {}.",
-            asked.len(),
-            review.scope.len(),
-            flagged_depts,
-            if flagged_depts == 1 {
-                "afdeling har"
-            } else {
-                "afdelinger har"
-            },
-            flagged_inds.len(),
-            if flagged_inds.len() == 1 {
-                "nøgletal"
-            } else {
-                "nøgletal"
-            }
-        )
-    } else {
-        format!(
-            "{} of {} departments are asked for a qualitative assessment. {} {} flags on {} {} in all.",
-            asked.len(),
-            review.scope.len(),
-            flagged_depts,
-            if flagged_depts == 1 { "department has" } else { "departments have" },
-            flagged_inds.len(),
-            if flagged_inds.len() == 1 { "indicator" } else { "indicators" }
-        )
-    };
-    let glossary: Vec<_> = bomon_vocab::glossary::TERMS
-        .iter()
-        .filter(|g| quarterly || g.key != "seasonal")
-        .map(|g| json!({"name": g.name(da), "explain": g.explain(da)}))
-        .collect();
-    let method = method(input);
-    let too_small: Vec<String> = review
-        .too_small_departments
-        .iter()
-        .map(|&d| format!("{} ({})", panel.depts[d].name, panel.depts[d].id))
-        .collect();
-    let sec: Vec<_> = sections
-        .iter()
-        .filter_map(|(d, charts)| {
-            let t = input.triage.iter().find(|t| t.dept == *d)?;
-            let dp = &panel.depts[*d];
-            Some(json!({
-                "id": dp.id, "name": dp.name, "organisation": dp.organisation, "rank": t.rank,
-                "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
-                "score": fmt_num(t.score, 1, da), "alarms": t.alarms, "alerts": t.alerts,
-                "status": status_of(*d), "findings": t.findings, "roles": t.roles, "questions": t.questions,
-                "flagged_on": flagged_on(input, *d),
-                "needs_assessment": t.needs_assessment,
-                "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role.parse::<bomon_vocab::form::Role>().map_or(a.role.clone(), |r| r.label(da).to_string()), "outcome": a.outcome.parse::<bomon_vocab::form::Outcome>().map_or(a.outcome.clone(), |o| o.label(da).to_string()), "note": a.note})).collect::<Vec<_>>()),
-                "history": input.category_history.get(d).map(|h| h.iter().map(|(p, c)| json!({"period": p, "key": c, "label": category_label(c, da)})).collect::<Vec<_>>()),
-                // The category history is the line above the prompt; its chart is for slides (charts/).
-                "charts": charts.iter().filter(|(cf, _)| !cf.name.ends_with("-categories")).map(|(cf, svg)| json!({"name": cf.name, "title": cf.chart.title, "svg": strip_xml_declaration(svg)})).collect::<Vec<_>>(),
-            }))
-        })
-        .collect();
-    let t = json!({
+    json!({
         "synthetic": tr(da, "SYNTETISKE DATA", "SYNTHETIC DATA"),
         "reviewed": tr(da, "Gennemgået", "Reviewed"),
         "period": tr(da, "Periode", "Period"),
@@ -605,7 +326,344 @@ pub(crate) fn page(
         } else {
             format!("Disclosure control: counts below {} show as \"{}\" and rates built on them are not shown; departments under {} residents or {} households are not judged.", disc.max_suppressed as i64 + 1, disc.mark(), input.config.min_residents, input.config.min_households)
         },
-    });
+    })
+}
+
+/// The page's title, what was reviewed, and the period in words.
+fn heading(input: &ReportInput<'_>) -> (String, String, String) {
+    let da = input.danish;
+    let m = input.manifest;
+    let review = input.review;
+    let quarterly = input.quarterly.is_some();
+    let org = m["organisation"].as_str();
+    let period_words = review
+        .period
+        .parse::<bomon_vocab::Period>()
+        .map_or(review.period.clone(), |p| p.words(da));
+    let title = if quarterly {
+        format!(
+            "{} {}{}",
+            tr(da, "Kvartalsopfølgning", "Quarterly follow-up"),
+            period_words,
+            org.map(|o| format!(" - {o}")).unwrap_or_default()
+        )
+    } else {
+        format!(
+            "{} {}{}",
+            tr(da, "Årlig gennemgang", "Annual review"),
+            period_words,
+            org.map(|o| format!(" - {o}")).unwrap_or_default()
+        )
+    };
+    let scope = if quarterly {
+        let who = tr(
+            da,
+            "afdelinger i røde, orange og gule områder samt håndudvalgte (se status)",
+            "departments in red, orange and yellow areas and those added by hand (see status)",
+        );
+        match org {
+            Some(o) => format!("{o}: {who}"),
+            None => who.to_string(),
+        }
+    } else {
+        match org {
+            Some(o) => format!(
+                "{o} ({} {})",
+                review.scope.len(),
+                tr(da, "afdelinger", "departments")
+            ),
+            None => format!(
+                "{} ({} {})",
+                tr(
+                    da,
+                    "alle afdelinger i lageret",
+                    "every department in the store"
+                ),
+                review.scope.len(),
+                tr(da, "afdelinger", "departments")
+            ),
+        }
+    };
+    (title, scope, period_words)
+}
+
+/// The front page in words: departments (not tests) with flags, indicators
+/// flagged, who is asked and why, and the sentence that says it.
+fn front(
+    input: &ReportInput<'_>,
+    with_section: &HashSet<usize>,
+) -> (usize, usize, Vec<serde_json::Value>, String) {
+    let da = input.danish;
+    let panel = input.panel;
+    let review = input.review;
+    // The front page counts departments and indicators, not tests.
+    let flagged_depts = input
+        .triage
+        .iter()
+        .filter(|t| t.alarms + t.alerts > 0)
+        .count();
+    let flagged_inds: HashSet<(usize, usize)> = review
+        .findings
+        .iter()
+        .filter(|f| f.severity.is_some())
+        .map(|f| (f.dept, f.indicator))
+        .collect();
+    let asked: Vec<_> = input
+        .triage
+        .iter()
+        .filter(|t| t.needs_assessment)
+        .map(|t| json!({"id": panel.depts[t.dept].id, "name": panel.depts[t.dept].name, "reason": t.reason, "section": with_section.contains(&t.dept)}))
+        .collect();
+    let summary = if da {
+        format!(
+            "{} af {} afdelinger bedes vurderet kvalitativt. {} {} markeringer på i alt {} {}.",
+            asked.len(),
+            review.scope.len(),
+            flagged_depts,
+            if flagged_depts == 1 {
+                "afdeling har"
+            } else {
+                "afdelinger har"
+            },
+            flagged_inds.len(),
+            "nøgletal"
+        )
+    } else {
+        format!(
+            "{} of {} departments are asked for a qualitative assessment. {} {} flags on {} {} in all.",
+            asked.len(),
+            review.scope.len(),
+            flagged_depts,
+            if flagged_depts == 1 { "department has" } else { "departments have" },
+            flagged_inds.len(),
+            if flagged_inds.len() == 1 { "indicator" } else { "indicators" }
+        )
+    };
+    (flagged_depts, flagged_inds.len(), asked, summary)
+}
+
+/// The national lists' table, the departments on or near a list, why the
+/// lists are missing (if they are), and the rule set's name.
+fn lists_section(
+    input: &ReportInput<'_>,
+) -> (
+    Vec<serde_json::Value>,
+    HashSet<usize>,
+    Option<String>,
+    String,
+) {
+    let da = input.danish;
+    let (lists, on_or_near_list, lists_missing) = match input.lists {
+        Some(Ok(c)) => {
+            let (rows, near) = lists_rows(input, c);
+            (rows, near, None)
+        }
+        Some(Err(e)) => (vec![], HashSet::new(), Some(e.clone())),
+        None => (vec![], HashSet::new(), None),
+    };
+    let ruleset = match input.lists {
+        Some(Ok(c)) => format!(
+            "{} ({}){}",
+            c.ruleset.name,
+            c.ruleset.id,
+            if c.model_placeholder {
+                tr(
+                    da,
+                    "; kommunens pointmodel er en PLADSHOLDER-kalibrering",
+                    "; the municipal points model is a PLACEHOLDER calibration",
+                )
+            } else {
+                ""
+            }
+        ),
+        _ => String::new(),
+    };
+    (lists, on_or_near_list, lists_missing, ruleset)
+}
+
+/// A followed department's quarterly status in words.
+fn status_of(input: &ReportInput<'_>, d: usize) -> Option<&'static str> {
+    let q = input.quarterly?;
+    let k = q.selection.iter().position(|s| s.dept == d)?;
+    Some(status_label(q.status[k], input.danish))
+}
+
+/// The triage table's rows (flagged or asked departments, capped) and the
+/// sentence about those not listed.
+fn triage_rows(
+    input: &ReportInput<'_>,
+    with_section: &HashSet<usize>,
+    on_or_near_list: &HashSet<usize>,
+) -> (Vec<serde_json::Value>, String) {
+    let da = input.danish;
+    let panel = input.panel;
+    let status_of = |d: usize| status_of(input, d);
+    // Departments with flags or asked for an assessment are listed; those on
+    // or near a national list are in the lists' table, and the count says so.
+    let listed: Vec<_> = input
+        .triage
+        .iter()
+        .filter(|t| t.alarms + t.alerts > 0 || t.needs_assessment)
+        .collect();
+    let listed_ids: HashSet<usize> = listed.iter().map(|t| t.dept).collect();
+    let near_unlisted = on_or_near_list
+        .iter()
+        .filter(|d| !listed_ids.contains(d))
+        .count();
+    let triage: Vec<_> = listed
+        .iter()
+        .take(TRIAGE_ROWS)
+        .map(|t| {
+            let d = &panel.depts[t.dept];
+            json!({
+                "rank": t.rank, "id": d.id, "name": d.name,
+                "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
+                "score": fmt_num(t.score, 1, da), "flags": t.alarms + t.alerts,
+                "reason": t.reason, "needs_assessment": t.needs_assessment,
+                "section": with_section.contains(&t.dept), "status": status_of(t.dept),
+            })
+        })
+        .collect();
+    let unflagged = input.triage.len() - listed.len();
+    let triage_more = {
+        let mut s = String::new();
+        if listed.len() > TRIAGE_ROWS {
+            s += &format!(
+                "{} {} ",
+                listed.len() - TRIAGE_ROWS,
+                tr(
+                    da,
+                    "flere markerede afdelinger står i departments.csv og review.xlsx.",
+                    "more flagged departments are in departments.csv and review.xlsx."
+                )
+            );
+        }
+        if unflagged > 0 {
+            s += &format!(
+                "{unflagged} {}",
+                tr(
+                    da,
+                    "afdelinger uden markeringer er ikke vist",
+                    "departments without flags are not shown"
+                )
+            );
+            if near_unlisted > 0 {
+                s += &format!(
+                    "; {near_unlisted} {}",
+                    tr(
+                        da,
+                        "af dem er på eller nær en national liste og står under De nationale lister nedenfor",
+                        "of them are on or near a national list and appear under The national lists below"
+                    )
+                );
+            }
+            s += ".";
+        }
+        s
+    };
+    (triage, triage_more)
+}
+
+fn sv<T: serde::Serialize>(v: T) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+fn strip_xml_declaration(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(k) => &svg[k..],
+        None => svg,
+    }
+}
+
+pub(crate) fn page(
+    input: &ReportInput<'_>,
+    sections: &[(usize, Vec<(ChartFile, String)>)],
+    disc: &Disclosure,
+) -> Result<String, String> {
+    let da = input.danish;
+    let m = input.manifest;
+    let panel = input.panel;
+    let review = input.review;
+    let quarterly = input.quarterly.is_some();
+    let status_of = |d: usize| status_of(input, d);
+    let (title, scope, period_words) = heading(input);
+    let synthetic = panel
+        .depts
+        .iter()
+        .any(|d| d.covariates.get("synthetic").is_some_and(|v| *v >= 1.0));
+    let mut by_cat: BTreeMap<u8, (String, usize)> = BTreeMap::new();
+    for t in input.triage {
+        let (k, key) = match t.category.as_deref() {
+            Some("red") => (0, "red"),
+            Some("orange") => (1, "orange"),
+            Some("yellow") => (2, "yellow"),
+            Some("green") => (3, "green"),
+            _ => continue,
+        };
+        by_cat.entry(k).or_insert((key.into(), 0)).1 += 1;
+    }
+    let by_category: Vec<_> = by_cat
+        .values()
+        .map(|(k, n)| json!({"key": k, "label": category_label(k, da), "n": n}))
+        .collect();
+    // Per status, how many and which departments (a count alone does not
+    // say who stopped signalling).
+    let status: Vec<_> = match input.quarterly {
+        Some(q) => Status::ALL
+            .iter()
+            .map(|s| {
+                let who: Vec<String> = q
+                    .selection
+                    .iter()
+                    .zip(&q.status)
+                    .filter(|(_, x)| *x == s)
+                    .map(|(sel, _)| panel.depts[sel.dept].name.clone())
+                    .collect();
+                let names = if *s == Status::None || who.len() > 12 {
+                    String::new()
+                } else {
+                    who.join(", ")
+                };
+                json!({"label": status_label(*s, da), "n": who.len(), "names": names})
+            })
+            .collect(),
+        None => vec![],
+    };
+    let with_section: HashSet<usize> = sections.iter().map(|s| s.0).collect();
+    let (lists, on_or_near_list, lists_missing, ruleset) = lists_section(input);
+    let (triage, triage_more) = triage_rows(input, &with_section, &on_or_near_list);
+    let (flagged_depts, flagged_inds, asked, summary) = front(input, &with_section);
+    let glossary: Vec<_> = bomon_vocab::glossary::TERMS
+        .iter()
+        .filter(|g| quarterly || g.key != "seasonal")
+        .map(|g| json!({"name": g.name(da), "explain": g.explain(da)}))
+        .collect();
+    let method = method(input);
+    let too_small: Vec<String> = review
+        .too_small_departments
+        .iter()
+        .map(|&d| format!("{} ({})", panel.depts[d].name, panel.depts[d].id))
+        .collect();
+    let sec: Vec<_> = sections
+        .iter()
+        .filter_map(|(d, charts)| {
+            let t = input.triage.iter().find(|t| t.dept == *d)?;
+            let dp = &panel.depts[*d];
+            Some(json!({
+                "id": dp.id, "name": dp.name, "organisation": dp.organisation, "rank": t.rank,
+                "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
+                "score": fmt_num(t.score, 1, da), "alarms": t.alarms, "alerts": t.alerts,
+                "status": status_of(*d), "findings": t.findings, "roles": t.roles, "questions": t.questions,
+                "flagged_on": flagged_on(input, *d),
+                "needs_assessment": t.needs_assessment,
+                "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role.parse::<bomon_vocab::form::Role>().map_or(a.role.clone(), |r| r.label(da).to_string()), "outcome": a.outcome.parse::<bomon_vocab::form::Outcome>().map_or(a.outcome.clone(), |o| o.label(da).to_string()), "note": a.note})).collect::<Vec<_>>()),
+                "history": input.category_history.get(d).map(|h| h.iter().map(|(p, c)| json!({"period": p, "key": c, "label": category_label(c, da)})).collect::<Vec<_>>()),
+                // The category history is the line above the prompt; its chart is for slides (charts/).
+                "charts": charts.iter().filter(|(cf, _)| !cf.name.ends_with("-categories")).map(|(cf, svg)| json!({"name": cf.name, "title": cf.chart.title, "svg": strip_xml_declaration(svg)})).collect::<Vec<_>>(),
+            }))
+        })
+        .collect();
+    let t = words(input, disc);
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.add_template("report.html", include_str!("../templates/report.html"))
@@ -642,7 +700,7 @@ pub(crate) fn page(
         snapshot_created => bomon_vocab::date::words(m["snapshot_created"].as_str().unwrap_or(""), da),
         created => bomon_vocab::date::words(m["created"].as_str().unwrap_or(""), da),
         summary, asked => sv(&asked), glossary => sv(&glossary), method => sv(&method),
-        flagged_depts, n_flagged_inds => flagged_inds.len(),
+        flagged_depts, n_flagged_inds => flagged_inds,
         n_departments => review.scope.len(),
         alarms => sv(&m["alarms"]), alerts => sv(&m["alerts"]), needs_assessment => sv(&m["needs_assessment"]),
         expected_false_alarms => fmt_num(m["expected_false_alarms"].as_f64().unwrap_or(f64::NAN), 1, da),

@@ -74,11 +74,11 @@ fn every_funnel_agrees_with_its_level_test() {
             continue;
         }
         k += 1;
-        if k % 10 != 0 {
+        if !k.is_multiple_of(10) {
             continue;
         }
         let factor = 1.05 + (k % 97) as f64 / 97.0 * 2.95;
-        let n2 = if k % 20 == 0 {
+        let n2 = if k.is_multiple_of(20) {
             n / factor
         } else {
             (n * factor).min(d)
@@ -116,7 +116,7 @@ fn every_funnel_agrees_with_its_level_test() {
     let level = review.findings.iter().filter(|f| f.test == Test::Level);
     for (n, f) in level
         .enumerate()
-        .filter(|(n, f)| f.severity.is_some() || n % 3 == 0)
+        .filter(|(n, f)| f.severity.is_some() || n.is_multiple_of(3))
     {
         let _ = n;
         let ind = catalogue.get(&panel.indicators[f.indicator]).unwrap();
