@@ -372,3 +372,124 @@ fn every_listed_or_warned_area_appears_in_the_annual_report() {
     assert!(shown >= 3, "{shown} areas checked");
     assert!(table.contains("751-A0537") && table.contains("1,1 procentpoint fra tærsklen"));
 }
+
+/// review.xlsx for people: Danish words and categories, a share's change in
+/// percentage points (before and now beside it), q as a percentage, the
+/// twins' median and the national level beside each department's figures,
+/// and counts as numbers.
+#[test]
+fn the_workbook_reads_as_danish_numbers_and_words() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let out = dir.path().join("annual");
+    let o = bomon()
+        .args([
+            "review",
+            "--annual",
+            "2025",
+            "--organisation",
+            "Boligforeningen Østjylland (syntetisk)",
+            "--no-record",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut wb: Xlsx<_> = open_workbook(out.join("review.xlsx")).unwrap();
+    let triage = wb.worksheet_range("Prioritering").unwrap();
+    let cat_col = triage
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .position(|c| c.to_string() == "kategori")
+        .unwrap();
+    let cats: Vec<String> = triage
+        .rows()
+        .skip(2)
+        .map(|r| r[cat_col].to_string())
+        .collect();
+    assert!(
+        cats.iter().any(|c| c == "rød") && !cats.iter().any(|c| c == "red"),
+        "{cats:?}"
+    );
+    let flags = wb.worksheet_range("Markeringer").unwrap();
+    let head: Vec<String> = flags
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |n: &str| {
+        head.iter()
+            .position(|h| h == n)
+            .unwrap_or_else(|| panic!("{n} in {head:?}"))
+    };
+    let (test, before, now, change, unit, q) = (
+        col("test"),
+        col("før"),
+        col("nu"),
+        col("ændring"),
+        col("enhed for ændring"),
+        col("q (falsk fund)"),
+    );
+    let mut developments = 0;
+    for r in flags.rows().skip(2) {
+        assert!(
+            !["level", "development", "trend"].contains(&r[test].to_string().as_str()),
+            "Danish test names"
+        );
+        if r[test].to_string() == "udvikling" && r[unit].to_string().starts_with("procentpoint") {
+            let (Data::Float(b), Data::Float(n), Data::Float(c)) =
+                (&r[before], &r[now], &r[change])
+            else {
+                panic!("numbers: {r:?}");
+            };
+            assert!(
+                (c - (n - b)).abs() < 1e-6,
+                "a share's change in percentage points: {b} -> {n} is {c}"
+            );
+            developments += 1;
+        }
+        assert!(
+            matches!(r[q], Data::Float(_) | Data::Empty),
+            "q is a number: {:?}",
+            r[q]
+        );
+    }
+    assert!(developments > 0);
+    // Håndværkerparken's sheet: counts as numbers, the comparisons beside.
+    let name = wb
+        .sheet_names()
+        .iter()
+        .find(|n| n.starts_with("9000-002"))
+        .cloned()
+        .unwrap();
+    let sheet = wb.worksheet_range(&name).unwrap();
+    let head: Vec<String> = sheet
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        head.iter().any(|h| h.starts_with("tvillinger (median)"))
+            && head.iter().any(|h| h.starts_with("landsplan")),
+        "{head:?}"
+    );
+    let residents = sheet
+        .rows()
+        .find(|r| r[0].to_string() == "Beboere")
+        .unwrap();
+    assert!(
+        matches!(residents[2], Data::Float(_)),
+        "residents are a number: {:?}",
+        residents[2]
+    );
+}

@@ -46,6 +46,16 @@ impl Test {
             Test::Cusum => "cusum",
         }
     }
+
+    /// The name a reader sees (the glossary's for level, development, trend).
+    pub fn words(self, da: bool) -> String {
+        match self {
+            Test::Spc => "SPC".into(),
+            Test::Cusum => "CUSUM".into(),
+            t => bomon_vocab::glossary::term(t.name())
+                .map_or(t.name().to_string(), |g| g.name(da).to_lowercase()),
+        }
+    }
 }
 
 impl std::fmt::Display for Test {
@@ -81,6 +91,20 @@ impl Comparator {
             Comparator::National => "national",
             Comparator::Municipality => "municipality",
             Comparator::OwnHistory => "own_history",
+        }
+    }
+
+    /// What a reader calls it.
+    pub fn words(self, da: bool) -> &'static str {
+        match (self, da) {
+            (Comparator::Peers, true) => "tvillinger",
+            (Comparator::National, true) => "landsplan",
+            (Comparator::Municipality, true) => "kommunen",
+            (Comparator::OwnHistory, true) => "egen historik",
+            (Comparator::Peers, false) => "twins",
+            (Comparator::National, false) => "national",
+            (Comparator::Municipality, false) => "municipality",
+            (Comparator::OwnHistory, false) => "own history",
         }
     }
 }

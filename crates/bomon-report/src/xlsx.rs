@@ -76,7 +76,6 @@ fn build(
 ) -> Result<(), XlsxError> {
     let da = input.danish;
     let panel = input.panel;
-    let review = input.review;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold().set_background_color("#EEF4FA");
     let mark = Format::new().set_bold().set_font_color("#8B0000");
@@ -87,19 +86,20 @@ fn build(
     let ws = wb.add_worksheet();
     ws.set_name(unique_name(tr(da, "Prioritering", "Triage"), &mut used))?;
     let cols = [
-        tr(da, "nr", "rank"),
-        "department_id",
+        tr(da, "nr.", "rank"),
+        tr(da, "afdeling (id)", "department (id)"),
         tr(da, "navn", "name"),
         tr(da, "organisation", "organisation"),
         tr(da, "kategori", "category"),
         tr(da, "point", "score"),
-        tr(da, "alarmer", "alarms"),
-        tr(da, "opmærksomheder", "alerts"),
+        tr(da, "markerede nøgletal", "indicators flagged"),
+        tr(da, "stærkeste markering", "strongest flag"),
         tr(da, "vurdering ønskes", "assessment wanted"),
         tr(da, "for lille", "too small"),
         tr(da, "hovedgrund", "main reason"),
     ];
     head(ws, da, &cols, &bold, &mark)?;
+    let score = Format::new().set_num_format("0.0");
     for (r, t) in input.triage.iter().enumerate() {
         let row = r as u32 + 2;
         let d = &panel.depts[t.dept];
@@ -107,10 +107,29 @@ fn build(
         ws.write_string(row, 1, &d.id)?;
         ws.write_string(row, 2, &d.name)?;
         ws.write_string(row, 3, &d.organisation)?;
-        ws.write_string(row, 4, t.category.as_deref().unwrap_or(""))?;
-        ws.write_number(row, 5, (t.score * 10.0).round() / 10.0)?;
-        ws.write_number(row, 6, t.alarms as f64)?;
-        ws.write_number(row, 7, t.alerts as f64)?;
+        ws.write_string(
+            row,
+            4,
+            t.category
+                .as_deref()
+                .map(|c| crate::html::category_label(c, da))
+                .unwrap_or_default(),
+        )?;
+        ws.write_number_with_format(row, 5, (t.score * 10.0).round() / 10.0, &score)?;
+        ws.write_number(row, 6, t.indicators_flagged as f64)?;
+        let strongest = if t.alarms > 0 {
+            "alarm"
+        } else if t.alerts > 0 {
+            "alert"
+        } else {
+            ""
+        };
+        ws.write_string(
+            row,
+            7,
+            bomon_vocab::glossary::term(strongest)
+                .map_or(String::new(), |g| g.name(da).to_lowercase()),
+        )?;
         ws.write_string(
             row,
             8,
@@ -124,75 +143,11 @@ fn build(
         ws.write_string(row, 10, &t.reason)?;
     }
     ws.autofilter(1, 0, input.triage.len() as u32 + 1, cols.len() as u16 - 1)?;
-    for (c, w) in [6, 11, 28, 28, 10, 7, 8, 8, 10, 8, 90].iter().enumerate() {
+    for (c, w) in [6, 13, 28, 28, 10, 7, 10, 14, 10, 8, 90].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
 
-    // Flags.
-    let ws = wb.add_worksheet();
-    ws.set_name(unique_name(tr(da, "Markeringer", "Flags"), &mut used))?;
-    let cols = [
-        "department_id",
-        "period",
-        "indicator",
-        "test",
-        "comparator",
-        tr(da, "værdi", "value"),
-        tr(da, "reference", "reference"),
-        "z",
-        "q",
-        "severity",
-        tr(da, "tæller", "numerator"),
-        tr(da, "nævner", "denominator"),
-        "rule",
-        "attribution",
-    ];
-    head(ws, da, &cols, &bold, &mark)?;
-    let flags: Vec<_> = review
-        .findings
-        .iter()
-        .filter(|f| f.severity.is_some())
-        .collect();
-    for (r, f) in flags.iter().enumerate() {
-        let row = r as u32 + 2;
-        let ind = &panel.indicators[f.indicator];
-        let kind = input.catalogue.get(ind).map(|x| x.kind);
-        let fac = kind.map_or(1.0, |k| scale(k, da).0);
-        let hidden = disc.hides(f.numerator) || disc.hides(f.previous_numerator);
-        ws.write_string(row, 0, &panel.depts[f.dept].id)?;
-        ws.write_string(row, 1, &review.period)?;
-        ws.write_string(row, 2, ind)?;
-        ws.write_string(row, 3, f.test.name())?;
-        ws.write_string(row, 4, f.comparator.name())?;
-        let is_rate = matches!(f.test, Test::Level | Test::Spc | Test::Cusum);
-        if hidden {
-            ws.write_string(row, 5, disc.mark())?;
-        } else if f.value.is_finite() {
-            ws.write_number_with_format(row, 5, f.value * if is_rate { fac } else { 1.0 }, &pct)?;
-        }
-        if f.reference.is_finite() {
-            ws.write_number_with_format(
-                row,
-                6,
-                f.reference * if is_rate { fac } else { 1.0 },
-                &pct,
-            )?;
-        }
-        if f.z.is_finite() {
-            ws.write_number(row, 7, (f.z * 100.0).round() / 100.0)?;
-        }
-        if f.q.is_finite() {
-            ws.write_number(row, 8, f.q)?;
-        }
-        ws.write_string(row, 9, f.severity.map_or("", |s| s.name()))?;
-        ws.write_string(row, 10, disc.count(f.numerator))?;
-        if f.denominator.is_finite() {
-            ws.write_number(row, 11, f.denominator)?;
-        }
-        ws.write_string(row, 12, f.rule.unwrap_or(""))?;
-        ws.write_string(row, 13, f.attribution.unwrap_or(""))?;
-    }
-    ws.autofilter(1, 0, flags.len() as u32 + 1, cols.len() as u16 - 1)?;
+    flags_sheet(&mut wb, input, disc, &mut used, &bold, &mark)?;
 
     // A sheet per flagged department: its figures per indicator and period.
     for &d in sections {
@@ -210,10 +165,29 @@ fn build(
                 }
             })
             .collect();
+        let last = *periods.last().unwrap_or(&panel.first_year);
+        let last_label = labels.last().cloned().unwrap_or_default();
+        let peers_head = format!(
+            "{} {last_label}",
+            tr(da, "tvillinger (median)", "twins (median)")
+        );
+        let nat_head = format!(
+            "{} {last_label}",
+            tr(da, "landsplan (samme boligtype)", "national (same type)")
+        );
         let mut cols: Vec<&str> = vec![tr(da, "nøgletal", "indicator"), tr(da, "enhed", "unit")];
         cols.extend(labels.iter().map(|s| s.as_str()));
+        cols.push(&peers_head);
+        cols.push(&nat_head);
         head(ws, da, &cols, &bold, &mark)?;
+        let k = input.review.scope.iter().position(|&x| x == d);
+        let peers: Vec<usize> = k
+            .map(|k| input.review.peers[k].iter().map(|p| p.0).collect())
+            .unwrap_or_default();
+        let int = Format::new().set_num_format("0");
         ws.set_column_width(0, 44)?;
+        ws.set_column_width(periods.len() as u16 + 2, 18)?;
+        ws.set_column_width(periods.len() as u16 + 3, 18)?;
         let mut row = 2;
         for (i, id) in panel.indicators.iter().enumerate() {
             let Some(ind) = input.catalogue.get(id) else {
@@ -232,12 +206,46 @@ fn build(
                 if !n.is_finite() {
                     continue;
                 }
-                if dn.is_nan() {
-                    ws.write_string(row, col, disc.count(n))?;
-                } else if disc.hides(n) {
+                if disc.hides(n) {
                     ws.write_string(row, col, disc.mark())?;
+                } else if dn.is_nan() {
+                    // A count (residents, households): a number, not text.
+                    ws.write_number_with_format(row, col, n, &int)?;
                 } else if dn > 0.0 {
                     ws.write_number_with_format(row, col, n / dn * fac, &pct)?;
+                }
+            }
+            // The comparisons of the last period: the twins' median and
+            // public housing of the same type nationally (pooled).
+            let shown = |x: usize| {
+                let (n, dn) = panel.get(i, x, last);
+                if !n.is_finite() || disc.hides(n) {
+                    None
+                } else if dn.is_nan() {
+                    Some(n)
+                } else {
+                    (dn > 0.0).then(|| n / dn * fac)
+                }
+            };
+            let mut pv: Vec<f64> = peers.iter().filter_map(|&p| shown(p)).collect();
+            pv.sort_by(f64::total_cmp);
+            if !pv.is_empty() {
+                let m = pv.len() / 2;
+                let med = if pv.len() % 2 == 1 {
+                    pv[m]
+                } else {
+                    (pv[m - 1] + pv[m]) / 2.0
+                };
+                ws.write_number_with_format(row, periods.len() as u16 + 2, med, &pct)?;
+            }
+            if !ind.kind.is_value() {
+                let (a, b) = (0..panel.depts.len())
+                    .filter(|&x| panel.depts[x].housing_type == dp.housing_type)
+                    .map(|x| panel.get(i, x, last))
+                    .filter(|(a, b)| a.is_finite() && *b > 0.0)
+                    .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b));
+                if b > 0.0 {
+                    ws.write_number_with_format(row, periods.len() as u16 + 3, a / b * fac, &pct)?;
                 }
             }
             row += 1;
@@ -246,6 +254,180 @@ fn build(
 
     form_sheet(&mut wb, input, da, &mut used, &bold, &mark)?;
     wb.save(path)
+}
+
+/// The flags for people: Danish words and categories, rates in their unit,
+/// a development as "before", "now" and the change - in percentage points
+/// for a share, in per cent for a rate - against the comparison's change,
+/// q as a percentage. The codes stay in flags.csv.
+fn flags_sheet(
+    wb: &mut Workbook,
+    input: &ReportInput<'_>,
+    disc: &Disclosure,
+    used: &mut HashSet<String>,
+    bold: &Format,
+    mark: &Format,
+) -> Result<(), XlsxError> {
+    let (da, panel, review) = (input.danish, input.panel, input.review);
+    let ws = wb.add_worksheet();
+    ws.set_name(unique_name(tr(da, "Markeringer", "Flags"), used))?;
+    let cols = [
+        tr(da, "afdeling (id)", "department (id)"),
+        tr(da, "navn", "name"),
+        tr(da, "periode", "period"),
+        tr(da, "nøgletal", "indicator"),
+        tr(da, "test", "test"),
+        tr(da, "sammenlignet med", "compared with"),
+        tr(da, "før", "before"),
+        tr(da, "nu", "now"),
+        tr(da, "enhed", "unit"),
+        tr(da, "ændring", "change"),
+        tr(
+            da,
+            "sammenligningens niveau/ændring",
+            "comparison's level/change",
+        ),
+        tr(da, "enhed for ændring", "unit of change"),
+        "z",
+        tr(da, "q (falsk fund)", "q (false discovery)"),
+        tr(da, "markering", "flag"),
+        tr(da, "tæller", "numerator"),
+        tr(da, "nævner", "denominator"),
+    ];
+    head(ws, da, &cols, bold, mark)?;
+    let one = Format::new().set_num_format("0.0");
+    let two = Format::new().set_num_format("0.00");
+    let q_fmt = Format::new().set_num_format("0.000%");
+    let int = Format::new().set_num_format("0");
+    let flags: Vec<_> = review
+        .findings
+        .iter()
+        .filter(|f| f.severity.is_some())
+        .collect();
+    let period = review
+        .period
+        .parse::<bomon_vocab::Period>()
+        .map_or(review.period.clone(), |p| p.words(da));
+    for (r, f) in flags.iter().enumerate() {
+        let row = r as u32 + 2;
+        let id = &panel.indicators[f.indicator];
+        let ind = input.catalogue.get(id);
+        let kind = ind.map_or(bomon_vocab::Kind::Share, |x| x.kind);
+        let (fac, unit) = scale(kind, da);
+        let hidden = disc.hides(f.numerator) || disc.hides(f.previous_numerator);
+        let dept = &panel.depts[f.dept];
+        ws.write_string(row, 0, &dept.id)?;
+        ws.write_string(row, 1, &dept.name)?;
+        ws.write_string(row, 2, &period)?;
+        ws.write_string(
+            row,
+            3,
+            ind.map_or(id.as_str(), |x| {
+                if da {
+                    x.label_da.as_str()
+                } else {
+                    x.label_en.as_str()
+                }
+            }),
+        )?;
+        ws.write_string(row, 4, f.test.words(da))?;
+        ws.write_string(row, 5, f.comparator.words(da))?;
+        let num = |ws: &mut Worksheet, c: u16, v: f64, fmt: &Format| -> Result<(), XlsxError> {
+            if v.is_finite() {
+                ws.write_number_with_format(row, c, v, fmt)?;
+            }
+            Ok(())
+        };
+        ws.write_string(row, 8, unit)?;
+        let relative = |x: f64| (x.exp() - 1.0) * 100.0;
+        match f.test {
+            Test::Level | Test::Spc | Test::Cusum => {
+                if hidden {
+                    ws.write_string(row, 7, disc.mark())?;
+                } else {
+                    num(ws, 6, f.previous * fac, &one)?;
+                    num(ws, 7, f.value * fac, &one)?;
+                    if kind == bomon_vocab::Kind::Share {
+                        num(ws, 9, (f.value - f.previous) * 100.0, &one)?;
+                        ws.write_string(row, 11, tr(da, "procentpoint", "percentage points"))?;
+                    }
+                }
+                num(ws, 10, f.reference * fac, &one)?;
+            }
+            Test::Development => {
+                if hidden {
+                    ws.write_string(row, 7, disc.mark())?;
+                } else {
+                    let now = if f.denominator > 0.0 {
+                        f.numerator / f.denominator
+                    } else {
+                        f64::NAN
+                    };
+                    num(ws, 6, f.previous * fac, &one)?;
+                    num(ws, 7, now * fac, &one)?;
+                    if kind == bomon_vocab::Kind::Share {
+                        num(ws, 9, (now - f.previous) * 100.0, &one)?;
+                    } else {
+                        num(ws, 9, relative(f.value), &one)?;
+                    }
+                }
+                // The comparison's change is relative (its counts pooled).
+                num(ws, 10, relative(f.reference), &one)?;
+                ws.write_string(
+                    row,
+                    11,
+                    if kind == bomon_vocab::Kind::Share {
+                        tr(
+                            da,
+                            "procentpoint (sammenligning: %)",
+                            "percentage points (comparison: %)",
+                        )
+                    } else {
+                        "%"
+                    },
+                )?;
+            }
+            Test::Trend => {
+                if !hidden {
+                    let now = if f.denominator > 0.0 {
+                        f.numerator / f.denominator
+                    } else {
+                        f64::NAN
+                    };
+                    num(ws, 7, now * fac, &one)?;
+                    num(ws, 9, relative(f.value), &one)?;
+                }
+                num(ws, 10, relative(f.reference), &one)?;
+                ws.write_string(row, 11, tr(da, "% pr. år", "% per year"))?;
+            }
+        }
+        if !hidden {
+            num(ws, 12, (f.z * 100.0).round() / 100.0, &two)?;
+            num(ws, 13, f.q, &q_fmt)?;
+        }
+        ws.write_string(
+            row,
+            14,
+            f.severity.map_or(String::new(), |s| {
+                bomon_vocab::glossary::term(s.name())
+                    .map_or(s.name().to_string(), |g| g.name(da).to_lowercase())
+            }),
+        )?;
+        if hidden || !f.numerator.is_finite() {
+            ws.write_string(row, 15, disc.count(f.numerator))?;
+        } else {
+            num(ws, 15, f.numerator, &int)?;
+        }
+        num(ws, 16, f.denominator, &int)?;
+    }
+    ws.autofilter(1, 0, flags.len() as u32 + 1, cols.len() as u16 - 1)?;
+    for (c, w) in [13, 24, 10, 36, 11, 14, 8, 8, 12, 9, 14, 18, 7, 10, 18, 8, 9]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    Ok(())
 }
 
 /// The assessment form: one row per department asked, with the columns
