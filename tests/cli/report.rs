@@ -367,6 +367,28 @@ fn every_listed_or_warned_area_appears_in_the_annual_report() {
         }
         shown += 1;
     }
+    // The management page: every department of the organisation on one
+    // table, positions in marks (never colour alone), the lists beside.
+    let mgmt = &html[html.find("id=\"management\"").expect("a management page")..];
+    let mgmt = &mgmt[..mgmt.find("</section>").unwrap()];
+    for (id, name) in &names {
+        assert!(
+            mgmt.contains(&format!("<td>{name}")) || mgmt.contains(&format!("<b>{name}</b>")),
+            "{id} {name} on the management page"
+        );
+    }
+    assert!(
+        mgmt.contains("T✗") && mgmt.contains("class=\"num worse2\""),
+        "marks and colour together"
+    );
+    assert!(
+        mgmt.contains("forebyggelse") && mgmt.contains("ny: omdannelse"),
+        "lists and what changed"
+    );
+    assert!(
+        html.contains("Tvillinger (") && html.contains("de 10 nærmeste"),
+        "the twins of a flagged department"
+    );
     // Not vacuous: the sample's organisation has areas on and near the lists
     // (751-A0537 is 1.1 percentage points from the udsat threshold).
     assert!(shown >= 3, "{shown} areas checked");
@@ -406,7 +428,7 @@ fn the_workbook_reads_as_danish_numbers_and_words() {
         .nth(1)
         .unwrap()
         .iter()
-        .position(|c| c.to_string() == "kategori")
+        .position(|c| *c == "kategori")
         .unwrap();
     let cats: Vec<String> = triage
         .rows()
@@ -444,7 +466,7 @@ fn the_workbook_reads_as_danish_numbers_and_words() {
             !["level", "development", "trend"].contains(&r[test].to_string().as_str()),
             "Danish test names"
         );
-        if r[test].to_string() == "udvikling" && r[unit].to_string().starts_with("procentpoint") {
+        if r[test] == "udvikling" && r[unit].to_string().starts_with("procentpoint") {
             let (Data::Float(b), Data::Float(n), Data::Float(c)) =
                 (&r[before], &r[now], &r[change])
             else {
@@ -485,7 +507,7 @@ fn the_workbook_reads_as_danish_numbers_and_words() {
     );
     let residents = sheet
         .rows()
-        .find(|r| r[0].to_string() == "Beboere")
+        .find(|r| r[0] == "Beboere")
         .unwrap();
     assert!(
         matches!(residents[2], Data::Float(_)),

@@ -321,6 +321,12 @@ fn words(input: &ReportInput<'_>, disc: &Disclosure) -> serde_json::Value {
         "warnings": tr(da, "Tidlig advarsel", "Early warning"),
         "municipal": tr(da, "Kommunens kategori", "Municipal category"),
         "ruleset": tr(da, "Regelsæt", "Rule set"),
+        "management_head": tr(da, "Ledelsesoverblik", "Management overview"),
+        "management_intro": tr(da, "Alle afdelinger med de vigtigste nøgletal for året: tallet, og om afdelingen ligger ugunstigere (✗) eller gunstigere (✓) end sine tvillinger (T) og almene boliger på landsplan (L) - ud over hvad tilfældigheder let forklarer (95 %). Farven gentager tegnene: rød ugunstigere end begge, orange end én, grøn gunstigere. En markering i gennemgangen kræver mere (se Sådan læses rapporten).", "Every department with the main indicators of the year: the figure, and whether the department is less favourable (✗) or more favourable (✓) than its twins (T) and public housing nationally (L) - beyond what chance easily explains (95 %). The colour repeats the marks: red less favourable than both, orange than one, green more favourable. A flag in the review takes more (see How to read this report)."),
+        "lists_short": tr(da, "Liste", "List"),
+        "change": tr(da, "Ændret siden sidste år", "Changed since last year"),
+        "follow_up": tr(da, "Følges op", "Follow up"),
+        "too_small_short": tr(da, "for lille", "too small"),
         "disclosure_note": if da {
             format!("Diskretionering: antal under {} vises som \"{}\", og andele bygget på dem vises ikke; afdelinger under {} beboere eller {} husstande vurderes ikke.", disc.max_suppressed as i64 + 1, disc.mark(), input.config.min_residents, input.config.min_households)
         } else {
@@ -564,6 +570,213 @@ fn triage_rows(
     (triage, triage_more)
 }
 
+/// The indicators of the management page, in this order where present,
+/// with short headings (Danish, English) so that the page fits one A4.
+const MANAGEMENT_INDICATORS: [(&str, &str, &str); 6] = [
+    (
+        "outside_labour_18_64",
+        "Uden for arbejde og uddannelse",
+        "Outside work and education",
+    ),
+    (
+        "public_support",
+        "Offentligt forsørgede",
+        "On public support",
+    ),
+    ("income_ratio_15_64", "Indkomst", "Income"),
+    ("convicted_18plus", "Dømte", "Convicted"),
+    ("move_out_rate", "Fraflytning", "Moving out"),
+    ("evictions", "Udsættelser", "Evictions"),
+];
+
+/// Rows of the management page at most (an organisation fits; a national
+/// review shows its highest-ranked departments and says so).
+const MANAGEMENT_ROWS: usize = 60;
+
+/// The management page (annual): every department of the organisation x
+/// the main indicators, each cell the department's figure and its position
+/// against its twins (T) and public housing nationally (L) in marks
+/// (✗ less, ✓ more favourable) - colour is never the only cue - with the category, the lists,
+/// what changed since last year and whom to follow up.
+fn management(input: &ReportInput<'_>, lists: &[serde_json::Value]) -> Option<serde_json::Value> {
+    if input.quarterly.is_some() {
+        return None;
+    }
+    let da = input.danish;
+    let (panel, review) = (input.panel, input.review);
+    let year = review.year;
+    let disc = Disclosure::new(input.config.max_suppressed_numerator);
+    let inds: Vec<(usize, &bomon_store::Indicator, &str)> = MANAGEMENT_INDICATORS
+        .iter()
+        .filter_map(|(id, short_da, short_en)| {
+            Some((
+                panel.indicator(id)?,
+                input.catalogue.get(id)?,
+                if da { *short_da } else { *short_en },
+            ))
+        })
+        .collect();
+    if inds.is_empty() {
+        return None;
+    }
+    // One-sided position of each level test: + worse, - better (beyond 95 %).
+    let mut pos: HashMap<(usize, usize, bomon_engine::review::Comparator), f64> = HashMap::new();
+    for f in review
+        .findings
+        .iter()
+        .filter(|f| f.test == bomon_engine::review::Test::Level)
+    {
+        pos.insert((f.dept, f.indicator, f.comparator), f.z);
+    }
+    // Lists (short names) and what moved since last year, per department.
+    let mut list_of: HashMap<String, (String, String)> = HashMap::new();
+    if let Some(Ok(c)) = input.lists {
+        let municipal: HashMap<&str, &bomon_rules::run::MunicipalRow> =
+            c.municipal.iter().map(|m| (m.area.as_str(), m)).collect();
+        for a in &c.areas {
+            let mut on = Vec::new();
+            let mut moved = Vec::new();
+            for (k, l) in a.result.lists.iter().enumerate() {
+                let id = c.ruleset.lists[k].id.as_str();
+                if l.on_list {
+                    on.push(id.to_string());
+                }
+                match a.movement(k) {
+                    "new" => moved.push(format!("{} {id}", tr(da, "ny:", "new:"))),
+                    "left" => moved.push(format!("{} {id}", tr(da, "ude:", "left:"))),
+                    _ => {}
+                }
+            }
+            if let Some(m) = municipal.get(a.result.area.as_str()) {
+                let mv = m.movement();
+                if !mv.is_empty() && mv != "stays" {
+                    moved.push(
+                        mv.split(" -> ")
+                            .map(|k| category_label(k, da))
+                            .collect::<Vec<_>>()
+                            .join(" → "),
+                    );
+                }
+            }
+            for d in &a.departments {
+                list_of.insert(d.clone(), (on.join(", "), moved.join("; ")));
+            }
+        }
+    }
+    let _ = lists;
+    let small: HashSet<usize> = review.too_small_departments.iter().copied().collect();
+    let mut rows = Vec::new();
+    for t in input.triage.iter().take(MANAGEMENT_ROWS) {
+        let d = t.dept;
+        let dept = &panel.depts[d];
+        let cells: Vec<serde_json::Value> = inds
+            .iter()
+            .map(|&(i, ind, _)| {
+                let (n, dn) = panel.get(i, d, year);
+                if small.contains(&d) || !n.is_finite() {
+                    return json!({"text": "", "marks": "", "class": ""});
+                }
+                let (f, _) = bomon_vocab::unit::scale(ind.kind, da);
+                let text = if disc.hides(n) {
+                    disc.mark()
+                } else if dn > 0.0 {
+                    bomon_vocab::number::fixed(n / dn * f, 0, da)
+                } else {
+                    String::new()
+                };
+                let mark = |c: bomon_engine::review::Comparator, letter: &str| -> (String, i32) {
+                    match pos.get(&(d, i, c)) {
+                        Some(z) if *z > bomon_stats::funnel::Z95 => (format!("{letter}✗"), 1),
+                        Some(z) if *z < -bomon_stats::funnel::Z95 => (format!("{letter}✓"), -1),
+                        _ => (String::new(), 0),
+                    }
+                };
+                let (mt, st) = mark(bomon_engine::review::Comparator::Peers, "T");
+                let (ml, sl) = mark(bomon_engine::review::Comparator::National, "L");
+                let class = match st + sl {
+                    2 => "worse2",
+                    1 if st >= 0 && sl >= 0 => "worse1",
+                    -2 => "better2",
+                    -1 if st <= 0 && sl <= 0 => "better1",
+                    _ => "",
+                };
+                json!({"text": text, "marks": format!("{mt} {ml}").trim().to_string(), "class": class})
+            })
+            .collect();
+        let (on, change) = list_of.get(&dept.id).cloned().unwrap_or_default();
+        rows.push(json!({
+            "id": dept.id, "name": dept.name,
+            "category": t.category, "category_label": t.category.as_deref().map(|c| category_label(c, da)),
+            "lists": on, "change": change, "cells": cells,
+            "follow_up": t.needs_assessment, "small": small.contains(&d),
+        }));
+    }
+    let capped = (input.triage.len() > MANAGEMENT_ROWS).then(|| {
+        format!(
+            "{} {} {}",
+            tr(da, "De", "The"),
+            MANAGEMENT_ROWS,
+            tr(
+                da,
+                "højest prioriterede afdelinger er vist; alle står i departments.csv og review.xlsx.",
+                "highest-ranked departments are shown; all are in departments.csv and review.xlsx."
+            )
+        )
+    });
+    Some(json!({
+        "columns": inds.iter().map(|(_, ind, short)| {
+            let (_, unit) = bomon_vocab::unit::scale(ind.kind, da);
+            json!({"label": short, "unit": unit, "title": if da { &ind.label_da } else { &ind.label_en }})
+        }).collect::<Vec<_>>(),
+        "rows": rows,
+        "capped": capped,
+        "year": year,
+    }))
+}
+
+/// The department's nearest twins with their figure of its most strongly
+/// flagged indicator: "Søndervangen 25,1 %, Lindegården 18,6 %, ..." (the
+/// ten nearest; all of them in peers.csv).
+fn twins_line(input: &ReportInput<'_>, d: usize) -> Option<String> {
+    let (panel, review, da) = (input.panel, input.review, input.danish);
+    let k = review.scope.iter().position(|&x| x == d)?;
+    let f = review
+        .findings
+        .iter()
+        .filter(|f| f.dept == d && f.severity.is_some())
+        .max_by(|a, b| a.z.total_cmp(&b.z))?;
+    let i = f.indicator;
+    let ind = input.catalogue.get(&panel.indicators[i])?;
+    let disc = Disclosure::new(input.config.max_suppressed_numerator);
+    let year = review.year;
+    let shown: Vec<String> = review.peers[k]
+        .iter()
+        .take(10)
+        .map(|p| {
+            let (n, dn) = panel.get(i, p.0, year);
+            let v = if !n.is_finite() || dn.is_nan() || dn <= 0.0 {
+                "-".to_string()
+            } else if disc.hides(n) {
+                disc.mark()
+            } else {
+                bomon_vocab::unit::rate(n / dn, ind.kind, da)
+            };
+            format!("{} {v}", panel.depts[p.0].name)
+        })
+        .collect();
+    Some(format!(
+        "{} ({} {year}; {}): {}.",
+        tr(da, "Tvillinger", "Twins"),
+        if da { &ind.label_da } else { &ind.label_en },
+        tr(
+            da,
+            "de 10 nærmeste, alle i peers.csv",
+            "the 10 nearest, all in peers.csv"
+        ),
+        shown.join(", ")
+    ))
+}
+
 fn sv<T: serde::Serialize>(v: T) -> Value {
     Value::from(minijinja::value::Serde(v))
 }
@@ -632,6 +845,7 @@ pub(crate) fn page(
     let with_section: HashSet<usize> = sections.iter().map(|s| s.0).collect();
     let (lists, on_or_near_list, lists_missing, ruleset) = lists_section(input);
     let (triage, triage_more) = triage_rows(input, &with_section, &on_or_near_list);
+    let management = management(input, &lists);
     let (flagged_depts, flagged_inds, asked, summary) = front(input, &with_section);
     let glossary: Vec<_> = bomon_vocab::glossary::TERMS
         .iter()
@@ -655,6 +869,7 @@ pub(crate) fn page(
                 "score": fmt_num(t.score, 1, da), "alarms": t.alarms, "alerts": t.alerts,
                 "status": status_of(*d), "findings": t.findings, "roles": t.roles, "questions": t.questions,
                 "flagged_on": flagged_on(input, *d),
+                "twins": twins_line(input, *d),
                 "needs_assessment": t.needs_assessment,
                 "assessments": input.assessments.get(d).map(|v| v.iter().rev().map(|a| json!({"assessed_on": a.assessed_on, "period": a.period, "role": a.role.parse::<bomon_vocab::form::Role>().map_or(a.role.clone(), |r| r.label(da).to_string()), "outcome": a.outcome.parse::<bomon_vocab::form::Outcome>().map_or(a.outcome.clone(), |o| o.label(da).to_string()), "note": a.note})).collect::<Vec<_>>()),
                 "history": input.category_history.get(d).map(|h| h.iter().map(|(p, c)| json!({"period": p, "key": c, "label": category_label(c, da)})).collect::<Vec<_>>()),
@@ -706,7 +921,7 @@ pub(crate) fn page(
         expected_false_alarms => fmt_num(m["expected_false_alarms"].as_f64().unwrap_or(f64::NAN), 1, da),
         log_done => input.log_counts.0, log_open => input.log_counts.1, log_overdue => input.log_counts.2,
         by_category => sv(&by_category), status => sv(&status), triage => sv(&triage), triage_more, too_small,
-        lists => sv(&lists), lists_missing, ruleset,
+        lists => sv(&lists), lists_missing, ruleset, management => sv(&management),
         sections => sec,
         engine_version => sv(&m["engine_version"]),
         config_sha256 => sv(&m["config_sha256"]), catalogue_sha256 => sv(&m["catalogue_sha256"]),
