@@ -218,7 +218,7 @@ fn sentence(
         (Test::Level, true) => format!("{label}: {} i {y} mod {} hos {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
         (Test::Level, false) => format!("{label}: {} in {y} against {} for {cmp}.", fmt_rate(value, kind, da, now_n), fmt_rate(f.reference, kind, da, no_n)),
         (Test::Development, true) if f.rule == Some("two_years") => format!(
-            "{label} lå på {} i {}-{y} mod {} i {}-{}, en mere ugunstig udvikling end hos {cmp} (ændring {} mod {}).",
+            "{label} lå på {} i {}-{y} mod {} i {}-{}, en mere ugunstig udvikling end hos {cmp} (relativ ændring {} mod {}).",
             fmt_rate(value, kind, da, now_n),
             y - 1,
             fmt_rate(f.previous, kind, da, prev_n),
@@ -228,7 +228,7 @@ fn sentence(
             pct_change(f.reference, da)
         ),
         (Test::Development, false) if f.rule == Some("two_years") => format!(
-            "{label} was {} in {}-{y} against {} in {}-{}, a less favourable development than for {cmp} ({} against {}).",
+            "{label} was {} in {}-{y} against {} in {}-{}, a less favourable development than for {cmp} (relative change {} against {}).",
             fmt_rate(value, kind, da, now_n),
             y - 1,
             fmt_rate(f.previous, kind, da, prev_n),
@@ -238,7 +238,7 @@ fn sentence(
             pct_change(f.reference, da)
         ),
         (Test::Development, true) => format!(
-            "{label} ændrede sig fra {} til {} fra {} til {y}, mere ugunstigt end hos {cmp} (ændring {} mod {}).",
+            "{label} ændrede sig fra {} til {} fra {} til {y}, mere ugunstigt end hos {cmp} (relativ ændring {} mod {}).",
             fmt_rate(f.previous, kind, da, prev_n),
             fmt_rate(value, kind, da, now_n),
             y - 1,
@@ -246,7 +246,7 @@ fn sentence(
             pct_change(f.reference, da)
         ),
         (Test::Development, false) => format!(
-            "{label} went from {} to {} between {} and {y}, a less favourable change than for {cmp} ({} against {}).",
+            "{label} went from {} to {} between {} and {y}, a less favourable change than for {cmp} (relative change {} against {}).",
             fmt_rate(f.previous, kind, da, prev_n),
             fmt_rate(value, kind, da, now_n),
             y - 1,
