@@ -505,10 +505,7 @@ fn the_workbook_reads_as_danish_numbers_and_words() {
             && head.iter().any(|h| h.starts_with("landsplan")),
         "{head:?}"
     );
-    let residents = sheet
-        .rows()
-        .find(|r| r[0] == "Beboere")
-        .unwrap();
+    let residents = sheet.rows().find(|r| r[0] == "Beboere").unwrap();
     assert!(
         matches!(residents[2], Data::Float(_)),
         "residents are a number: {:?}",

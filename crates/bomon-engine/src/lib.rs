@@ -292,6 +292,31 @@ fn without_denominator(
 
 /// Runs the annual review on a snapshot of `store`; writes nothing.
 pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Result<Run, Error> {
+    // The national lists the report shows (bomon categorize's computation)
+    // are computed on the same snapshot in a thread of their own, beside
+    // the review: they read other years and share nothing with it.
+    let snapshot = store.snapshot(opts.snapshot)?.id();
+    let opts = &AnnualOptions {
+        snapshot: Some(snapshot),
+        ..opts.clone()
+    };
+    std::thread::scope(|s| {
+        let lists = opts.history.then(|| {
+            s.spawn(move || {
+                bomon_rules::run::categorize(store, catalogue, opts.year, None, Some(snapshot))
+            })
+        });
+        let mut run = annual_review(store, catalogue, opts)?;
+        run.lists = lists.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the national lists could not be computed".into()))
+        });
+        Ok(run)
+    })
+}
+
+/// The annual review proper (without the lists).
+fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Result<Run, Error> {
     let started = Instant::now();
     opts.config.validate().map_err(Error::Input)?;
     let snap = store.snapshot(opts.snapshot)?;
@@ -349,10 +374,7 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
         Default::default()
     };
     let no_denominator = without_denominator(&panel, catalogue, &scope, opts.year);
-    // The lists the report shows beside the figures (bomon categorize's).
-    let lists = opts
-        .history
-        .then(|| bomon_rules::run::categorize(store, catalogue, opts.year, None, Some(snap.id())));
+
     let manifest_extra = serde_json::json!({
         "snapshot_created": snapshot_created(store, snap.id()),
         "method": annual_method(&opts.config),
@@ -375,7 +397,7 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
         log_counts,
         scope_name: opts.organisation.clone().unwrap_or_else(|| "all".into()),
         no_denominator,
-        lists,
+        lists: None,
     })
 }
 
