@@ -314,3 +314,53 @@ fn show_prints_no_figures_of_a_department_too_small_to_judge() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v.as_array().unwrap().iter().any(|r| r["2025"].is_number()));
 }
+
+/// `bomon peers` follows the same rule: a department too small to judge
+/// shows no figures of its own, as the focus or as somebody's twin.
+#[test]
+fn peers_prints_no_figures_of_a_department_too_small_to_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let o = run(
+        &store,
+        &[
+            "peers",
+            "--department",
+            "9000-006",
+            "--indicator",
+            "move_out_rate",
+            "--year",
+            "2025",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    let me = rows
+        .iter()
+        .find(|r| r["department_id"] == "9000-006")
+        .unwrap();
+    for y in ["2021", "2022", "2023", "2024", "2025"] {
+        assert!(me[y].is_null(), "{y}: {}", me[y]);
+    }
+    assert!(rows.len() > 5, "its twins are listed");
+    let o = run(
+        &store,
+        &[
+            "peers",
+            "--department",
+            "9000-006",
+            "--indicator",
+            "move_out_rate",
+            "--year",
+            "2025",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("for lille til at"),
+        "{}",
+        stdout(&o)
+    );
+}

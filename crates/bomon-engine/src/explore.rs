@@ -117,9 +117,30 @@ pub fn peers(
         })?),
         None => None,
     };
-    let ids: Vec<String> = ind.iter().map(|i| i.id.clone()).collect();
+    // The indicator, and residents and households for the review's rule on
+    // small departments (their own figures are not shown).
+    let mut ids: Vec<String> = ind.iter().map(|i| i.id.clone()).collect();
+    ids.extend(["residents".to_string(), "households".to_string()]);
+    ids.dedup();
     let panel = data::load(snap, first, year, &ids)?;
     let d = find(&panel.depts, department)?;
+    let size = |id: &str, x: usize, y: i32| {
+        panel
+            .indicator(id)
+            .map_or(f64::NAN, |i| panel.get(i, x, y).0)
+    };
+    let too_small = |x: usize, y: i32| {
+        let (r, h) = (size("residents", x, y), size("households", x, y));
+        (r.is_finite() && r < cfg.min_residents) || (h.is_finite() && h < cfg.min_households)
+    };
+    let iv = ind.and_then(|i| panel.indicator(&i.id)).unwrap_or(0);
+    let shown = |x: usize, y: i32, kind: Kind| {
+        if too_small(x, y) {
+            None
+        } else {
+            display(&panel, kind, iv, x, y, cfg.max_suppressed_numerator)
+        }
+    };
     let mut pc = cfg.peers.clone();
     if let Some(k) = k {
         pc.k = k.max(1);
@@ -181,22 +202,39 @@ pub fn peers(
             cols.push(Column::new(
                 y.to_string().into(),
                 rows.iter()
-                    .map(|r| display(&panel, ind.kind, 0, r.0, y, cfg.max_suppressed_numerator))
+                    .map(|r| shown(r.0, y, ind.kind))
                     .collect::<Vec<_>>(),
             ));
         }
-        let v = display(&panel, ind.kind, 0, d, year, cfg.max_suppressed_numerator);
+        let v = shown(d, year, ind.kind);
         let peer_vals: Vec<f64> = group
             .iter()
-            .filter_map(|p| display(&panel, ind.kind, 0, p.0, year, cfg.max_suppressed_numerator))
+            .filter_map(|p| {
+                display(
+                    &panel,
+                    ind.kind,
+                    iv,
+                    p.0,
+                    year,
+                    cfg.max_suppressed_numerator,
+                )
+            })
             .collect();
         let nat: Vec<f64> = (0..panel.depts.len())
             .filter(|&x| x != d && panel.depts[x].housing_type == panel.depts[d].housing_type)
-            .filter_map(|x| display(&panel, ind.kind, 0, x, year, cfg.max_suppressed_numerator))
+            .filter_map(|x| display(&panel, ind.kind, iv, x, year, cfg.max_suppressed_numerator))
             .collect();
         let p = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.0}"));
         let value = v.map_or(
-            tr("undertrykt eller mangler", "suppressed or missing").into(),
+            if too_small(d, year) {
+                tr(
+                    "for lille til at vurdere statistisk - ingen tal vises",
+                    "too small to judge statistically - no figures shown",
+                )
+                .into()
+            } else {
+                tr("undertrykt eller mangler", "suppressed or missing").into()
+            },
             |x| bomon_vocab::unit::show(x, ind.kind, 1, danish),
         );
         header.push(if danish {
