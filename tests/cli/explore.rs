@@ -358,9 +358,5 @@ fn peers_prints_no_figures_of_a_department_too_small_to_judge() {
             "2025",
         ],
     );
-    assert!(
-        stdout(&o).contains("for lille til at"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("for lille til at"), "{}", stdout(&o));
 }

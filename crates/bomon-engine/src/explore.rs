@@ -347,53 +347,8 @@ pub fn show(
         ),
         None => tr("ingen kategori registreret", "no category recorded").into(),
     });
-    // Flags of the latest recorded reviews that include the department.
-    let flags = snap
-        .table(StoredTable::ReviewFlags)?
-        .filter(col("department_id").eq(lit(dp.id.as_str())))
-        .collect()
-        .map_err(|e| Error::polars("reading review flags", e))?;
-    let (fr, fi, ft, fs) = (
-        bomon_store::frame::strings(&flags, "review_id")?,
-        bomon_store::frame::strings(&flags, "indicator")?,
-        bomon_store::frame::strings(&flags, "test")?,
-        bomon_store::frame::strings(&flags, "severity")?,
-    );
-    let reviews = snap
-        .table(StoredTable::ReviewDepartments)?
-        .filter(col("department_id").eq(lit(dp.id.as_str())))
-        .collect()
-        .map_err(|e| Error::polars("reading reviews", e))?;
-    let rids = bomon_store::frame::strings(&reviews, "review_id")?;
-    let mut latest: Vec<String> = rids.into_iter().flatten().collect();
-    latest.sort();
-    // Latest annual and latest quarterly review (ids sort by kind, then period).
-    let mut keep: Vec<String> = Vec::new();
-    for kind in ["annual:", "quarterly:"] {
-        if let Some(r) = latest
-            .iter()
-            .filter(|r| r.starts_with(kind))
-            .max_by(|a, b| a.split(':').nth(1).cmp(&b.split(':').nth(1)))
-        {
-            keep.push(r.clone());
-        }
-    }
-    header.push(if keep.is_empty() {
-        tr(
-            "ingen registreret gennemgang omfatter afdelingen",
-            "no recorded review includes this department",
-        )
-        .into()
-    } else {
-        format!(
-            "{} {}",
-            tr(
-                "markeringer fra de registrerede gennemgange",
-                "flags from the recorded reviews"
-            ),
-            keep.join(", ")
-        )
-    });
+    let (reviews_line, recorded) = recorded_flags(snap, &dp.id, danish)?;
+    header.push(reviews_line);
     header.extend(log_lines(snap, &dp.id, cfg, danish)?);
     header.extend(suppressed_line(snap, &dp.id, danish)?);
     let mut label = vec![];
@@ -452,22 +407,7 @@ pub fn show(
             _ => f64::NAN,
         };
         nat.push((b > 0.0 && f.is_finite()).then(|| a / b * f));
-        let mut tests: Vec<String> = (0..flags.height())
-            .filter(|&r| {
-                fi[r].as_deref() == Some(iid.as_str())
-                    && fr[r].as_ref().is_some_and(|x| keep.contains(x))
-            })
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    ft[r].as_deref().unwrap_or(""),
-                    fs[r].as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        tests.sort();
-        tests.dedup();
-        fl.push(tests.join(", "));
+        fl.push(recorded.get(iid).map(|t| t.join(", ")).unwrap_or_default());
     }
     let flagged: Vec<String> = id
         .iter()
@@ -532,6 +472,81 @@ pub fn show(
         header,
         frame: DataFrame::new(cols).map_err(|e| Error::polars("card", e))?,
     })
+}
+
+/// The line naming the department's latest recorded annual and quarterly
+/// reviews, and per indicator their flags ("trend alarm"), sorted.
+fn recorded_flags(
+    snap: &Snapshot<'_>,
+    department: &str,
+    danish: bool,
+) -> Result<(String, std::collections::HashMap<String, Vec<String>>), Error> {
+    let tr = |da: &'static str, en: &'static str| if danish { da } else { en };
+    // Flags of the latest recorded reviews that include the department.
+    let flags = snap
+        .table(StoredTable::ReviewFlags)?
+        .filter(col("department_id").eq(lit(department)))
+        .collect()
+        .map_err(|e| Error::polars("reading review flags", e))?;
+    let (fr, fi, ft, fs) = (
+        bomon_store::frame::strings(&flags, "review_id")?,
+        bomon_store::frame::strings(&flags, "indicator")?,
+        bomon_store::frame::strings(&flags, "test")?,
+        bomon_store::frame::strings(&flags, "severity")?,
+    );
+    let reviews = snap
+        .table(StoredTable::ReviewDepartments)?
+        .filter(col("department_id").eq(lit(department)))
+        .collect()
+        .map_err(|e| Error::polars("reading reviews", e))?;
+    let rids = bomon_store::frame::strings(&reviews, "review_id")?;
+    let mut latest: Vec<String> = rids.into_iter().flatten().collect();
+    latest.sort();
+    // Latest annual and latest quarterly review (ids sort by kind, then period).
+    let mut keep: Vec<String> = Vec::new();
+    for kind in ["annual:", "quarterly:"] {
+        if let Some(r) = latest
+            .iter()
+            .filter(|r| r.starts_with(kind))
+            .max_by(|a, b| a.split(':').nth(1).cmp(&b.split(':').nth(1)))
+        {
+            keep.push(r.clone());
+        }
+    }
+    let line = if keep.is_empty() {
+        tr(
+            "ingen registreret gennemgang omfatter afdelingen",
+            "no recorded review includes this department",
+        )
+        .into()
+    } else {
+        format!(
+            "{} {}",
+            tr(
+                "markeringer fra de registrerede gennemgange",
+                "flags from the recorded reviews"
+            ),
+            keep.join(", ")
+        )
+    };
+    let mut by: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for r in 0..flags.height() {
+        let (Some(i), Some(rid)) = (&fi[r], &fr[r]) else {
+            continue;
+        };
+        if keep.contains(rid) {
+            by.entry(i.clone()).or_default().push(format!(
+                "{} {}",
+                ft[r].as_deref().unwrap_or(""),
+                fs[r].as_deref().unwrap_or("")
+            ));
+        }
+    }
+    for v in by.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    Ok((line, by))
 }
 
 /// The card's lines about the assessment log: the latest entry, and the

@@ -849,7 +849,15 @@ pub(crate) fn page(
     let (flagged_depts, flagged_inds, asked, summary) = front(input, &with_section);
     let glossary: Vec<_> = bomon_vocab::glossary::TERMS
         .iter()
-        .filter(|g| quarterly || g.key != "seasonal")
+        // The words of this kind of report: a quarterly one has no levels,
+        // developments or trends of the annual kind, an annual one no seasons.
+        .filter(|g| {
+            if quarterly {
+                !["level", "development", "trend", "overdispersion"].contains(&g.key)
+            } else {
+                g.key != "seasonal"
+            }
+        })
         .map(|g| json!({"name": g.name(da), "explain": g.explain(da)}))
         .collect();
     let method = method(input);
