@@ -191,6 +191,11 @@ fn sample_reports_render_in_a_headless_browser() {
     assert!(
         html.contains("Kvartalsopfølgning 3. kvt. 2025") && html.contains("Status i kvartalet")
     );
+    // What the quarter could not judge is said on the page, per department.
+    assert!(
+        html.contains("Ikke vurderet i kvartalet")
+            && html.contains("for sjælden: under 5 hændelser pr. kvartal")
+    );
 }
 
 #[test]

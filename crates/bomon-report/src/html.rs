@@ -324,6 +324,8 @@ fn words(input: &ReportInput<'_>, disc: &Disclosure) -> serde_json::Value {
         "management_head": tr(da, "Ledelsesoverblik", "Management overview"),
         "management_intro": tr(da, "Alle afdelinger med de vigtigste nøgletal for året: tallet, og om afdelingen ligger ugunstigere (✗) eller gunstigere (✓) end sine tvillinger (T) og almene boliger på landsplan (L) - ud over hvad tilfældigheder let forklarer (95 %). Farven gentager tegnene: rød ugunstigere end begge, orange end én, grøn gunstigere. En markering i gennemgangen kræver mere (se Sådan læses rapporten).", "Every department with the main indicators of the year: the figure, and whether the department is less favourable (✗) or more favourable (✓) than its twins (T) and public housing nationally (L) - beyond what chance easily explains (95 %). The colour repeats the marks: red less favourable than both, orange than one, green more favourable. A flag in the review takes more (see How to read this report)."),
         "lists_short": tr(da, "Liste", "List"),
+        "not_judged_head": tr(da, "Ikke vurderet i kvartalet", "Not judged this quarter"),
+        "not_judged_intro": tr(da, "Nøgletal, som kvartalsopfølgningen ikke kunne vurdere for de fulgte afdelinger - de følges ikke af tallene, så spørg dem, der kender afdelingen, hvis der er grund til bekymring.", "Indicators the quarterly follow-up could not judge for the departments followed - the figures do not watch them, so ask those who know the department if there is reason for concern."),
         "change": tr(da, "Ændret siden sidste år", "Changed since last year"),
         "follow_up": tr(da, "Følges op", "Follow up"),
         "too_small_short": tr(da, "for lille", "too small"),
@@ -777,6 +779,48 @@ fn twins_line(input: &ReportInput<'_>, d: usize) -> Option<String> {
     ))
 }
 
+/// Per followed department, the indicators the quarter could not judge and
+/// why ("Huslejerestancer (for sjælden: under 5 hændelser pr. kvartal)"):
+/// said on the page, not only in selection.csv.
+fn not_judged(input: &ReportInput<'_>) -> Vec<serde_json::Value> {
+    let Some(q) = input.quarterly else {
+        return vec![];
+    };
+    let da = input.danish;
+    let panel = input.panel;
+    let min_events = bomon_vocab::number::trimmed(input.config.quarterly.min_events, 1, da);
+    let mut by: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for &(d, i, why, nb) in &q.not_judged {
+        let id = &panel.indicators[i];
+        let label = input.catalogue.get(id).map_or(id.as_str(), |x| {
+            if da {
+                x.label_da.as_str()
+            } else {
+                x.label_en.as_str()
+            }
+        });
+        let reason = match why {
+            bomon_engine::quarterly::NotJudged::TooRare => format!(
+                "{} {min_events} {}",
+                tr(da, "for sjælden: under", "too rare: under"),
+                tr(da, "hændelser pr. kvartal", "events a quarter")
+            ),
+            bomon_engine::quarterly::NotJudged::TooShort => format!(
+                "{} ({nb} {})",
+                tr(da, "for kort serie", "series too short"),
+                tr(da, "kvartaler i grundperioden", "baseline quarters")
+            ),
+            bomon_engine::quarterly::NotJudged::Missing => {
+                tr(da, "intet tal for kvartalet", "no figure for the quarter").to_string()
+            }
+        };
+        by.entry(d).or_default().push(format!("{label} ({reason})"));
+    }
+    by.into_iter()
+        .map(|(d, v)| json!({"name": panel.depts[d].name, "id": panel.depts[d].id, "what": v.join("; ")}))
+        .collect()
+}
+
 fn sv<T: serde::Serialize>(v: T) -> Value {
     Value::from(minijinja::value::Serde(v))
 }
@@ -930,6 +974,7 @@ pub(crate) fn page(
         log_done => input.log_counts.0, log_open => input.log_counts.1, log_overdue => input.log_counts.2,
         by_category => sv(&by_category), status => sv(&status), triage => sv(&triage), triage_more, too_small,
         lists => sv(&lists), lists_missing, ruleset, management => sv(&management),
+        not_judged => sv(&not_judged(input)),
         sections => sec,
         engine_version => sv(&m["engine_version"]),
         config_sha256 => sv(&m["config_sha256"]), catalogue_sha256 => sv(&m["catalogue_sha256"]),
