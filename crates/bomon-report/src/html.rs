@@ -974,7 +974,7 @@ pub(crate) fn page(
         log_done => input.log_counts.0, log_open => input.log_counts.1, log_overdue => input.log_counts.2,
         by_category => sv(&by_category), status => sv(&status), triage => sv(&triage), triage_more, too_small,
         lists => sv(&lists), lists_missing, ruleset, management => sv(&management),
-        not_judged => sv(&not_judged(input)),
+        not_judged => sv(not_judged(input)),
         sections => sec,
         engine_version => sv(&m["engine_version"]),
         config_sha256 => sv(&m["config_sha256"]), catalogue_sha256 => sv(&m["catalogue_sha256"]),
