@@ -554,6 +554,7 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         )?,
         (None, None) => unreachable!("clap requires --annual or --quarterly"),
     };
+    let t_publish = std::time::Instant::now();
     bomon_report::publish(&run, catalogue, staged.path(), !a.no_report)?;
     if !a.no_report && !g.quiet && bomon_report::pdf::chromium().is_none() {
         eprintln!("report.pdf not written: no headless Chromium found (install chromium, or set BOMON_CHROMIUM to its path); the report is report.html");
@@ -561,7 +562,21 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     staged.publish(a.out_dir.keep_previous)?;
     // Quarterly runs are recorded like annual ones, so the qualitative
     // assessments their report asks for can be imported against the quarter.
+    let publish_s = t_publish.elapsed().as_secs_f64();
+    let t_record = std::time::Instant::now();
     record(store, catalogue, &run, a.no_record)?;
+    if g.verbose {
+        // The phase breakdown (#21): where a review's time goes.
+        let mut phases: Vec<String> = run
+            .info
+            .phases
+            .iter()
+            .map(|(n, s)| format!("{n} {s:.3} s"))
+            .collect();
+        phases.push(format!("publish {publish_s:.3} s"));
+        phases.push(format!("record {:.3} s", t_record.elapsed().as_secs_f64()));
+        eprintln!("phases: {}", phases.join(", "));
+    }
     let s = run.summary();
     if g.quiet {
         return Ok(());

@@ -360,3 +360,54 @@ D1,Nord,Org,751,A1,family,400,1970\nD2,Syd,Org,751,A2,family,300,1971\nD3,Vest,O
         ]
     );
 }
+
+/// `bomon review --verbose` says where the time went, phase by phase (#21's
+/// breakdown): every phase named once, in order, with its seconds.
+#[test]
+fn verbose_review_prints_its_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let o = bomon()
+        .args([
+            "review",
+            "--verbose",
+            "--annual",
+            "2025",
+            "--organisation",
+            "Boligforeningen Østjylland (syntetisk)",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    let line = e
+        .lines()
+        .find(|l| l.starts_with("phases: "))
+        .unwrap_or_else(|| panic!("{e}"));
+    let names: Vec<&str> = line["phases: ".len()..]
+        .split(", ")
+        .map(|p| p.rsplitn(3, ' ').nth(2).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "load",
+            "peers",
+            "tests",
+            "triage",
+            "history",
+            "lists (beside the review)",
+            "publish",
+            "record"
+        ],
+        "{line}"
+    );
+    for p in line["phases: ".len()..].split(", ") {
+        let secs: f64 = p.rsplit(' ').nth(1).unwrap().parse().unwrap();
+        assert!((0.0..60.0).contains(&secs), "{p}");
+    }
+}

@@ -108,6 +108,31 @@ pub struct AnnualOptions {
     pub history: bool,
 }
 
+/// A stopwatch of named phases.
+struct Laps {
+    last: Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn new() -> Laps {
+        Laps {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.laps.push((name, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    fn done(self) -> Vec<(&'static str, f64)> {
+        self.laps
+    }
+}
+
 /// Metadata of a run, for its manifest.
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -129,6 +154,9 @@ pub struct RunInfo {
     pub config_sha256: String,
     /// Seconds spent computing.
     pub run_seconds: f64,
+    /// Seconds per phase of the computation, in order (load, peers, tests,
+    /// triage, history; lists run beside them): `bomon review --verbose`.
+    pub phases: Vec<(&'static str, f64)>,
 }
 
 /// A further table of a run, published as CSV or Parquet by its name's extension.
@@ -307,10 +335,17 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
             })
         });
         let mut run = annual_review(store, catalogue, opts)?;
+        let waited = Instant::now();
         run.lists = lists.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the national lists could not be computed".into()))
         });
+        if run.lists.is_some() {
+            // What the lists added after the review was done.
+            run.info
+                .phases
+                .push(("lists (beside the review)", waited.elapsed().as_secs_f64()));
+        }
         Ok(run)
     })
 }
@@ -318,6 +353,7 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
 /// The annual review proper (without the lists).
 fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Result<Run, Error> {
     let started = Instant::now();
+    let mut lap = Laps::new();
     opts.config.validate().map_err(Error::Input)?;
     let snap = store.snapshot(opts.snapshot)?;
     let indicators: Vec<String> = catalogue
@@ -328,6 +364,7 @@ fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> 
         .collect();
     let first = opts.year - opts.config.slope_years.max(2) as i32 + 1;
     let panel = data::load(&snap, first, opts.year, &indicators)?;
+    lap.lap("load");
     let scope = organisation_scope(&panel.depts, opts.organisation.as_deref())?;
     let has_year = panel.num.iter().any(|v| {
         (0..panel.depts.len()).any(|d| panel.at(d, opts.year).is_some_and(|k| v[k].is_finite()))
@@ -339,6 +376,7 @@ fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> 
         )));
     }
     let (peers, covs) = peers::peer_groups(&panel.depts, &scope, &opts.config.peers);
+    lap.lap("peers");
     let review = review::annual(
         &panel,
         catalogue,
@@ -348,6 +386,7 @@ fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> 
         covs,
         &opts.config,
     );
+    lap.lap("tests");
     let mut tri = triage::triage(&review, &panel, catalogue, &opts.config, opts.danish);
     let log = assessments::apply(
         &snap,
@@ -359,7 +398,8 @@ fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> 
         opts.danish,
     )?;
     let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
-    let info = run_info(
+    lap.lap("triage");
+    let mut info = run_info(
         "annual",
         opts.year.to_string(),
         opts.organisation.clone(),
@@ -373,6 +413,8 @@ fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> 
     } else {
         Default::default()
     };
+    lap.lap("history");
+    info.phases = lap.done();
     let no_denominator = without_denominator(&panel, catalogue, &scope, opts.year);
 
     let manifest_extra = serde_json::json!({
@@ -637,6 +679,7 @@ fn run_info(
         config: serde_json::to_value(config).expect("serialisable"),
         config_sha256: config.sha256(),
         run_seconds: started.elapsed().as_secs_f64(),
+        phases: Vec::new(),
     }
 }
 

@@ -129,6 +129,7 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         config: serde_json::to_value(&cfg).unwrap(),
         config_sha256: cfg.sha256(),
         run_seconds: 0.0,
+        phases: vec![],
     };
     let run = bomon_engine::Run {
         findings: bomon_engine::Findings::Annual(review),
