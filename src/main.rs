@@ -523,6 +523,8 @@ fn record(
 /// whole -> record the run in the store.
 fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
     let config = review_config(a.config.as_deref())?;
+    // Chromium starts now, while the review computes (it prints report.pdf).
+    let printer = (!a.no_report).then(bomon_report::pdf::Printer::start);
     let store = Store::open(&a.at.store)?;
     let danish = g.lang == "da";
     // The output path is checked before the work starts.
@@ -555,10 +557,13 @@ fn review(g: &Global, catalogue: &Catalogue, a: ReviewArgs) -> Result<()> {
         (None, None) => unreachable!("clap requires --annual or --quarterly"),
     };
     let t_publish = std::time::Instant::now();
-    bomon_report::publish(&run, catalogue, staged.path(), !a.no_report)?;
-    if !a.no_report && !g.quiet && bomon_report::pdf::chromium().is_none() {
-        eprintln!("report.pdf not written: no headless Chromium found (install chromium, or set BOMON_CHROMIUM to its path); the report is report.html");
+    bomon_report::publish(&run, catalogue, staged.path(), printer.as_ref())?;
+    if let Some(why) = printer.as_ref().and_then(|p| p.unavailable()) {
+        if !g.quiet {
+            eprintln!("report.pdf not written: {why}; the report is report.html");
+        }
     }
+    drop(printer);
     staged.publish(a.out_dir.keep_previous)?;
     // Quarterly runs are recorded like annual ones, so the qualitative
     // assessments their report asks for can be imported against the quarter.

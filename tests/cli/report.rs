@@ -61,9 +61,13 @@ fn browse(page: &Path, shot: &Path) -> Option<String> {
 }
 
 fn review(store: &Path, args: &[&str], out: &Path) {
+    // Chromium's profile goes into TMPDIR: nothing of it may be left.
+    let tmp = out.with_extension("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     let o = bomon()
         // report.pdf too, where Chromium is installed.
         .env_remove("BOMON_CHROMIUM")
+        .env("TMPDIR", &tmp)
         .arg("review")
         .args(args)
         .arg("--store")
@@ -73,6 +77,45 @@ fn review(store: &Path, args: &[&str], out: &Path) {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}\n{}", stderr(&o));
+}
+
+/// A Chromium that cannot print costs the PDF, never the review: the
+/// report is written and the command says why there is no PDF.
+#[test]
+fn a_broken_chromium_costs_the_pdf_not_the_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let fake = dir.path().join("chromium");
+    std::fs::write(&fake, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = dir.path().join("out");
+    let o = bomon()
+        .env("BOMON_CHROMIUM", &fake)
+        .args(["review", "--annual", "2025", "--organisation"])
+        .arg("Boligforeningen Østjylland (syntetisk)")
+        .arg("--store")
+        .arg(&store)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("report.html").is_file());
+    assert!(!out.join("report.pdf").exists());
+    assert!(
+        stderr(&o).contains("report.pdf not written"),
+        "{}",
+        stderr(&o)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(!m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "report.pdf"));
 }
 
 #[test]

@@ -153,8 +153,7 @@ pub fn load(
 ) -> Result<Panel, Error> {
     let depts = load_departments(snap)?;
     let years = (last_year - first_year + 1) as usize;
-    let obs = snap.observation_versions(false, first_year, last_year)?;
-    let (num, den) = fill(obs, &depts, indicators, years)?;
+    let (num, den) = dense(snap, false, first_year, last_year, &depts, indicators)?;
     let category = categories_in_force(snap, &depts, last_year)?
         .into_iter()
         .map(|c| c.map(|c| c.category))
@@ -171,90 +170,20 @@ pub fn load(
 }
 
 /// Per indicator, a dense array over (department, period).
-type Columns = Vec<Vec<f64>>;
+type Columns = bomon_store::Dense;
 
-/// Numerators and denominators per indicator and (department, period) from
-/// stored observation versions: integer codes by hash joins (multi-threaded
-/// in polars), rows in snapshot order so a later version of a key overwrites
-/// an earlier one, then one pass over plain slices.
-fn fill(
-    obs: LazyFrame,
+/// [`Snapshot::dense_observations`] for `depts` and `indicators`.
+fn dense(
+    snap: &Snapshot<'_>,
+    quarterly: bool,
+    first: i32,
+    last: i32,
     depts: &[Dept],
     indicators: &[String],
-    periods: usize,
 ) -> Result<(Columns, Columns), Error> {
-    let n = depts.len();
-    let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
-    let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
-    let codes = |name: &str, code: &str, ids: Vec<&str>| -> PolarsResult<LazyFrame> {
-        let k = ids.len() as u32;
-        Ok(DataFrame::new(vec![
-            Column::new(name.into(), ids),
-            Column::new(code.into(), (0..k).collect::<Vec<u32>>()),
-        ])?
-        .lazy())
-    };
-    let coded = (|| -> PolarsResult<DataFrame> {
-        obs.join(
-            codes(
-                "indicator",
-                "i",
-                indicators.iter().map(|s| s.as_str()).collect(),
-            )?,
-            [col("indicator")],
-            [col("indicator")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
-            codes(
-                "department_id",
-                "d",
-                depts.iter().map(|d| d.id.as_str()).collect(),
-            )?,
-            [col("department_id")],
-            [col("department_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .sort(
-            ["snapshot"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .select([
-            col("d"),
-            col("i"),
-            col("k").cast(DataType::UInt32),
-            col("numerator").cast(DataType::Float64),
-            col("denominator").cast(DataType::Float64),
-            col("value").cast(DataType::Float64),
-        ])
-        .collect()
-    })()
-    .map_err(|e| Error::polars("reading observations", e))?;
-    let u32s = |c: &str| -> Result<Vec<u32>, Error> {
-        Ok(coded
-            .column(c)
-            .and_then(|x| x.u32().cloned())
-            .map_err(|e| Error::polars(format!("column {c}"), e))?
-            .into_no_null_iter()
-            .collect())
-    };
-    let (cd, ci, ck) = (u32s("d")?, u32s("i")?, u32s("k")?);
-    let (on, odn, ov) = (
-        floats(&coded, "numerator")?,
-        floats(&coded, "denominator")?,
-        floats(&coded, "value")?,
-    );
-    for r in 0..coded.height() {
-        let (i, k) = (ci[r] as usize, cd[r] as usize * periods + ck[r] as usize);
-        if ov[r].is_finite() {
-            num[i][k] = ov[r];
-            den[i][k] = f64::NAN;
-        } else {
-            num[i][k] = on[r];
-            den[i][k] = odn[r];
-        }
-    }
-    Ok((num, den))
+    let ids: Vec<&str> = depts.iter().map(|d| d.id.as_str()).collect();
+    let inds: Vec<&str> = indicators.iter().map(String::as_str).collect();
+    Ok(snap.dense_observations(quarterly, first, last, &ids, &inds)?)
 }
 
 /// A department's category in force and where it comes from.
@@ -356,8 +285,7 @@ pub fn load_quarterly(
 ) -> Result<Panel, Error> {
     let depts = load_departments(snap)?;
     let periods = (last - first + 1) as usize;
-    let obs = snap.observation_versions(true, first, last)?;
-    let (num, den) = fill(obs, &depts, indicators, periods)?;
+    let (num, den) = dense(snap, true, first, last, &depts, indicators)?;
     let category = categories_in_force(snap, &depts, last.div_euclid(4))?
         .into_iter()
         .map(|c| c.map(|c| c.category))

@@ -43,11 +43,12 @@ pub mod record;
 pub mod review;
 pub mod triage;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use bomon_store::{Catalogue, Store};
+use polars::prelude::{col, lit};
 
 pub use config::{ReviewConfig, Trigger};
 
@@ -331,7 +332,18 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
     std::thread::scope(|s| {
         let lists = opts.history.then(|| {
             s.spawn(move || {
-                bomon_rules::run::categorize(store, catalogue, opts.year, None, Some(snapshot))
+                let scope = match &opts.organisation {
+                    Some(o) => Some(organisation_ids(store, snapshot, o)?),
+                    None => None,
+                };
+                bomon_rules::run::categorize(
+                    store,
+                    catalogue,
+                    opts.year,
+                    None,
+                    Some(snapshot),
+                    scope.as_ref(),
+                )
             })
         });
         let mut run = annual_review(store, catalogue, opts)?;
@@ -348,6 +360,27 @@ pub fn annual(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> Res
         }
         Ok(run)
     })
+}
+
+/// The ids of `organisation`'s departments (the lists' scope).
+fn organisation_ids(
+    store: &Store,
+    snapshot: u32,
+    organisation: &str,
+) -> Result<HashSet<String>, String> {
+    let deps = store
+        .snapshot(Some(snapshot))
+        .and_then(|s| s.table(bomon_store::StoredTable::Departments))
+        .map_err(|e| e.to_string())?
+        .filter(col("organisation").eq(lit(organisation)))
+        .select([col("department_id")])
+        .collect()
+        .map_err(|e| e.to_string())?;
+    Ok(bomon_store::frame::strings(&deps, "department_id")
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// The annual review proper (without the lists).

@@ -68,9 +68,13 @@ pub(crate) fn tr(da: bool, d: &'static str, e: &'static str) -> &'static str {
 pub use bomon_vocab::Disclosure;
 
 /// Renders report.html, review.xlsx and charts/ into `dir`; returns the names
-/// written. Charts render in parallel.
-pub fn render(input: &ReportInput<'_>, dir: &Path) -> Result<Vec<String>, String> {
-    let da = input.danish;
+/// written. Charts render in parallel; `printer` prints report.pdf beside
+/// the workbook.
+pub fn render(
+    input: &ReportInput<'_>,
+    dir: &Path,
+    printer: &pdf::Printer,
+) -> Result<Vec<String>, String> {
     let disc = Disclosure {
         max_suppressed: input.config.max_suppressed_numerator,
     };
@@ -124,21 +128,29 @@ pub fn render(input: &ReportInput<'_>, dir: &Path) -> Result<Vec<String>, String
     .map_err(|e| e.to_string())?;
     let page = html::page(input, &inline, &disc)?;
     std::fs::write(dir.join("report.html"), page).map_err(|e| format!("report.html: {e}"))?;
-    xlsx::workbook(input, &sections, &disc, &dir.join("review.xlsx"))?;
-    let _ = da;
     let mut names: Vec<String> = vec!["report.html".into(), "review.xlsx".into(), "charts".into()];
-    // report.pdf where a headless Chromium can print it; a failure to print
+    // report.pdf printed while the workbook is written; a failure to print
     // costs the PDF, never the review.
-    if let Some(bin) = pdf::chromium() {
-        match pdf::print(
-            &bin,
-            &dir.join("report.html"),
-            &dir.join("report.pdf"),
-            std::time::Duration::from_secs(120),
-        ) {
-            Ok(()) => names.push("report.pdf".into()),
-            Err(e) => eprintln!("report.pdf not written: {e}"),
-        }
+    let printed = std::thread::scope(|s| {
+        let pdf = printer.unavailable().is_none().then(|| {
+            s.spawn(|| {
+                printer.print(
+                    &dir.join("report.html"),
+                    &dir.join("report.pdf"),
+                    std::time::Duration::from_secs(120),
+                )
+            })
+        });
+        xlsx::workbook(input, &sections, &disc, &dir.join("review.xlsx"))?;
+        Ok::<_, String>(pdf.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the printer failed".into()))
+        }))
+    })?;
+    match printed {
+        Some(Ok(())) => names.push("report.pdf".into()),
+        Some(Err(e)) => eprintln!("report.pdf not written: {e}"),
+        None => {}
     }
     Ok(names)
 }

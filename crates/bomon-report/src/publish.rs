@@ -101,12 +101,13 @@ pub struct ReportInput<'a> {
 }
 
 /// Writes every output of `run` into `out` (a staging directory), the
-/// report too when `report` is true; returns the files written.
+/// report too when a `report` printer is given (it prints report.pdf, or
+/// says why not); returns the files written.
 pub fn publish(
     run: &Run,
     catalogue: &Catalogue,
     out: &Path,
-    report: bool,
+    report: Option<&crate::pdf::Printer>,
 ) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(out).map_err(io(out))?;
     write_findings(run, catalogue, out)?;
@@ -139,8 +140,8 @@ pub fn publish(
     }
     names.push("manifest.json".into());
     let mut manifest = manifest(run, catalogue, &names);
-    if report {
-        let written = write_report(run, catalogue, &manifest, out)?;
+    if let Some(printer) = report {
+        let written = write_report(run, catalogue, &manifest, out, printer)?;
         let mut files: Vec<serde_json::Value> =
             manifest["files"].as_array().cloned().unwrap_or_default();
         files.pop(); // manifest.json stays last
@@ -411,6 +412,7 @@ fn write_report(
     catalogue: &Catalogue,
     manifest: &serde_json::Value,
     out: &Path,
+    printer: &crate::pdf::Printer,
 ) -> Result<Vec<String>, Error> {
     let input = ReportInput {
         review: run.review(),
@@ -426,5 +428,5 @@ fn write_report(
         log_counts: run.log_counts,
         lists: run.lists.as_ref(),
     };
-    crate::render(&input, out).map_err(|e| Error::Input(format!("report: {e}")))
+    crate::render(&input, out, printer).map_err(|e| Error::Input(format!("report: {e}")))
 }

@@ -1,6 +1,6 @@
 //! Pooled counts per housing area (and nationally) from a store snapshot.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use bomon_store::{Snapshot, StoredTable};
 use polars::prelude::*;
@@ -26,8 +26,15 @@ pub struct Loaded {
 }
 
 /// Areas (by `area_id` of the departments), municipalities and the national
-/// totals for the annual observations of `first..=last`, and imported categories.
-pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_store::Error> {
+/// totals for the annual observations of `first..=last`, and imported categories;
+/// with `scope`, only the areas (and municipalities) of those departments.
+pub fn load(
+    snap: &Snapshot<'_>,
+    first: i32,
+    last: i32,
+    indicators: &[&str],
+    scope: Option<&HashSet<String>>,
+) -> Result<Loaded, bomon_store::Error> {
     let perr = |e| bomon_store::Error::Usage(format!("reading the store: {e}"));
     let deps = snap
         .table(StoredTable::Departments)?
@@ -57,68 +64,106 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
                 .or_insert_with(|| munis[i].clone().unwrap_or_default());
         }
     }
-    let obs = snap.annual_observations(first, last)?;
-    let (od, oy, oi) = (
-        col_str(&obs, "department_id")?,
-        col_f64(&obs, "year")?,
-        col_str(&obs, "indicator")?,
-    );
-    let (on, odn, ov) = (
-        col_f64(&obs, "numerator")?,
-        col_f64(&obs, "denominator")?,
-        col_f64(&obs, "value")?,
-    );
-    let mut by_area: HashMap<String, AreaData> = HashMap::new();
+    // Pooled from the dense arrays the review reads too (one home for
+    // reading observations; a row loop with string keys over the
+    // deduplicated table took seconds on a national store). `scope` limits
+    // the areas and municipalities, never the national totals.
+    let scoped = |d: &str| scope.is_none_or(|s| s.contains(d));
+    let dept_ids: Vec<&str> = ids.iter().flatten().map(String::as_str).collect();
+    let mut inds: Vec<&str> = indicators.to_vec();
+    if !inds.contains(&"residents") {
+        inds.push("residents");
+    }
+    let (num, den) = snap.dense_observations(false, first, last, &dept_ids, &inds)?;
+    let years = (last - first + 1).max(0) as usize;
     let mut national = AreaData {
         id: "national".into(),
         ..Default::default()
     };
+    let mut by_area: HashMap<String, AreaData> = HashMap::new();
     let mut municipal: HashMap<String, AreaData> = HashMap::new();
-    for r in 0..obs.height() {
-        let (Some(d), Some(ind)) = (&od[r], &oi[r]) else {
-            continue;
-        };
-        let y = oy[r] as i32;
-        if ind == "residents" {
-            if let Some(a) = area_of.get(d) {
-                if y == last && ov[r].is_finite() {
-                    by_area
-                        .entry(a.clone())
-                        .or_insert_with(|| AreaData {
-                            id: a.clone(),
-                            ..Default::default()
-                        })
-                        .residents += ov[r];
+    let fresh = |id: &str| AreaData {
+        id: id.to_string(),
+        ..Default::default()
+    };
+    // Per indicator and year, the sums of one pooled unit.
+    // (numerators, denominators, any) per indicator and year.
+    type Sums = Vec<Vec<(f64, f64, bool)>>;
+    let mut nat: Sums = vec![vec![(0.0, 0.0, false); years]; inds.len()];
+    let mut per_area: HashMap<&str, Sums> = HashMap::new();
+    let mut per_muni: HashMap<&str, Sums> = HashMap::new();
+    let blank = || vec![vec![(0.0, 0.0, false); years]; inds.len()];
+    for (d, id) in dept_ids.iter().enumerate() {
+        let area = area_of.get(*id).map(String::as_str).filter(|_| scoped(id));
+        let muni = dept_muni
+            .get(*id)
+            .map(String::as_str)
+            .filter(|_| scoped(id));
+        for (i, ind) in inds.iter().enumerate() {
+            for k in 0..years {
+                let (n, dd) = (num[i][d * years + k], den[i][d * years + k]);
+                if *ind == "residents" {
+                    if k + 1 == years && n.is_finite() && dd.is_nan() {
+                        if let Some(a) = area {
+                            by_area
+                                .entry(a.to_string())
+                                .or_insert_with(|| fresh(a))
+                                .residents += n;
+                        }
+                    }
+                    continue;
+                }
+                if !(n.is_finite() && dd.is_finite()) {
+                    continue;
+                }
+                let add = |c: &mut (f64, f64, bool)| {
+                    c.0 += n;
+                    c.1 += dd;
+                    c.2 = true;
+                };
+                add(&mut nat[i][k]);
+                if let Some(a) = area {
+                    add(&mut per_area.entry(a).or_insert_with(blank)[i][k]);
+                }
+                if let Some(m) = muni {
+                    add(&mut per_muni.entry(m).or_insert_with(blank)[i][k]);
                 }
             }
-            continue;
-        }
-        if !(on[r].is_finite() && odn[r].is_finite()) {
-            continue;
-        }
-        let key = (ind.clone(), y);
-        let e = national.counts.entry(key.clone()).or_insert((0.0, 0.0));
-        e.0 += on[r];
-        e.1 += odn[r];
-        if let Some(m) = dept_muni.get(d) {
-            let md = municipal.entry(m.clone()).or_insert_with(|| AreaData {
-                id: m.clone(),
-                ..Default::default()
-            });
-            let e = md.counts.entry(key.clone()).or_insert((0.0, 0.0));
-            e.0 += on[r];
-            e.1 += odn[r];
-        }
-        if let Some(a) = area_of.get(d) {
-            let ad = by_area.entry(a.clone()).or_insert_with(|| AreaData {
-                id: a.clone(),
-                ..Default::default()
-            });
-            let e = ad.counts.entry(key).or_insert((0.0, 0.0));
-            e.0 += on[r];
-            e.1 += odn[r];
         }
     }
+    let counts = |sums: &[Vec<(f64, f64, bool)>]| {
+        let mut out = HashMap::new();
+        for (i, row) in sums.iter().enumerate() {
+            for (k, &(n, d, seen)) in row.iter().enumerate() {
+                if seen {
+                    out.insert((inds[i].to_string(), first + k as i32), (n, d));
+                }
+            }
+        }
+        out
+    };
+    national.counts = counts(&nat);
+    for (a, sums) in &per_area {
+        by_area
+            .entry(a.to_string())
+            .or_insert_with(|| fresh(a))
+            .counts = counts(sums);
+    }
+    for (m, sums) in &per_muni {
+        municipal.insert(
+            m.to_string(),
+            AreaData {
+                counts: counts(sums),
+                ..fresh(m)
+            },
+        );
+    }
+    let scope_areas: Option<Vec<String>> = scope.map(|s| {
+        let mut a: Vec<String> = s.iter().filter_map(|d| area_of.get(d).cloned()).collect();
+        a.sort();
+        a.dedup();
+        a
+    });
     // Published area figures (import profiles with level = "area"): they
     // win over what the departments add up to, and an area that no
     // departments file names is categorised all the same.
@@ -128,7 +173,11 @@ pub fn load(snap: &Snapshot<'_>, first: i32, last: i32) -> Result<Loaded, bomon_
             col("quarter")
                 .is_null()
                 .and(col("year").gt_eq(lit(first)))
-                .and(col("year").lt_eq(lit(last))),
+                .and(col("year").lt_eq(lit(last)))
+                .and(match scope_areas {
+                    Some(v) => col("area_id").is_in(lit(Series::new("scope".into(), v))),
+                    None => col("area_id").is_not_null(),
+                }),
         )
         .collect()
         .map_err(perr)?;

@@ -3,7 +3,7 @@
 //! computed by [`categorize`] into a typed [`Categorisation`] (which the
 //! annual report also shows), written by [`write`] into an output directory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use bomon_store::{Catalogue, Store};
@@ -202,13 +202,15 @@ impl Categorisation {
 }
 
 /// Evaluates the national lists for `period` (and the preceding years the
-/// history needs) and the municipal model.
+/// history needs) and the municipal model; with `scope` (department ids),
+/// only the areas of those departments (the national totals stay national).
 pub fn categorize(
     store: &Store,
     catalogue: &Catalogue,
     period: i32,
     forced: Option<&str>,
     snapshot: Option<u32>,
+    scope: Option<&HashSet<String>>,
 ) -> Result<Categorisation, String> {
     let ids: Vec<&str> = catalogue
         .indicators()
@@ -218,12 +220,20 @@ pub fn categorize(
     let sets = builtin(&ids)?;
     let history_years = 4;
     let snap = store.snapshot(snapshot).map_err(|e| e.to_string())?;
-    let loaded = load(&snap, period - history_years - 4, period).map_err(|e| e.to_string())?;
+    let loaded =
+        load(&snap, period - history_years - 4, period, &ids, scope).map_err(|e| e.to_string())?;
     if loaded.areas.is_empty() {
         return Err("no housing areas in the store: departments need an area_id".into());
     }
     // Earlier lists first, so that omdannelse can read the history.
     let mut results: HashMap<i32, Vec<AreaResult>> = HashMap::new();
+    // Area id -> its row in every year's results (`loaded.areas` order).
+    let row: HashMap<&str, usize> = loaded
+        .areas
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (a.id.as_str(), k))
+        .collect();
     for y in period - history_years..=period {
         let rs = match pick(&sets, y, forced) {
             Ok(r) => r,
@@ -233,7 +243,8 @@ pub fn categorize(
         let done = &results;
         let was_on = |a: &str, yy: i32, list: &str| {
             done.get(&yy)
-                .and_then(|v| v.iter().find(|r| r.area == a))
+                .zip(row.get(a))
+                .and_then(|(v, &k)| v.get(k))
                 .is_some_and(|r| r.on(list))
         };
         let r = evaluate(rs, &loaded.areas, &loaded.national, y, &was_on);
@@ -247,7 +258,8 @@ pub fn categorize(
         .map(|r| {
             let before = prev
                 .as_ref()
-                .and_then(|p| p.iter().find(|x| x.area == r.area));
+                .zip(row.get(r.area.as_str()))
+                .and_then(|(p, &k)| p.get(k));
             AreaRow {
                 municipality: loaded
                     .area_municipality
@@ -326,7 +338,7 @@ pub fn run(
     snapshot: Option<u32>,
     out: &Path,
 ) -> Result<Summary, String> {
-    let c = categorize(store, catalogue, period, forced, snapshot)?;
+    let c = categorize(store, catalogue, period, forced, snapshot, None)?;
     write(&c, out)
 }
 

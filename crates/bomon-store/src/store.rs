@@ -27,6 +27,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
+/// Per indicator, a dense array over (department, period): see
+/// [`Snapshot::dense_observations`].
+pub type Dense = Vec<Vec<f64>>;
+
 /// The on-disk format version this build writes and reads.
 /// Format 2 added `observations.suppressed` and the `area_observations`
 /// table; a format-1 store is read as it is (its observation files without
@@ -1190,6 +1194,90 @@ impl<'s> Snapshot<'s> {
                 col("value"),
                 col("snapshot"),
             ]))
+    }
+
+    /// Numerators and denominators of `departments` x `indicators` over the
+    /// annual (`quarterly` false: years `first..=last`) or quarterly periods,
+    /// as dense arrays: `num[i][d * periods + k]` for indicator `i`,
+    /// department `d` and period offset `k`; NaN where nothing is stored. A
+    /// stored `value` (a level, not a count) goes into `num` with `den` NaN.
+    /// Integer codes by hash joins (multi-threaded in polars), rows in
+    /// snapshot order so that a later version of a key overwrites an earlier
+    /// one, then one pass over plain slices - no unique over string keys.
+    pub fn dense_observations(
+        &self,
+        quarterly: bool,
+        first: i32,
+        last: i32,
+        departments: &[&str],
+        indicators: &[&str],
+    ) -> Result<(Dense, Dense)> {
+        let obs = self.observation_versions(quarterly, first, last)?;
+        let periods = (last - first + 1).max(0) as usize;
+        let n = departments.len();
+        let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
+        let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
+        let codes = |name: &str, code: &str, ids: &[&str]| -> PolarsResult<LazyFrame> {
+            let k = ids.len() as u32;
+            Ok(DataFrame::new(vec![
+                Column::new(name.into(), ids),
+                Column::new(code.into(), (0..k).collect::<Vec<u32>>()),
+            ])?
+            .lazy())
+        };
+        let coded = (|| -> PolarsResult<DataFrame> {
+            obs.join(
+                codes("indicator", "i", indicators)?,
+                [col("indicator")],
+                [col("indicator")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .join(
+                codes("department_id", "d", departments)?,
+                [col("department_id")],
+                [col("department_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .sort(
+                ["snapshot"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .select([
+                col("d"),
+                col("i"),
+                col("k").cast(DataType::UInt32),
+                col("numerator").cast(DataType::Float64),
+                col("denominator").cast(DataType::Float64),
+                col("value").cast(DataType::Float64),
+            ])
+            .collect()
+        })()
+        .map_err(|e| Error::polars("reading observations", e))?;
+        let u32s = |c: &str| -> Result<Vec<u32>> {
+            Ok(coded
+                .column(c)
+                .and_then(|x| x.u32().cloned())
+                .map_err(|e| Error::polars(format!("column {c}"), e))?
+                .into_no_null_iter()
+                .collect())
+        };
+        let (cd, ci, ck) = (u32s("d")?, u32s("i")?, u32s("k")?);
+        let (on, odn, ov) = (
+            crate::frame::floats(&coded, "numerator")?,
+            crate::frame::floats(&coded, "denominator")?,
+            crate::frame::floats(&coded, "value")?,
+        );
+        for r in 0..coded.height() {
+            let (i, k) = (ci[r] as usize, cd[r] as usize * periods + ck[r] as usize);
+            if ov[r].is_finite() {
+                num[i][k] = ov[r];
+                den[i][k] = f64::NAN;
+            } else {
+                num[i][k] = on[r];
+                den[i][k] = odn[r];
+            }
+        }
+        Ok((num, den))
     }
 
     /// `table` as of this snapshot: for each key, the row of the latest snapshot.

@@ -147,7 +147,13 @@ fn a_planted_small_count_never_leaks_and_danish_letters_survive() {
         no_denominator: vec![],
         lists: None,
     };
-    let written = bomon_report::publish(&run, &cat, dir.path(), true).unwrap();
+    let written = bomon_report::publish(
+        &run,
+        &cat,
+        dir.path(),
+        Some(&bomon_report::pdf::Printer::off("test")),
+    )
+    .unwrap();
     // tests.parquet: a test built on the suppressed count carries no figure
     // that gives it away - z and p invert to the count given the denominator
     // and the reference, so they are null too.
