@@ -36,7 +36,7 @@
 use std::collections::HashMap;
 
 use bomon_stats::cusum::{siegmund_arl, standardised_cusum};
-use bomon_stats::dist::{nb_lower_midp, nb_upper_midp, pnorm, qnorm};
+use bomon_stats::dist::{nb_lower_midp, nb_midp_beyond, nb_upper_midp, pnorm, qnorm};
 use bomon_stats::funnel::Worse;
 use bomon_stats::overdispersion::{phi, winsorise};
 use bomon_stats::spc::{anhoej_limits, spc, Chart, Rule, Rules, Spc, SpcOptions};
@@ -671,37 +671,11 @@ fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
 /// 3-sigma-equivalent and the first beyond it (on the worse side); NaN when
 /// there is none.
 fn alarm_count(mu: f64, tau2: f64, worse: Worse) -> f64 {
-    if !(mu.is_finite() && mu > 0.0) {
-        return f64::NAN;
-    }
-    let z = |c: f64| {
-        let p = if worse == Worse::Higher {
-            nb_upper_midp(c, mu, tau2)
-        } else {
-            nb_lower_midp(c, mu, tau2)
-        };
-        -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
-    };
-    let sd = (mu + tau2 * mu * mu).sqrt();
-    if worse == Worse::Higher {
-        let top = (mu + 60.0 * sd + 60.0).ceil();
-        let mut c = mu.floor();
-        while c <= top {
-            if z(c) > 3.0 {
-                return c - 0.5;
-            }
-            c += 1.0;
-        }
-        f64::NAN
-    } else {
-        let mut c = mu.ceil();
-        while c >= 0.0 {
-            if z(c) > 3.0 {
-                return c + 0.5;
-            }
-            c -= 1.0;
-        }
-        f64::NAN
+    let upper = worse == Worse::Higher;
+    match nb_midp_beyond(mu, tau2, 3.0, upper) {
+        Some(c) if upper => c - 0.5,
+        Some(c) => c + 0.5,
+        None => f64::NAN,
     }
 }
 

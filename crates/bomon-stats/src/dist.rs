@@ -122,6 +122,101 @@ pub fn nb_lower_midp(x: f64, mu: f64, tau2: f64) -> f64 {
     0.5 * ((1.0 - nb_upper(x + 1.0, mu, tau2)) + (1.0 - nb_upper(x, mu, tau2)))
 }
 
+/// The first count beyond `mu` (upwards when `upper`, else downwards) whose
+/// gamma-Poisson mid-p tail, as a probit z (`-qnorm(midp)`), exceeds `z`:
+/// the alarm line of a count chart. None when there is none (downwards: not
+/// even at 0; upwards: not within mu + 60 sd + 60).
+///
+/// The same answer as evaluating [`nb_upper_midp`] / [`nb_lower_midp`] at
+/// every count in turn, at the cost of a few tails: the tail at the start
+/// is computed once, then carried from count to count by the probability
+/// mass, itself carried by the ratio of successive probabilities
+/// ((c + r) / (c + 1) (1 - p) for the negative binomial, mu / (c + 1) for
+/// the Poisson); the count found is confirmed by the exact tails.
+pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
+    if !(mu.is_finite() && mu > 0.0) {
+        return None;
+    }
+    let zat = |c: f64| {
+        let p = if upper {
+            nb_upper_midp(c, mu, tau2)
+        } else {
+            nb_lower_midp(c, mu, tau2)
+        };
+        -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
+    };
+    let poisson = tau2 * mu < 1e-9;
+    let (r, q) = if poisson {
+        (f64::INFINITY, 0.0)
+    } else {
+        (1.0 / tau2, mu / (1.0 / tau2 + mu))
+    };
+    // P(X = c + 1) / P(X = c).
+    let up = |c: f64| {
+        if poisson {
+            mu / (c + 1.0)
+        } else {
+            (c + r) / (c + 1.0) * q
+        }
+    };
+    let target = pnorm(-z);
+    let sd = (mu + tau2 * mu * mu).sqrt();
+    let found = if upper {
+        let top = (mu + 60.0 * sd + 60.0).ceil();
+        let mut c = mu.floor();
+        // ge = P(X >= c), pm = P(X = c).
+        let mut ge = nb_upper(c, mu, tau2);
+        let mut pm = ge - nb_upper(c + 1.0, mu, tau2);
+        loop {
+            if c > top {
+                break None;
+            }
+            // mid-p at c: P(X >= c) - P(X = c) / 2.
+            if ge - 0.5 * pm < target {
+                break Some(c);
+            }
+            ge -= pm;
+            pm *= up(c);
+            c += 1.0;
+        }
+    } else {
+        let mut c = mu.ceil();
+        // le = P(X <= c), pm = P(X = c).
+        let mut le = 1.0 - nb_upper(c + 1.0, mu, tau2);
+        let mut pm = nb_upper(c, mu, tau2) - nb_upper(c + 1.0, mu, tau2);
+        loop {
+            if c < 0.0 {
+                break None;
+            }
+            if le - 0.5 * pm < target {
+                break Some(c);
+            }
+            le -= pm;
+            if c >= 1.0 {
+                pm /= up(c - 1.0);
+            }
+            c -= 1.0;
+        }
+    };
+    // Confirm with the exact tails (the carried sums may differ in the last
+    // digits near the line): step to the first count that truly exceeds.
+    let step = if upper { 1.0 } else { -1.0 };
+    let beyond = |c: f64| zat(c) > z;
+    let mut c = found?;
+    for _ in 0..3 {
+        if !beyond(c) {
+            c += step;
+        } else if (upper && c - 1.0 >= mu.floor() || !upper && c + 1.0 <= mu.ceil())
+            && beyond(c - step)
+        {
+            c -= step;
+        } else {
+            return Some(c);
+        }
+    }
+    beyond(c).then_some(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +231,55 @@ mod tests {
         assert_eq!(qpois(0.975, 10.0), 17);
         assert!((pbinom(3.0, 10, 0.3) - 0.6496107184).abs() < 1e-9);
         assert!((ppois(17.0, 10.0) - 0.9857224).abs() < 1e-6);
+    }
+
+    /// The carried search finds the count a scan over every count finds.
+    #[test]
+    fn midp_beyond_agrees_with_a_scan() {
+        let scan = |mu: f64, tau2: f64, upper: bool| {
+            let z = |c: f64| {
+                let p = if upper {
+                    nb_upper_midp(c, mu, tau2)
+                } else {
+                    nb_lower_midp(c, mu, tau2)
+                };
+                -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
+            };
+            let sd = (mu + tau2 * mu * mu).sqrt();
+            if upper {
+                let mut c = mu.floor();
+                while c <= (mu + 60.0 * sd + 60.0).ceil() {
+                    if z(c) > 3.0 {
+                        return Some(c);
+                    }
+                    c += 1.0;
+                }
+                None
+            } else {
+                let mut c = mu.ceil();
+                while c >= 0.0 {
+                    if z(c) > 3.0 {
+                        return Some(c);
+                    }
+                    c -= 1.0;
+                }
+                None
+            }
+        };
+        let mut n = 0;
+        for &mu in &[0.05, 0.3, 1.0, 2.5, 4.9, 12.0, 40.0, 150.0, 900.0] {
+            for &tau2 in &[0.0, 1e-12, 0.002, 0.05, 0.4, 2.0] {
+                for upper in [true, false] {
+                    let want = scan(mu, tau2, upper);
+                    assert_eq!(
+                        nb_midp_beyond(mu, tau2, 3.0, upper),
+                        want,
+                        "mu {mu} tau2 {tau2} upper {upper}"
+                    );
+                    n += want.is_some() as usize;
+                }
+            }
+        }
+        assert!(n > 60, "{n} lines found");
     }
 }
