@@ -105,7 +105,10 @@ fn chart_count(out: &Path) -> String {
     let n = std::fs::read_dir(out.join("charts"))
         .map(|d| d.count())
         .unwrap_or(0);
-    format!(", {n} chart files")
+    let pdf = std::fs::metadata(out.join("report.pdf"))
+        .map(|m| format!(", report.pdf {} KiB", m.len() / 1024))
+        .unwrap_or_default();
+    format!(", {n} chart files{pdf}")
 }
 
 fn review_cmd(bin: &str, store: &Path, out: &Path, args: &[&str]) -> Command {
@@ -171,14 +174,28 @@ fn main() {
     );
     // The same review with its report: sections and charts for the 200
     // highest-ranked flagged departments (report_departments), rendered in parallel.
-    three(
-        "review+report/annual-national-top200",
-        |run| {
-            let out = g.join(format!("report{run}"));
-            (review_cmd(bin, &store, &out, &["--annual", "2025"]), out)
-        },
-        chart_count,
-    );
+    // With report.pdf when a Chromium is on the machine, and without.
+    for (label, pdf) in [
+        ("review+report/annual-national-top200", true),
+        ("review+report/annual-national-top200 (HTML, no PDF)", false),
+    ] {
+        if pdf && bomon_report::pdf::chromium().is_none() {
+            println!("{label}: no Chromium here, skipped");
+            continue;
+        }
+        three(
+            label,
+            |run| {
+                let out = g.join(format!("report{run}{pdf}"));
+                let mut c = review_cmd(bin, &store, &out, &["--annual", "2025"]);
+                if !pdf {
+                    c.env("BOMON_CHROMIUM", "none");
+                }
+                (c, out)
+            },
+            chart_count,
+        );
+    }
 
     // Quarterly follow-up: the store above plus the quarterly figures; the
     // at-risk departments (red/orange/yellow, or BOMON_BENCH_Q_CATEGORIES,
@@ -273,22 +290,32 @@ fn main() {
             .arg(sample.join("categories.csv")),
     );
     let org = "Boligforeningen Østjylland (syntetisk)";
-    three(
-        "review+report/sample-organisation",
-        |run| {
-            let out = sdir.path().join(format!("r{run}"));
-            (
-                review_cmd(
+    for (label, pdf) in [
+        ("review+report/sample-organisation", true),
+        ("review+report/sample-organisation (HTML, no PDF)", false),
+    ] {
+        if pdf && bomon_report::pdf::chromium().is_none() {
+            println!("{label}: no Chromium here, skipped");
+            continue;
+        }
+        three(
+            label,
+            |run| {
+                let out = sdir.path().join(format!("r{run}{pdf}"));
+                let mut c = review_cmd(
                     bin,
                     &sstore,
                     &out,
                     &["--annual", "2025", "--organisation", org],
-                ),
-                out,
-            )
-        },
-        chart_count,
-    );
+                );
+                if !pdf {
+                    c.env("BOMON_CHROMIUM", "none");
+                }
+                (c, out)
+            },
+            chart_count,
+        );
+    }
 
     let departments: usize = std::env::var("BOMON_BENCH_DEPTS")
         .ok()

@@ -106,6 +106,7 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
     let got: BTreeSet<String> = sel.iter().map(|r| r["department_id"].clone()).collect();
     assert_eq!(got, expected);
     assert!(!got.is_empty());
+    let mut series = BTreeSet::new();
     for r in &sel {
         assert!(r["selected_because"].starts_with("area "), "{r:?}");
         assert!(
@@ -120,7 +121,26 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
             .contains(&r["status"].as_str()),
             "{r:?}"
         );
+        // Every quarterly indicator is either judged (and by which chart)
+        // or not judged (and why); rare series are judged, never "too rare".
+        let judged: Vec<&str> = r["judged"].split_whitespace().collect();
+        let not: Vec<&str> = r["not_judged"].split_whitespace().collect();
+        series.insert(judged.len() + not.len());
+        assert!(
+            judged
+                .iter()
+                .all(|j| j.ends_with(":deciding") || j.ends_with(":own_history")),
+            "{r:?}"
+        );
+        assert!(not.iter().all(|j| !j.ends_with(":too_rare")), "{r:?}");
+        assert!(
+            r["judged"].contains("evictions:") || r["not_judged"].contains("evictions:"),
+            "{r:?}"
+        );
     }
+    // The same judged indicators for every department (those not of context).
+    assert_eq!(series.len(), 1, "{series:?}");
+    assert!(*series.first().unwrap() >= 6, "{series:?}");
 
     // Flags: the contracted columns, this quarter, only SPC/CUSUM tests, and
     // every flag belongs to a selected department.

@@ -111,8 +111,13 @@ pub struct QuarterlyConfig {
     /// autocorrelated series, where moving ranges understate the spread).
     pub sd_floor: bool,
     /// Fewer events than this per quarter on average in the baseline: too rare
-    /// to chart (followed in the annual review instead).
+    /// to chart. 0 (the default) follows every series with figures: the
+    /// deciding chart's gamma-Poisson tail and the counts' CUSUM are exact for
+    /// one or two events a quarter.
     pub min_events: f64,
+    /// A quarter whose count's exact gamma-Poisson mid-p tail, as a probit
+    /// z, exceeds this is an alarm (3: the 3-sigma-equivalent, 0.135 %).
+    pub alarm_z: f64,
 }
 
 impl Default for QuarterlyConfig {
@@ -131,7 +136,8 @@ impl Default for QuarterlyConfig {
             cusum_h: 2.0,
             sd_floor: true,
             cusum_autocorrelation: false,
-            min_events: 5.0,
+            min_events: 0.0,
+            alarm_z: 3.0,
         }
     }
 }
@@ -276,6 +282,12 @@ impl ReviewConfig {
         }
         if q.min_baseline_quarters > q.baseline_quarters {
             return Err("key `quarterly.min_baseline_quarters` must not exceed `quarterly.baseline_quarters`".into());
+        }
+        if !(q.alarm_z.is_finite() && q.alarm_z > 0.0) {
+            return Err(format!(
+                "key `quarterly.alarm_z` must be a positive number (3 is the 3-sigma-equivalent), found {}",
+                q.alarm_z
+            ));
         }
         if q.monitor_quarters == 0 {
             return Err("key `quarterly.monitor_quarters` must be at least 1".into());

@@ -120,11 +120,20 @@ pub fn findings(
     ])
 }
 
-/// The quarterly selection with each department's status and what was not
-/// judged (selection.csv).
+/// The quarterly selection with each department's status, and per indicator
+/// which chart judged it (`judged`: `move_out_rate:deciding ...`) or why it
+/// was not judged (`not_judged`: `vacancy:missing ...`) (selection.csv).
 pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
     let not_judged = |d: usize| -> String {
         q.not_judged
+            .iter()
+            .filter(|x| x.0 == d)
+            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let judged = |d: usize| -> String {
+        q.judged
             .iter()
             .filter(|x| x.0 == d)
             .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
@@ -164,6 +173,10 @@ pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
         Column::new(
             "status".into(),
             q.status.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "judged".into(),
+            sel.iter().map(|s| judged(s.dept)).collect::<Vec<_>>(),
         ),
         Column::new(
             "not_judged".into(),

@@ -35,7 +35,7 @@
 
 use std::collections::HashMap;
 
-use bomon_stats::cusum::{siegmund_arl, standardised_cusum};
+use bomon_stats::cusum::{siegmund_arl, CountCusum};
 use bomon_stats::dist::{nb_lower_midp, nb_midp_beyond, nb_upper_midp, pnorm, qnorm};
 use bomon_stats::funnel::Worse;
 use bomon_stats::overdispersion::{phi, winsorise};
@@ -182,10 +182,13 @@ impl Status {
 pub enum NotJudged {
     /// Fewer baseline quarters than the minimum.
     TooShort,
-    /// Too few events per quarter.
+    /// Too few events per quarter (only with `quarterly.min_events` set:
+    /// by default every series with figures is followed).
     TooRare,
     /// No figure for the quarter reviewed.
     Missing,
+    /// A configured rebase left fewer baseline quarters than the minimum.
+    Rebased,
 }
 
 impl NotJudged {
@@ -195,6 +198,26 @@ impl NotJudged {
             NotJudged::TooShort => "too_short",
             NotJudged::TooRare => "too_rare",
             NotJudged::Missing => "missing",
+            NotJudged::Rebased => "rebased",
+        }
+    }
+}
+
+/// Which chart judged a followed series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JudgedBy {
+    /// The deciding chart against the peers' rate (with the CUSUM).
+    Deciding,
+    /// The department's own history (plain values, or no peers).
+    OwnHistory,
+}
+
+impl JudgedBy {
+    /// Name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            JudgedBy::Deciding => "deciding",
+            JudgedBy::OwnHistory => "own_history",
         }
     }
 }
@@ -214,6 +237,8 @@ pub struct Quarterly {
     pub charts: Vec<ChartRow>,
     /// Charts not judged: (dept, indicator, why, baseline quarters found).
     pub not_judged: Vec<(usize, usize, NotJudged, usize)>,
+    /// Series judged: (dept, indicator, by which chart).
+    pub judged: Vec<(usize, usize, JudgedBy)>,
     /// National seasonal factors per indicator (quarters 1-4).
     pub seasonal: Vec<[f64; 4]>,
     /// Pooled dispersion per indicator.
@@ -445,6 +470,7 @@ struct Eval {
     findings: Vec<Finding>,
     charts: Vec<ChartRow>,
     not_judged: Option<(NotJudged, usize)>,
+    judged_by: Option<JudgedBy>,
     own_flag: bool,
     shared_flag: bool,
     charts_run: usize,
@@ -512,7 +538,9 @@ impl Case<'_> {
         }
         let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
         let mut s = (t - span + 1).max(panel.first_year);
+        let mut rebased = false;
         if let Some(r) = self.rebase.filter(|&r| r <= t) {
+            rebased = r > s;
             s = s.max(r);
         }
         while s < t && !self.has(panel, d, s) {
@@ -521,7 +549,12 @@ impl Case<'_> {
         let be = (s + qc.baseline_quarters as i32).min(t);
         let nb = (s..be).filter(|&q| self.has(panel, d, q)).count();
         if nb < qc.min_baseline_quarters {
-            return Err((NotJudged::TooShort, nb));
+            let why = if rebased {
+                NotJudged::Rebased
+            } else {
+                NotJudged::TooShort
+            };
+            return Err((why, nb));
         }
         let qs: Vec<i32> = (s..=t).collect();
         let o: Vec<f64> = qs.iter().map(|&q| panel.get(self.i, d, q).0).collect();
@@ -529,7 +562,7 @@ impl Case<'_> {
         let base_len = (be - s) as usize;
         let base_events: f64 =
             o[..base_len].iter().filter(|x| x.is_finite()).sum::<f64>() / nb as f64;
-        if !self.kind.is_value() && base_events < qc.min_events {
+        if !self.kind.is_value() && qc.min_events > 0.0 && base_events < qc.min_events {
             return Err((NotJudged::TooRare, nb));
         }
         Ok(Window {
@@ -619,6 +652,8 @@ struct Deciding<'a> {
     centre: f64,
     /// The between-quarter variance used.
     tau2: f64,
+    /// The probit z beyond which a quarter is an alarm.
+    alarm_z: f64,
     worse: Worse,
 }
 
@@ -631,7 +666,7 @@ fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
     let ((o, dn), (pr, pn)) = (s.counts, s.peers);
     for (k, &q) in of.quarters.iter().enumerate() {
         let mu = s.centre * s.expected[k];
-        let limit = alarm_count(mu, s.tau2, s.worse);
+        let limit = alarm_count(mu, s.tau2, s.alarm_z, s.worse);
         let row = |chart, value, numerator| ChartRow {
             dept: of.dept,
             indicator: of.indicator,
@@ -658,8 +693,8 @@ fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
             } else {
                 f64::NAN
             },
-            rule: (s.z[k] > 3.0).then_some(Rule::OutsideLimits.name()),
-            concern: s.z[k] > 3.0,
+            rule: (s.z[k] > s.alarm_z).then_some(Rule::OutsideLimits.name()),
+            concern: s.z[k] > s.alarm_z,
             ..row("deciding", o[k] / dn[k], o[k])
         });
         out.push(row("peers_rate", pr[k], pn[k]));
@@ -670,9 +705,9 @@ fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
 /// last count whose gamma-Poisson mid-p tail around `mu` stays within the
 /// 3-sigma-equivalent and the first beyond it (on the worse side); NaN when
 /// there is none.
-fn alarm_count(mu: f64, tau2: f64, worse: Worse) -> f64 {
+fn alarm_count(mu: f64, tau2: f64, alarm_z: f64, worse: Worse) -> f64 {
     let upper = worse == Worse::Higher;
-    match nb_midp_beyond(mu, tau2, 3.0, upper) {
+    match nb_midp_beyond(mu, tau2, alarm_z, upper) {
         Some(c) if upper => c - 0.5,
         Some(c) => c + 0.5,
         None => f64::NAN,
@@ -793,24 +828,38 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     if keep_charts {
         push_chart(&mut ev.charts, &own, "own", &of, o);
     }
-    if value_kind || peers.is_empty() {
-        // No peer rate for plain values: the own chart decides.
-        if let Some((rule, sev)) = own_sig {
-            own_f.severity = Some(sev);
-            own_f.rule = Some(rule);
-            own_f.attribution = Some("own");
-            ev.own_flag = true;
-        }
-        ev.findings.push(own_f);
-        return ev;
-    }
-    let (pn, pd) = case.peer_series(panel, &w);
+    let (pn, pd) = if value_kind || peers.is_empty() {
+        (vec![], vec![])
+    } else {
+        case.peer_series(panel, &w)
+    };
     let pr: Vec<f64> = pn
         .iter()
         .zip(&pd)
         .map(|(a, b)| if *b > 0.0 { a / b } else { f64::NAN })
         .collect();
     let e: Vec<f64> = dn.iter().zip(&pr).map(|(x, r)| x * r).collect();
+    // The department's usual ratio to its peers: its baseline events over
+    // those expected at the peers' rates, plus half an event (the posterior
+    // mean under Jeffreys' prior), so that a series without a baseline event
+    // is judged too.
+    let (ob, eb) = (0..base_len.min(e.len()))
+        .filter(|&k| o[k].is_finite() && e[k] > 0.0)
+        .fold((0.0, 0.0), |(a, b), k| (a + o[k], b + e[k]));
+    if !(eb > 0.0) {
+        // No peer rate (plain values, no peers, or peers without a single
+        // event in the baseline): the own chart decides.
+        if let Some((rule, sev)) = own_sig {
+            own_f.severity = Some(sev);
+            own_f.rule = Some(rule);
+            own_f.attribution = Some("own");
+            ev.own_flag = true;
+        }
+        ev.judged_by = Some(JudgedBy::OwnHistory);
+        ev.findings.push(own_f);
+        return ev;
+    }
+    ev.judged_by = Some(JudgedBy::Deciding);
     // The deciding chart's spread: Poisson noise plus the nationally pooled
     // between-quarter variance (for the department and, averaged, its peers).
     let n_peers = peers
@@ -819,6 +868,12 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         .count()
         .max(1) as f64;
     let tau2_eff = disp.tau2 * (1.0 + 1.0 / n_peers);
+    let ratio_centre = (ob + 0.5) / eb;
+    // The ratio's own uncertainty from a baseline of ob events, 1/(ob + 1/2)
+    // on the relative scale: with it a later count's distribution is the
+    // gamma-Poisson predictive one. Negligible for hundreds of events, it
+    // keeps a series of one or two events a quarter from crying wolf.
+    let tau2_case = tau2_eff + 1.0 / (ob + 0.5);
     let rel = spc(
         o,
         Some(&e),
@@ -830,9 +885,15 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
     let peer_chart = spc(&pn, Some(&pdadj), &opts(own_chart));
     ev.charts_run += 2;
-    let ratio_centre = rel.points[last].centre;
-    let zq = gamma_poisson_z(o, &e, ratio_centre, tau2_eff, worse);
-    let rel_sig = if zq[last] > 3.0 {
+    // Every quarter's tail for the chart; only the last one's to decide.
+    let zq = if keep_charts {
+        gamma_poisson_z(o, &e, ratio_centre, tau2_case, worse)
+    } else {
+        let mut z = vec![f64::NAN; o.len()];
+        z[last] = gamma_poisson_z(&o[last..], &e[last..], ratio_centre, tau2_case, worse)[0];
+        z
+    };
+    let rel_sig = if zq[last] > qc.alarm_z {
         Some((Rule::OutsideLimits.name(), Severity::Alarm))
     } else {
         signal(&rel).filter(|x| x.0 != Rule::OutsideLimits.name())
@@ -853,7 +914,8 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
                 peers: (&pr, &pn),
                 z: &zq,
                 centre: ratio_centre,
-                tau2: tau2_eff,
+                tau2: tau2_case,
+                alarm_z: qc.alarm_z,
                 worse,
             },
         );
@@ -874,19 +936,31 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     }
     ev.findings.push(rel_f);
 
-    // Early warning: CUSUM of the relative chart's standardised monitoring points.
+    // Early warning: the counts' likelihood-ratio CUSUM over the monitored
+    // quarters, exact for one or two events a quarter, designed for a shift
+    // of 2k standard errors (for large counts the standardised CUSUM with
+    // reference k and interval h; its statistic is reported in those units).
     if qc.cusum {
-        // Autocorrelated quarters make sums of z vary more than the CUSUM
-        // assumes; scaling the increments by sqrt((1 - rho) / (1 + rho))
+        // Autocorrelated quarters make sums vary more than the CUSUM
+        // assumes; scaling the departures by sqrt((1 - rho) / (1 + rho))
         // restores the long-run variance of an AR(1) series.
         let f = if qc.cusum_autocorrelation {
             ((1.0 - disp.rho) / (1.0 + disp.rho)).sqrt()
         } else {
             1.0
         };
-        let z: Vec<f64> = zq[base_len..].iter().map(|x| x * f).collect();
-        let c = standardised_cusum(&z, qc.cusum_k, qc.cusum_h);
-        let st = c.last().map_or(0.0, |x| x.s);
+        let delta = 2.0 * qc.cusum_k;
+        let mu0: Vec<f64> = e[base_len..].iter().map(|x| x * ratio_centre).collect();
+        let c = CountCusum {
+            tau2: tau2_case,
+            tau2_design: tau2_eff,
+            delta,
+            h: delta * qc.cusum_h,
+            upper: worse == Worse::Higher,
+            shrink: f,
+        }
+        .run(&o[base_len..], &mu0);
+        let st = c.last().map_or(0.0, |x| x.s / delta);
         let mut cf = mk(Test::Cusum, Comparator::Peers, expected, pr[last], st);
         cf.p = f64::NAN;
         if c.last().is_some_and(|x| x.signal) {
@@ -1061,6 +1135,7 @@ pub fn quarterly(
         Vec<Finding>,
         Vec<ChartRow>,
         Vec<(usize, usize, NotJudged, usize)>,
+        Vec<(usize, usize, JudgedBy)>,
         bool,
         bool,
         bool,
@@ -1077,6 +1152,7 @@ pub fn quarterly(
             let mut findings = Vec::new();
             let mut charts = Vec::new();
             let mut nj = Vec::new();
+            let mut by = Vec::new();
             let (mut own, mut shared, mut prev_own, mut runs) = (false, false, false, 0);
             let mut prev_flagged = Vec::new();
             for &i in &judged {
@@ -1099,6 +1175,9 @@ pub fn quarterly(
                 if let Some((why, nb)) = now.not_judged {
                     nj.push((d, i, why, nb));
                 }
+                if let Some(j) = now.judged_by {
+                    by.push((d, i, j));
+                }
                 own |= now.own_flag;
                 shared |= now.shared_flag;
                 runs += now.charts_run;
@@ -1114,6 +1193,7 @@ pub fn quarterly(
                 findings,
                 charts,
                 nj,
+                by,
                 own,
                 shared,
                 prev_own,
@@ -1125,12 +1205,13 @@ pub fn quarterly(
     let mut findings = Vec::new();
     let mut charts = Vec::new();
     let mut not_judged = Vec::new();
+    let mut judged_series = Vec::new();
     let mut status = Vec::new();
     let mut too_small = HashMap::new();
     let mut too_small_departments = Vec::new();
     let mut flagged_last_year = HashMap::new();
     let mut charts_run = 0usize;
-    for (k, (f, c, nj, own, shared, prev, runs, pf)) in results.into_iter().enumerate() {
+    for (k, (f, c, nj, by, own, shared, prev, runs, pf)) in results.into_iter().enumerate() {
         let d = selection[k].dept;
         let all_unjudged = nj.len() == judged.len();
         status.push(if all_unjudged {
@@ -1159,6 +1240,7 @@ pub fn quarterly(
         findings.extend(f);
         charts.extend(c);
         not_judged.extend(nj);
+        judged_series.extend(by);
     }
     // Nominal false alarms: per chart a 3-sigma point beyond the worse limit
     // (0.135 %) and, with the CUSUM, one signal onset per in-control ARL.
@@ -1166,7 +1248,7 @@ pub fn quarterly(
         .iter()
         .filter(|f| f.test == Test::Spc && f.comparator == Comparator::Peers)
         .count();
-    let per_chart = 0.00135
+    let per_chart = (1.0 - pnorm(qc.alarm_z))
         + if qc.cusum {
             1.0 / siegmund_arl(0.0, qc.cusum_k, qc.cusum_h)
         } else {
@@ -1196,6 +1278,7 @@ pub fn quarterly(
         status,
         charts,
         not_judged,
+        judged: judged_series,
         seasonal,
         dispersion: tau2,
     }

@@ -164,14 +164,22 @@ fn method(input: &ReportInput<'_>) -> Vec<String> {
                 format!("Kvartalsopfølgningen følger afdelinger i områder, kommunen klassificerer som {}, og afdelinger tilføjet i hånden.", q.categories.iter().map(|k| category_label(k, true)).collect::<Vec<_>>().join(", ")),
                 format!("Hvert kvartal sammenlignes afdelingens antal med det forventede: nævneren gange sammenlignelige afdelingers samlede niveau i samme kvartal gange afdelingens eget forhold til dem i grundperioden ({} kvartaler). Sæsonudsving og byomfattende skift går derved ud.", q.baseline_quarters),
                 "Et kvartal langt over det forventede (svarende til 3 standardafvigelser, med den eksakte gamma-Poisson-hale) er en alarm; en vedvarende mindre stigning opdages af en CUSUM og er et opmærksomhedspunkt. Stiger sammenlignelige afdelinger samtidig, kaldes det en fælles udvikling.".into(),
-                format!("Nøgletal med under {} hændelser pr. kvartal i grundperioden vurderes ikke; det står i afdelingens status.", bomon_vocab::number::trimmed(q.min_events, 1, true)),
+                if q.min_events > 0.0 {
+                    format!("Nøgletal med under {} hændelser pr. kvartal i grundperioden vurderes ikke; det står i afdelingens status.", bomon_vocab::number::trimmed(q.min_events, 1, true))
+                } else {
+                    "Også sjældne hændelser følges: hvert kvartal vurderes med den eksakte fordeling af antallet, og CUSUM'en lægger sandsynlighedsforholdet for hvert kvartals antal sammen, så også én eller to hændelser pr. kvartal kan vurderes. Usikkerheden på afdelingens eget niveau fra grundperioden regnes med. Kun nøgletal uden tal for kvartalet eller med for kort serie vurderes ikke; det står under afdelingen.".into()
+                },
             ]
         } else {
             vec![
                 format!("The quarterly follow-up follows departments in areas the municipality classes as {}, and departments added by hand.", q.categories.join(", ")),
                 format!("Each quarter the department's count is compared with the expected one: the denominator times comparable departments' pooled level in the same quarter times the department's own ratio to them in the baseline ({} quarters). Seasons and city-wide shifts cancel.", q.baseline_quarters),
                 "A quarter far above the expected (the equivalent of 3 standard deviations, by the exact gamma-Poisson tail) is an alarm; a sustained smaller rise is caught by a CUSUM and is an alert. When comparable departments rise at the same time it is called a shared development.".into(),
-                format!("Indicators with fewer than {} events a quarter in the baseline are not judged; the department's status says so.", q.min_events),
+                if q.min_events > 0.0 {
+                    format!("Indicators with fewer than {} events a quarter in the baseline are not judged; the department's status says so.", q.min_events)
+                } else {
+                    "Rare events are followed too: each quarter is judged by the exact distribution of its count, and the CUSUM adds up the likelihood ratio of each quarter's count, so one or two events a quarter can be judged. The uncertainty of the department's own level from the baseline is taken into account. Only indicators without a figure for the quarter or with too short a series are not judged; that is said under the department.".into()
+                },
             ]
         };
     }
@@ -324,8 +332,9 @@ fn words(input: &ReportInput<'_>, disc: &Disclosure) -> serde_json::Value {
         "management_head": tr(da, "Ledelsesoverblik", "Management overview"),
         "management_intro": tr(da, "Alle afdelinger med de vigtigste nøgletal for året: tallet, og om afdelingen ligger ugunstigere (✗) eller gunstigere (✓) end sine tvillinger (T) og almene boliger på landsplan (L) - ud over hvad tilfældigheder let forklarer (95 %). Farven gentager tegnene: rød ugunstigere end begge, orange end én, grøn gunstigere. En markering i gennemgangen kræver mere (se Sådan læses rapporten).", "Every department with the main indicators of the year: the figure, and whether the department is less favourable (✗) or more favourable (✓) than its twins (T) and public housing nationally (L) - beyond what chance easily explains (95 %). The colour repeats the marks: red less favourable than both, orange than one, green more favourable. A flag in the review takes more (see How to read this report)."),
         "lists_short": tr(da, "Liste", "List"),
-        "not_judged_head": tr(da, "Ikke vurderet i kvartalet", "Not judged this quarter"),
-        "not_judged_intro": tr(da, "Nøgletal, som kvartalsopfølgningen ikke kunne vurdere for de fulgte afdelinger - de følges ikke af tallene, så spørg dem, der kender afdelingen, hvis der er grund til bekymring.", "Indicators the quarterly follow-up could not judge for the departments followed - the figures do not watch them, so ask those who know the department if there is reason for concern."),
+        "not_judged_word": tr(da, "Ikke vurderet", "Not judged"),
+        "not_judged_head": tr(da, "Nøgletallene i kvartalet pr. afdeling", "The indicators this quarter, per department"),
+        "not_judged_intro": tr(da, "Hvert fulgt nøgletal er vurderet - også sjældne hændelser - mod tvillingerne (det afgørende kort) eller mod afdelingens egen historik. Et nøgletal, der ikke kunne vurderes, følges ikke af tallene: spørg dem, der kender afdelingen, hvis der er grund til bekymring.", "Every indicator followed is judged - rare events too - against the twins (the deciding chart) or against the department's own history. An indicator that could not be judged is not watched by the figures: ask those who know the department if there is reason for concern."),
         "change": tr(da, "Ændret siden sidste år", "Changed since last year"),
         "follow_up": tr(da, "Følges op", "Follow up"),
         "too_small_short": tr(da, "for lille", "too small"),
@@ -779,45 +788,92 @@ fn twins_line(input: &ReportInput<'_>, d: usize) -> Option<String> {
     ))
 }
 
-/// Per followed department, the indicators the quarter could not judge and
-/// why ("Huslejerestancer (for sjælden: under 5 hændelser pr. kvartal)"):
-/// said on the page, not only in selection.csv.
+/// Per followed department, each indicator's status in the quarter: which
+/// chart judged it ("Fraflytning: afgørende kort mod tvillingerne") or why it
+/// was not judged ("Tomgang (intet tal for kvartalet)") - said on the page,
+/// not only in selection.csv. Above 200 departments followed, only those
+/// with an indicator not judged are listed.
 fn not_judged(input: &ReportInput<'_>) -> Vec<serde_json::Value> {
+    use bomon_engine::quarterly::{JudgedBy, NotJudged};
     let Some(q) = input.quarterly else {
         return vec![];
     };
     let da = input.danish;
     let panel = input.panel;
-    let min_events = bomon_vocab::number::trimmed(input.config.quarterly.min_events, 1, da);
-    let mut by: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for &(d, i, why, nb) in &q.not_judged {
+    let label = |i: usize| {
         let id = &panel.indicators[i];
-        let label = input.catalogue.get(id).map_or(id.as_str(), |x| {
+        input.catalogue.get(id).map_or(id.clone(), |x| {
             if da {
-                x.label_da.as_str()
+                x.label_da.clone()
             } else {
-                x.label_en.as_str()
+                x.label_en.clone()
             }
-        });
+        })
+    };
+    let min_events = bomon_vocab::number::trimmed(input.config.quarterly.min_events, 1, da);
+    let mut by: BTreeMap<usize, (Vec<String>, Vec<String>, Vec<String>)> = q
+        .selection
+        .iter()
+        .map(|s| (s.dept, Default::default()))
+        .collect();
+    for &(d, i, j) in &q.judged {
+        let e = by.entry(d).or_default();
+        match j {
+            JudgedBy::Deciding => e.0.push(label(i)),
+            JudgedBy::OwnHistory => e.1.push(label(i)),
+        }
+    }
+    for &(d, i, why, nb) in &q.not_judged {
         let reason = match why {
-            bomon_engine::quarterly::NotJudged::TooRare => format!(
+            NotJudged::TooRare => format!(
                 "{} {min_events} {}",
                 tr(da, "for sjælden: under", "too rare: under"),
                 tr(da, "hændelser pr. kvartal", "events a quarter")
             ),
-            bomon_engine::quarterly::NotJudged::TooShort => format!(
+            NotJudged::TooShort => format!(
                 "{} ({nb} {})",
                 tr(da, "for kort serie", "series too short"),
                 tr(da, "kvartaler i grundperioden", "baseline quarters")
             ),
-            bomon_engine::quarterly::NotJudged::Missing => {
+            NotJudged::Missing => {
                 tr(da, "intet tal for kvartalet", "no figure for the quarter").to_string()
             }
+            NotJudged::Rebased => format!(
+                "{} ({nb} {})",
+                tr(
+                    da,
+                    "ny grundperiode efter omlægning er for kort",
+                    "the new baseline after a rebase is too short"
+                ),
+                tr(da, "kvartaler", "quarters")
+            ),
         };
-        by.entry(d).or_default().push(format!("{label} ({reason})"));
+        by.entry(d)
+            .or_default()
+            .2
+            .push(format!("{} ({reason})", label(i)));
     }
+    let many = by.len() > 200;
     by.into_iter()
-        .map(|(d, v)| json!({"name": panel.depts[d].name, "id": panel.depts[d].id, "what": v.join("; ")}))
+        .filter(|(_, (_, _, nj))| !many || !nj.is_empty())
+        .map(|(d, (dec, own, nj))| {
+            let mut parts = Vec::new();
+            if !dec.is_empty() {
+                parts.push(format!(
+                    "{}: {}",
+                    tr(da, "vurderet mod tvillingerne", "judged against the twins"),
+                    dec.join(", ")
+                ));
+            }
+            if !own.is_empty() {
+                parts.push(format!(
+                    "{}: {}",
+                    tr(da, "vurderet mod egen historik", "judged against its own history"),
+                    own.join(", ")
+                ));
+            }
+            json!({"name": panel.depts[d].name, "id": panel.depts[d].id, "what": parts.join(". "), "missing": nj.join("; ")})
+        })
         .collect()
 }
 

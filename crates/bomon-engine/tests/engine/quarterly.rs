@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use bomon_engine::config::{Include, ReviewConfig};
 use bomon_engine::data::{parse_quarter, quarter_label, Dept, InForce, Panel};
 use bomon_engine::peers::peer_groups;
-use bomon_engine::quarterly::{quarterly, select, NotJudged, Quarterly, Selected};
+use bomon_engine::quarterly::{quarterly, select, JudgedBy, NotJudged, Quarterly, Selected};
 use bomon_stats::Severity;
 use bomon_store::Catalogue;
 
@@ -218,9 +218,53 @@ fn a_series_shorter_than_the_minimum_is_too_short_to_judge() {
     assert!(q.review.findings.iter().all(|f| f.dept != 0));
     assert_eq!(q.status, vec![bomon_engine::quarterly::Status::TooShort]);
     assert_eq!(q.review.too_small_departments, vec![0]);
-    // Rare events are not charted either: 0.4 % of 1,000 = 4 a quarter < 5.
+    // Rare events are charted (every series with figures is followed)...
     let q = run(&panel(|_, _| 0.004, |_, _| true));
+    assert!(q.not_judged.is_empty(), "{:?}", q.not_judged);
+    assert_eq!(q.judged, vec![(0, 0, JudgedBy::Deciding)]);
+    // ... unless a minimum is configured: 0.4 % of 1,000 = 4 a quarter < 5.
+    let mut c = cfg();
+    c.quarterly.min_events = 5.0;
+    let q = run_at(&panel(|_, _| 0.004, |_, _| true), last(), &c);
     assert_eq!(q.not_judged[0].2, NotJudged::TooRare);
+}
+
+#[test]
+fn rare_series_are_followed_and_a_sustained_rise_is_found() {
+    // One event a quarter (0.1 % of 1,000) in the department and its peers:
+    // nothing is flagged over the last four quarters...
+    let quiet = panel(|_, _| 0.001, |_, _| true);
+    for t in last() - 3..=last() {
+        let q = run_at(&quiet, t, &cfg());
+        assert!(own_flags(&q).is_empty(), "{}: {:?}", quarter_label(t), q.review.findings);
+        assert_eq!(q.judged, vec![(0, 0, JudgedBy::Deciding)]);
+    }
+    // ...a rise to 4 a quarter from 2025Q2 on is (the counts' CUSUM adds the
+    // likelihood ratios: 4 ln(mu1/mu0) - (mu1 - mu0) per quarter).
+    let rise = panel(
+        |d, q| if d == 0 && q >= QUARTERS - 3 { 0.004 } else { 0.001 },
+        |_, _| true,
+    );
+    let q = run_at(&rise, last(), &cfg());
+    assert!(!own_flags(&q).is_empty(), "{:?}", q.review.findings);
+    // A department without a single event in its baseline is judged too:
+    // one event against none before is not a flag (its mid-p tail is about
+    // 2 %), four in one quarter are.
+    let zero = |now: f64| {
+        panel(
+            move |d, q| match (d, q) {
+                (0, q) if q == QUARTERS - 1 => now,
+                (0, _) => 0.0,
+                _ => 0.002,
+            },
+            |_, _| true,
+        )
+    };
+    let q = run_at(&zero(0.001), last(), &cfg());
+    assert_eq!(q.judged, vec![(0, 0, JudgedBy::Deciding)]);
+    assert!(own_flags(&q).is_empty(), "{:?}", q.review.findings);
+    let q = run_at(&zero(0.004), last(), &cfg());
+    assert!(!own_flags(&q).is_empty(), "{:?}", q.review.findings);
 }
 
 #[test]
@@ -239,7 +283,7 @@ fn rebasing_restarts_the_baseline() {
         reason: "renovation and rehousing".into(),
     });
     let q = run_at(&p, parse_quarter("2025Q4").unwrap(), &c);
-    assert_eq!(q.not_judged[0].2, NotJudged::TooShort);
+    assert_eq!(q.not_judged[0].2, NotJudged::Rebased);
     // Without the rebase the step is flagged.
     let q = run_at(&p, parse_quarter("2025Q4").unwrap(), &cfg());
     assert!(!own_flags(&q).is_empty());

@@ -1,5 +1,6 @@
 //! Test modules.
 
+mod count_cusum;
 mod medpar;
 mod properties;
 mod reference;
