@@ -874,16 +874,23 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     // gamma-Poisson predictive one. Negligible for hundreds of events, it
     // keeps a series of one or two events a quarter from crying wolf.
     let tau2_case = tau2_eff + 1.0 / (ob + 0.5);
-    let rel = spc(
-        o,
-        Some(&e),
-        &SpcOptions {
-            between_variance: Some(tau2_eff),
-            ..opts(Chart::UPrime)
-        },
-    );
-    let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
-    let peer_chart = spc(&pn, Some(&pdadj), &opts(own_chart));
+    // The relative chart decides only through run rules; the peers' chart
+    // only says whether a signal is shared: last quarter's status (no
+    // charts kept) needs neither.
+    let rel = (keep_charts || qc.run_rules).then(|| {
+        spc(
+            o,
+            Some(&e),
+            &SpcOptions {
+                between_variance: Some(tau2_eff),
+                ..opts(Chart::UPrime)
+            },
+        )
+    });
+    let peer_chart = keep_charts.then(|| {
+        let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
+        spc(&pn, Some(&pdadj), &opts(own_chart))
+    });
     ev.charts_run += 2;
     // Every quarter's tail for the chart; only the last one's to decide.
     let zq = if keep_charts {
@@ -896,15 +903,19 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     let rel_sig = if zq[last] > qc.alarm_z {
         Some((Rule::OutsideLimits.name(), Severity::Alarm))
     } else {
-        signal(&rel).filter(|x| x.0 != Rule::OutsideLimits.name())
+        rel.as_ref()
+            .and_then(|c| signal(c))
+            .filter(|x| x.0 != Rule::OutsideLimits.name())
     };
-    let peer_sig = signal(&peer_chart);
+    let peer_sig = peer_chart.as_ref().and_then(|c| signal(c));
     let mu_t = ratio_centre * e[last];
     ev.se_events = (mu_t + tau2_eff * mu_t * mu_t).sqrt();
     let expected = pr[last] * ratio_centre;
     if keep_charts {
-        push_chart(&mut ev.charts, &rel, "relative", &of, o);
-        push_chart(&mut ev.charts, &peer_chart, "peers", &of, &pn);
+        if let (Some(rel), Some(peer_chart)) = (&rel, &peer_chart) {
+            push_chart(&mut ev.charts, rel, "relative", &of, o);
+            push_chart(&mut ev.charts, peer_chart, "peers", &of, &pn);
+        }
         push_deciding(
             &mut ev.charts,
             &of,
