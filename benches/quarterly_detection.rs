@@ -405,5 +405,16 @@ fn main() {
         for (c, cl) in CLASSES.iter().enumerate() {
             report(cl.0, &|x| x == c);
         }
+        // By indicator (the class column holds the indicator's position).
+        for (i, id) in panel0.indicators.iter().enumerate() {
+            let mut times: Vec<i32> = targets
+                .iter()
+                .filter(|((_, ti), _)| *ti == i)
+                .map(|(key, _)| first_hit.get(key).copied().unwrap_or(i32::MAX))
+                .collect();
+            let n = times.len();
+            let w3 = 100.0 * times.iter().filter(|&&x| x <= 3).count() as f64 / n.max(1) as f64;
+            println!("  {k:.0} SE   {id:<22} n {n:<4} median {:<4} <=3 {w3:.1}", median(&mut times));
+        }
     }
 }

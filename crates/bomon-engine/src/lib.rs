@@ -544,6 +544,7 @@ pub fn quarterly_follow_up(
         .map(|i| i.id.clone())
         .collect();
     let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
+    let mut lap = Laps::new();
     let panel = data::load_quarterly(&snap, t - span, t, &indicators)?;
     let has_quarter = (0..panel.indicators.len())
         .any(|i| (0..panel.depts.len()).any(|d| panel.get(i, d, t).0.is_finite()));
@@ -557,8 +558,11 @@ pub fn quarterly_follow_up(
     let selection = quarterly::select(&panel, &in_force, qc).map_err(Error::Input)?;
     let selection = organisation_selection(&panel, selection, opts)?;
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
+    lap.lap("load");
     let (peers, covs) = peers::peer_groups(&panel.depts, &scope, &opts.config.peers);
+    lap.lap("peers");
     let q = quarterly::quarterly(&panel, catalogue, t, selection, &peers, covs, &opts.config);
+    lap.lap("charts");
     let mut tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
     let log = assessments::apply(
         &snap,
@@ -592,7 +596,8 @@ pub fn quarterly_follow_up(
             .map(|(i, s)| (i.clone(), serde_json::json!(s))).collect::<serde_json::Map<_, _>>(),
         "method": "Deciding chart: observed count against E = denominator x the peers' pooled rate of the same quarter x the department's baseline ratio to its peers (season and city-wide shifts cancel); each quarter judged by the gamma-Poisson mid-p tail (variance mu + tau^2 mu^2, tau^2 pooled nationally out of sample): beyond the 3-sigma-equivalent tail = alarm; one-sided CUSUM of the probit z (k = 1, h = 2) = alert. Own history and peers' series as Laney P'/U' charts on nationally deseasonalised denominators: a signal there that the deciding chart lacks while the peers' series signals too = shared. expected_false_alarms is nominal (3-sigma point and CUSUM in-control ARL per chart).",
     });
-    let info = run_info(
+    lap.lap("triage");
+    let mut info = run_info(
         "quarterly",
         q.review.period.clone(),
         opts.organisation.clone(),
@@ -606,6 +611,8 @@ pub fn quarterly_follow_up(
     } else {
         Default::default()
     };
+    lap.lap("history");
+    info.phases = lap.done();
     let scope_name = match &opts.organisation {
         Some(o) => format!("at-risk of {o}"),
         None => "at-risk".into(),

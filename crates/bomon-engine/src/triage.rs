@@ -174,7 +174,11 @@ fn sentence(
             pct_change(v, da)
         }
     };
-    let per = &review.period;
+    // "3. kvt. 2025" in the reader's words, as everywhere else.
+    let per = review
+        .period
+        .parse::<bomon_vocab::Period>()
+        .map_or_else(|_| review.period.clone(), |p| p.words(da));
     match (f.test, f.comparator, da) {
         (Test::Spc, Comparator::Peers, true) => return format!(
             "{label}: {} i {per} mod normalt {} i afdelingen; sammenlignelige afdelinger lå på {} - udviklingen er afdelingens egen ({}).",

@@ -788,15 +788,15 @@ fn twins_line(input: &ReportInput<'_>, d: usize) -> Option<String> {
     ))
 }
 
-/// Per followed department, each indicator's status in the quarter: which
-/// chart judged it ("Fraflytning: afgørende kort mod tvillingerne") or why it
-/// was not judged ("Tomgang (intet tal for kvartalet)") - said on the page,
-/// not only in selection.csv. Above 200 departments followed, only those
-/// with an indicator not judged are listed.
-fn not_judged(input: &ReportInput<'_>) -> Vec<serde_json::Value> {
+/// Each followed department's indicators in the quarter: one sentence for
+/// the departments whose every indicator was judged against the twins,
+/// and per other department which chart judged each indicator or why it was
+/// not judged ("Tomgang (intet tal for kvartalet)") - said on the page, not
+/// only in selection.csv. Returns the sentence and the other departments.
+fn not_judged(input: &ReportInput<'_>) -> (String, Vec<serde_json::Value>) {
     use bomon_engine::quarterly::{JudgedBy, NotJudged};
     let Some(q) = input.quarterly else {
-        return vec![];
+        return (String::new(), vec![]);
     };
     let da = input.danish;
     let panel = input.panel;
@@ -853,9 +853,24 @@ fn not_judged(input: &ReportInput<'_>) -> Vec<serde_json::Value> {
             .2
             .push(format!("{} ({reason})", label(i)));
     }
-    let many = by.len() > 200;
-    by.into_iter()
-        .filter(|(_, (_, _, nj))| !many || !nj.is_empty())
+    let most = by.values().map(|x| x.0.len()).max().unwrap_or(0);
+    let whole = |x: &(Vec<String>, Vec<String>, Vec<String>)| {
+        x.0.len() == most && x.1.is_empty() && x.2.is_empty()
+    };
+    let all = by.values().filter(|x| whole(x)).count();
+    let summary = if all == 0 {
+        String::new()
+    } else {
+        let names = by.values().find(|x| whole(x)).map_or(String::new(), |x| x.0.join(", "));
+        if da {
+            format!("{all} af {} afdelinger: alle {most} nøgletal vurderet mod tvillingerne ({names}).", by.len())
+        } else {
+            format!("{all} of {} departments: all {most} indicators judged against the twins ({names}).", by.len())
+        }
+    };
+    let rows = by
+        .into_iter()
+        .filter(|(_, x)| !whole(x))
         .map(|(d, (dec, own, nj))| {
             let mut parts = Vec::new();
             if !dec.is_empty() {
@@ -874,7 +889,8 @@ fn not_judged(input: &ReportInput<'_>) -> Vec<serde_json::Value> {
             }
             json!({"name": panel.depts[d].name, "id": panel.depts[d].id, "what": parts.join(". "), "missing": nj.join("; ")})
         })
-        .collect()
+        .collect();
+    (summary, rows)
 }
 
 fn sv<T: serde::Serialize>(v: T) -> Value {
@@ -1013,6 +1029,7 @@ pub(crate) fn page(
             context! { charts => charts, ..base }
         })
         .collect();
+    let judged = not_judged(input);
     let tpl = env.get_template("report.html").map_err(|e| e.to_string())?;
     tpl.render(context! {
         lang => if da { "da" } else { "en" },
@@ -1030,7 +1047,8 @@ pub(crate) fn page(
         log_done => input.log_counts.0, log_open => input.log_counts.1, log_overdue => input.log_counts.2,
         by_category => sv(&by_category), status => sv(&status), triage => sv(&triage), triage_more, too_small,
         lists => sv(&lists), lists_missing, ruleset, management => sv(&management),
-        not_judged => sv(not_judged(input)),
+        not_judged => sv(&judged.1),
+        judged_summary => judged.0,
         sections => sec,
         engine_version => sv(&m["engine_version"]),
         config_sha256 => sv(&m["config_sha256"]), catalogue_sha256 => sv(&m["catalogue_sha256"]),
