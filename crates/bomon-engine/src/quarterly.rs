@@ -646,7 +646,7 @@ struct Deciding<'a> {
     expected: &'a [f64],
     /// The peers' pooled rate and count per quarter.
     peers: (&'a [f64], &'a [f64]),
-    /// The gamma-Poisson probit z per quarter.
+    /// The gamma-Poisson probit z per quarter (the last one at least).
     z: &'a [f64],
     /// The baseline ratio to the peers.
     centre: f64,
@@ -667,6 +667,17 @@ fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
     for (k, &q) in of.quarters.iter().enumerate() {
         let mu = s.centre * s.expected[k];
         let limit = alarm_count(mu, s.tau2, s.alarm_z, s.worse);
+        let beyond = if s.worse == Worse::Higher {
+            o[k] > limit
+        } else {
+            o[k] < limit
+        };
+        // The quarter reviewed by its tail, which decided.
+        let alarm = if k + 1 == of.quarters.len() {
+            s.z[k] > s.alarm_z
+        } else {
+            beyond
+        };
         let row = |chart, value, numerator| ChartRow {
             dept: of.dept,
             indicator: of.indicator,
@@ -693,8 +704,8 @@ fn push_deciding(out: &mut Vec<ChartRow>, of: &SeriesOf<'_>, s: &Deciding<'_>) {
             } else {
                 f64::NAN
             },
-            rule: (s.z[k] > s.alarm_z).then_some(Rule::OutsideLimits.name()),
-            concern: s.z[k] > s.alarm_z,
+            rule: alarm.then_some(Rule::OutsideLimits.name()),
+            concern: alarm,
             ..row("deciding", o[k] / dn[k], o[k])
         });
         out.push(row("peers_rate", pr[k], pn[k]));
@@ -892,14 +903,11 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         spc(&pn, Some(&pdadj), &opts(own_chart))
     });
     ev.charts_run += 2;
-    // Every quarter's tail for the chart; only the last one's to decide.
-    let zq = if keep_charts {
-        gamma_poisson_z(o, &e, ratio_centre, tau2_case, worse)
-    } else {
-        let mut z = vec![f64::NAN; o.len()];
-        z[last] = gamma_poisson_z(&o[last..], &e[last..], ratio_centre, tau2_case, worse)[0];
-        z
-    };
+    // The last quarter's tail decides; the chart marks earlier quarters by
+    // the alarm line itself (a count beyond it is exactly one whose tail is
+    // beyond the threshold).
+    let mut zq = vec![f64::NAN; o.len()];
+    zq[last] = gamma_poisson_z(&o[last..], &e[last..], ratio_centre, tau2_case, worse)[0];
     let rel_sig = if zq[last] > qc.alarm_z {
         Some((Rule::OutsideLimits.name(), Severity::Alarm))
     } else {
