@@ -19,7 +19,7 @@
 //! Run with `cargo bench --bench quarterly_detection`. Environment overrides
 //! for method studies: BOMON_Q_K, BOMON_Q_H (CUSUM), BOMON_Q_SD_FLOOR (0/1),
 //! BOMON_Q_RUN_RULES (0/1), BOMON_Q_RULES (anhoej/nhs), BOMON_Q_CUSUM (0/1),
-//! BOMON_Q_MIN_EVENTS, BOMON_Q_AC (0/1), BOMON_Q_ALARM_Z, BOMON_Q_DEPTS
+//! BOMON_Q_MIN_EVENTS, BOMON_Q_AC (0/1), BOMON_Q_ALARM_Z, BOMON_Q_BASELINE, BOMON_Q_DEPTS
 //! (departments, 2000).
 
 use std::collections::{BTreeMap, HashSet};
@@ -165,6 +165,9 @@ fn main() {
     if let Some(v) = env::<u8>("BOMON_Q_AC") {
         q.cusum_autocorrelation = v == 1;
     }
+    if let Some(v) = env("BOMON_Q_BASELINE") {
+        q.baseline_quarters = v;
+    }
     if let Some(v) = env("BOMON_Q_ALARM_Z") {
         q.alarm_z = v;
     }
@@ -196,7 +199,15 @@ fn main() {
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let (peers, covs) = peer_groups(&panel0.depts, &scope, &cfg.peers);
     let run = |panel: &Panel, t: i32| {
-        quarterly(panel, &cat, t, selection.clone(), &peers, covs.clone(), &cfg)
+        quarterly(
+            panel,
+            &cat,
+            t,
+            selection.clone(),
+            &peers,
+            covs.clone(),
+            &cfg,
+        )
     };
 
     // False alarms on unshifted series: 20 quarterly runs (5 years), onsets
@@ -303,7 +314,9 @@ fn main() {
             followed_by_ind.get(*ind).copied().unwrap_or(0)
         );
     }
-    println!("  onsets per 1,000 followed series-quarters by size class (baseline events a quarter):");
+    println!(
+        "  onsets per 1,000 followed series-quarters by size class (baseline events a quarter):"
+    );
     for (c, cl) in CLASSES.iter().enumerate() {
         println!(
             "    {:<5} {:>7} followed  {:.2}",
@@ -385,8 +398,7 @@ fn main() {
                 .map(|(key, _)| first_hit.get(key).copied().unwrap_or(i32::MAX))
                 .collect();
             let within = |q: i32| {
-                100.0 * times.iter().filter(|&&x| x <= q).count() as f64
-                    / times.len().max(1) as f64
+                100.0 * times.iter().filter(|&&x| x <= q).count() as f64 / times.len().max(1) as f64
             };
             let w = [1, 2, 3, 4, 8].map(within);
             println!(
@@ -414,7 +426,10 @@ fn main() {
                 .collect();
             let n = times.len();
             let w3 = 100.0 * times.iter().filter(|&&x| x <= 3).count() as f64 / n.max(1) as f64;
-            println!("  {k:.0} SE   {id:<22} n {n:<4} median {:<4} <=3 {w3:.1}", median(&mut times));
+            println!(
+                "  {k:.0} SE   {id:<22} n {n:<4} median {:<4} <=3 {w3:.1}",
+                median(&mut times)
+            );
         }
     }
 }

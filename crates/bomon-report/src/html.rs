@@ -861,9 +861,15 @@ fn not_judged(input: &ReportInput<'_>) -> (String, Vec<serde_json::Value>) {
     let summary = if all == 0 {
         String::new()
     } else {
-        let names = by.values().find(|x| whole(x)).map_or(String::new(), |x| x.0.join(", "));
+        let names = by
+            .values()
+            .find(|x| whole(x))
+            .map_or(String::new(), |x| x.0.join(", "));
         if da {
-            format!("{all} af {} afdelinger: alle {most} nøgletal vurderet mod tvillingerne ({names}).", by.len())
+            format!(
+                "{all} af {} afdelinger: alle {most} nøgletal vurderet mod tvillingerne ({names}).",
+                by.len()
+            )
         } else {
             format!("{all} of {} departments: all {most} indicators judged against the twins ({names}).", by.len())
         }

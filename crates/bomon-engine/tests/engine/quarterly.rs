@@ -236,13 +236,24 @@ fn rare_series_are_followed_and_a_sustained_rise_is_found() {
     let quiet = panel(|_, _| 0.001, |_, _| true);
     for t in last() - 3..=last() {
         let q = run_at(&quiet, t, &cfg());
-        assert!(own_flags(&q).is_empty(), "{}: {:?}", quarter_label(t), q.review.findings);
+        assert!(
+            own_flags(&q).is_empty(),
+            "{}: {:?}",
+            quarter_label(t),
+            q.review.findings
+        );
         assert_eq!(q.judged, vec![(0, 0, JudgedBy::Deciding)]);
     }
     // ...a rise to 4 a quarter from 2025Q2 on is (the counts' CUSUM adds the
     // likelihood ratios: 4 ln(mu1/mu0) - (mu1 - mu0) per quarter).
     let rise = panel(
-        |d, q| if d == 0 && q >= QUARTERS - 3 { 0.004 } else { 0.001 },
+        |d, q| {
+            if d == 0 && q >= QUARTERS - 3 {
+                0.004
+            } else {
+                0.001
+            }
+        },
         |_, _| true,
     );
     let q = run_at(&rise, last(), &cfg());

@@ -61,7 +61,12 @@ fn large_counts_give_the_standardised_cusum_scaled_by_delta() {
     let lr = chart(0.0, 4.0).run(&x, &vec![mu; z.len()]);
     let std = standardised_cusum(&z, 1.0, 2.0);
     for (a, b) in lr.iter().zip(&std) {
-        assert!((a.s / 2.0 - b.s).abs() < 1e-3, "{} against {}", a.s / 2.0, b.s);
+        assert!(
+            (a.s / 2.0 - b.s).abs() < 1e-3,
+            "{} against {}",
+            a.s / 2.0,
+            b.s
+        );
         assert_eq!(a.signal, b.signal);
     }
 }
