@@ -35,7 +35,7 @@
 
 use std::collections::HashMap;
 
-use bomon_stats::cusum::{siegmund_arl, CountCusum};
+use bomon_stats::cusum::{window_flag_probability, CountCusum};
 use bomon_stats::dist::{nb_lower_midp, nb_midp_beyond, nb_upper_midp, pnorm, qnorm};
 use bomon_stats::funnel::Worse;
 use bomon_stats::overdispersion::{phi, winsorise};
@@ -1261,15 +1261,17 @@ pub fn quarterly(
         not_judged.extend(nj);
         judged_series.extend(by);
     }
-    // Nominal false alarms: per chart a 3-sigma point beyond the worse limit
-    // (0.135 %) and, with the CUSUM, one signal onset per in-control ARL.
+    // Nominal false alarms: per chart a point beyond the alarm line and,
+    // with the CUSUM, the chance that an in-control series' CUSUM is above
+    // h at the end of the monitored quarters (signals persist, so this is
+    // the share of series flagged in a quarter, not one onset per ARL).
     let deciding = findings
         .iter()
         .filter(|f| f.test == Test::Spc && f.comparator == Comparator::Peers)
         .count();
     let per_chart = (1.0 - pnorm(qc.alarm_z))
         + if qc.cusum {
-            1.0 / siegmund_arl(0.0, qc.cusum_k, qc.cusum_h)
+            window_flag_probability(qc.cusum_k, qc.cusum_h, qc.monitor_quarters)
         } else {
             0.0
         };

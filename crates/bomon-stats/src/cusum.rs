@@ -179,3 +179,43 @@ impl CountCusum {
         })
     }
 }
+
+/// The probability that the standardised CUSUM of [`standardised_cusum`]
+/// (reference `k`, interval `h`), started at 0 and run over `w` independent
+/// standard normal values, ends above `h`: the chance that an in-control
+/// series is flagged at the last point of a `w`-point window (signals
+/// persist, so this is the expected share of flagged series in a quarter,
+/// not one onset per average run length). Computed by carrying the
+/// statistic's distribution from point to point on a grid of 0.02 (an atom
+/// at 0 and a density above it, up to h + 8).
+pub fn window_flag_probability(k: f64, h: f64, w: usize) -> f64 {
+    use crate::dist::pnorm;
+    let step = 0.02;
+    let top = h.max(0.0) + 8.0;
+    let n = (top / step).ceil() as usize + 1;
+    let phi = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    // mass[0]: the atom at 0; mass[j], j >= 1: the cell ((j - 1/2) step, (j + 1/2) step].
+    let mut mass = vec![0.0; n];
+    mass[0] = 1.0;
+    for _ in 0..w {
+        let mut next = vec![0.0; n];
+        for (i, &m) in mass.iter().enumerate() {
+            if m < 1e-15 {
+                continue;
+            }
+            let s = i as f64 * step;
+            // S' = max(0, s + z - k): at 0 with P(z <= k - s).
+            next[0] += m * pnorm(k - s);
+            for (j, v) in next.iter_mut().enumerate().skip(1) {
+                *v += m * phi(j as f64 * step - s + k) * step;
+            }
+        }
+        mass = next;
+    }
+    mass.iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(j, _)| *j as f64 * step > h)
+        .map(|(_, m)| m)
+        .sum()
+}

@@ -83,3 +83,22 @@ fn decreases_when_lower_is_worse() {
     assert!((c[0].s - w1).abs() < 1e-9);
     assert!((c[1].s - (w1 + 100.0 * 0.8_f64.ln() + 20.0).max(0.0)).abs() < 1e-9);
 }
+
+#[test]
+fn window_flag_probability_matches_the_normal_tail_and_a_simulation() {
+    use bomon_stats::cusum::window_flag_probability;
+    use bomon_stats::dist::pnorm;
+    // One point: S_1 = max(0, z - k) > h exactly when z > h + k.
+    let p1 = window_flag_probability(1.0, 2.0, 1);
+    let exact = 1.0 - pnorm(3.0);
+    assert!((p1 / exact - 1.0).abs() < 0.05, "{p1} against {exact}");
+    // Eight points, k = 1, h = 2: 0.005635 in a Monte Carlo of 400,000
+    // windows of standard normals (Python's random.gauss, seed 5; standard
+    // error 0.00012), far above one onset per average run length over a
+    // single point and below 8 / ARL (Siegmund: ARL 277, 8 / 277 = 0.029).
+    let p8 = window_flag_probability(1.0, 2.0, 8);
+    assert!((p8 - 0.005635).abs() < 0.0004, "{p8}");
+    // More points, more chance to be above h; a higher h, less.
+    assert!(window_flag_probability(1.0, 2.0, 4) < p8);
+    assert!(window_flag_probability(1.0, 2.5, 8) < p8);
+}
