@@ -98,18 +98,32 @@ pub fn peer_groups(
             .or_default()
             .push(i);
     }
+    // Each pool's standardised rows side by side in one array, so that the
+    // scan over candidates reads memory in order.
+    let p = names.len();
+    let flat: std::collections::HashMap<u32, Vec<f64>> = by_type
+        .iter()
+        .map(|(t, pool)| {
+            (
+                *t,
+                pool.iter().flat_map(|&j| z[j].iter().copied()).collect(),
+            )
+        })
+        .collect();
     let groups = targets
         .par_iter()
         .map(|&t| {
-            let pool = &by_type[&if cfg.same_housing_type { ht[t] } else { 0 }];
+            let key = if cfg.same_housing_type { ht[t] } else { 0 };
+            let (pool, rows) = (&by_type[&key], &flat[&key]);
+            let zt = &z[t];
             k_nearest(
                 t,
                 pool.len(),
                 cfg.k,
                 |j| pool[j] != t && (!cfg.other_organisations || org[pool[j]] != org[t]),
                 |_, j| {
-                    z[t].iter()
-                        .zip(&z[pool[j]])
+                    zt.iter()
+                        .zip(&rows[j * p..(j + 1) * p])
                         .map(|(a, b)| (a - b) * (a - b))
                         .sum::<f64>()
                         .sqrt()

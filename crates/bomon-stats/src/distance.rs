@@ -96,6 +96,9 @@ pub fn mahalanobis(a: &[f64], b: &[f64], inv_cov: &[Vec<f64>]) -> f64 {
 /// The `k` nearest candidates to `target` by `distance`, among candidates for
 /// which `eligible` holds (exact-match constraints, exclusions). Ties are broken
 /// by candidate index so the result is reproducible. Returns (index, distance).
+///
+/// One pass with a bounded max-heap of the k best so far: no list of every
+/// candidate is built (a national peer search scans thousands per target).
 pub fn k_nearest(
     target: usize,
     candidates: usize,
@@ -103,20 +106,48 @@ pub fn k_nearest(
     eligible: impl Fn(usize) -> bool,
     distance: impl Fn(usize, usize) -> f64,
 ) -> Vec<(usize, f64)> {
-    let mut d: Vec<(usize, f64)> = (0..candidates)
-        .filter(|&j| j != target && eligible(j))
-        .map(|j| (j, distance(target, j)))
-        .filter(|(_, v)| v.is_finite())
-        .collect();
-    let k = k.min(d.len());
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+    /// (distance, index), ordered by distance then index.
+    struct Near(f64, usize);
+    impl PartialEq for Near {
+        fn eq(&self, o: &Self) -> bool {
+            self.cmp(o) == Ordering::Equal
+        }
+    }
+    impl Eq for Near {}
+    impl PartialOrd for Near {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Near {
+        fn cmp(&self, o: &Self) -> Ordering {
+            self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+        }
+    }
     if k == 0 {
         return vec![];
     }
-    let cmp = |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-    if k < d.len() {
-        d.select_nth_unstable_by(k - 1, cmp);
-        d.truncate(k);
+    let mut heap: BinaryHeap<Near> = BinaryHeap::with_capacity(k + 1);
+    for j in 0..candidates {
+        if j == target || !eligible(j) {
+            continue;
+        }
+        let v = distance(target, j);
+        if !v.is_finite() {
+            continue;
+        }
+        let c = Near(v, j);
+        if heap.len() < k {
+            heap.push(c);
+        } else if heap.peek().is_some_and(|worst| c < *worst) {
+            heap.pop();
+            heap.push(c);
+        }
     }
-    d.sort_by(cmp);
-    d
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|Near(v, j)| (j, v))
+        .collect()
 }

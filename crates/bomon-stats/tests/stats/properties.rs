@@ -70,3 +70,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The bounded-heap k_nearest picks exactly what sorting every eligible
+    /// candidate by (distance, index) and taking the first k picks - ties
+    /// (distances drawn from a few values) included.
+    #[test]
+    fn k_nearest_is_the_first_k_of_the_full_sort(
+        d in proptest::collection::vec(0u8..6, 1..60),
+        k in 0usize..25,
+        target in 0usize..60,
+        skip in 1usize..5,
+    ) {
+        let dist = |j: usize| if j % 7 == 3 { f64::NAN } else { f64::from(d[j]) * 0.5 };
+        let eligible = |j: usize| j % skip != 0 || skip == 1;
+        let got = bomon_stats::distance::k_nearest(target, d.len(), k, eligible, |_, j| dist(j));
+        let mut all: Vec<(usize, f64)> = (0..d.len())
+            .filter(|&j| j != target && eligible(j))
+            .map(|j| (j, dist(j)))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        all.truncate(k);
+        prop_assert_eq!(got, all);
+    }
+}
