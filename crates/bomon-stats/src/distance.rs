@@ -130,6 +130,8 @@ pub fn k_nearest(
         return vec![];
     }
     let mut heap: BinaryHeap<Near> = BinaryHeap::with_capacity(k + 1);
+    // The k-th best distance once the heap is full.
+    let mut bound = f64::INFINITY;
     for j in 0..candidates {
         if j == target || !eligible(j) {
             continue;
@@ -138,12 +140,22 @@ pub fn k_nearest(
         if !v.is_finite() {
             continue;
         }
-        let c = Near(v, j);
         if heap.len() < k {
-            heap.push(c);
-        } else if heap.peek().is_some_and(|worst| c < *worst) {
+            heap.push(Near(v, j));
+            if heap.len() == k {
+                bound = heap.peek().map_or(f64::INFINITY, |w| w.0);
+            }
+            continue;
+        }
+        // Most candidates are farther than the k-th best: one comparison.
+        if v > bound {
+            continue;
+        }
+        let c = Near(v, j);
+        if heap.peek().is_some_and(|worst| c < *worst) {
             heap.pop();
             heap.push(c);
+            bound = heap.peek().map_or(f64::INFINITY, |w| w.0);
         }
     }
     heap.into_sorted_vec()
