@@ -111,6 +111,33 @@ fn chart_count(out: &Path) -> String {
     format!(", {n} chart files{pdf}")
 }
 
+/// A report workload twice: with report.pdf (when a Chromium is on the
+/// machine) and with the HTML only (BOMON_CHROMIUM=none).
+fn with_and_without_pdf(label: &str, cmd: impl Fn(usize, bool) -> (Command, PathBuf)) {
+    for pdf in [true, false] {
+        let label = if pdf {
+            label.to_string()
+        } else {
+            format!("{label} (HTML, no PDF)")
+        };
+        if pdf && bomon_report::pdf::chromium().is_none() {
+            println!("{label}: no Chromium here, skipped");
+            continue;
+        }
+        three(
+            &label,
+            |run| {
+                let (mut c, out) = cmd(run, pdf);
+                if !pdf {
+                    c.env("BOMON_CHROMIUM", "none");
+                }
+                (c, out)
+            },
+            chart_count,
+        );
+    }
+}
+
 fn review_cmd(bin: &str, store: &Path, out: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin);
     c.args(["review", "--quiet"])
@@ -175,27 +202,10 @@ fn main() {
     // The same review with its report: sections and charts for the 200
     // highest-ranked flagged departments (report_departments), rendered in parallel.
     // With report.pdf when a Chromium is on the machine, and without.
-    for (label, pdf) in [
-        ("review+report/annual-national-top200", true),
-        ("review+report/annual-national-top200 (HTML, no PDF)", false),
-    ] {
-        if pdf && bomon_report::pdf::chromium().is_none() {
-            println!("{label}: no Chromium here, skipped");
-            continue;
-        }
-        three(
-            label,
-            |run| {
-                let out = g.join(format!("report{run}{pdf}"));
-                let mut c = review_cmd(bin, &store, &out, &["--annual", "2025"]);
-                if !pdf {
-                    c.env("BOMON_CHROMIUM", "none");
-                }
-                (c, out)
-            },
-            chart_count,
-        );
-    }
+    with_and_without_pdf("review+report/annual-national-top200", |run, pdf| {
+        let out = g.join(format!("report{run}{pdf}"));
+        (review_cmd(bin, &store, &out, &["--annual", "2025"]), out)
+    });
 
     // Quarterly follow-up: the store above plus the quarterly figures; the
     // at-risk departments (red/orange/yellow, or BOMON_BENCH_Q_CATEGORIES,
@@ -290,32 +300,18 @@ fn main() {
             .arg(sample.join("categories.csv")),
     );
     let org = "Boligforeningen Østjylland (syntetisk)";
-    for (label, pdf) in [
-        ("review+report/sample-organisation", true),
-        ("review+report/sample-organisation (HTML, no PDF)", false),
-    ] {
-        if pdf && bomon_report::pdf::chromium().is_none() {
-            println!("{label}: no Chromium here, skipped");
-            continue;
-        }
-        three(
-            label,
-            |run| {
-                let out = sdir.path().join(format!("r{run}{pdf}"));
-                let mut c = review_cmd(
-                    bin,
-                    &sstore,
-                    &out,
-                    &["--annual", "2025", "--organisation", org],
-                );
-                if !pdf {
-                    c.env("BOMON_CHROMIUM", "none");
-                }
-                (c, out)
-            },
-            chart_count,
-        );
-    }
+    with_and_without_pdf("review+report/sample-organisation", |run, pdf| {
+        let out = sdir.path().join(format!("r{run}{pdf}"));
+        (
+            review_cmd(
+                bin,
+                &sstore,
+                &out,
+                &["--annual", "2025", "--organisation", org],
+            ),
+            out,
+        )
+    });
 
     let departments: usize = std::env::var("BOMON_BENCH_DEPTS")
         .ok()

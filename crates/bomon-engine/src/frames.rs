@@ -124,22 +124,15 @@ pub fn findings(
 /// which chart judged it (`judged`: `move_out_rate:deciding ...`) or why it
 /// was not judged (`not_judged`: `vacancy:missing ...`) (selection.csv).
 pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
-    let not_judged = |d: usize| -> String {
-        q.not_judged
-            .iter()
-            .filter(|x| x.0 == d)
-            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
+    // "indicator:code ..." of one department from (dept, indicator, code).
+    let codes = |d: usize, all: &mut dyn Iterator<Item = (usize, usize, &str)>| -> String {
+        all.filter(|x| x.0 == d)
+            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2))
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let judged = |d: usize| -> String {
-        q.judged
-            .iter()
-            .filter(|x| x.0 == d)
-            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2.name()))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let not_judged = |d: usize| codes(d, &mut q.not_judged.iter().map(|x| (x.0, x.1, x.2.name())));
+    let judged = |d: usize| codes(d, &mut q.judged.iter().map(|x| (x.0, x.1, x.2.name())));
     let sel = &q.selection;
     DataFrame::new(vec![
         Column::new(
