@@ -184,6 +184,11 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
     // Chart points, for reports and notebooks; suppressed numerators hidden.
     let hide = |n: f64| disc.hides(n);
     let c = &q.charts;
+    // The quarters' labels once each (a national run has a million points
+    // over some twenty quarters).
+    let lo = c.iter().map(|r| r.quarter).min().unwrap_or(0);
+    let hi = c.iter().map(|r| r.quarter).max().unwrap_or(-1);
+    let labels: Vec<String> = (lo..=hi).map(crate::data::quarter_label).collect();
     DataFrame::new(vec![
         Column::new(
             "department_id".into(),
@@ -204,7 +209,7 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
         Column::new(
             "period".into(),
             c.iter()
-                .map(|r| crate::data::quarter_label(r.quarter))
+                .map(|r| labels[(r.quarter - lo) as usize].as_str())
                 .collect::<Vec<_>>(),
         ),
         Column::new(
