@@ -93,8 +93,8 @@ fn window_flag_probability_matches_the_normal_tail_and_a_simulation() {
     let exact = 1.0 - pnorm(3.0);
     assert!((p1 / exact - 1.0).abs() < 0.05, "{p1} against {exact}");
     // Eight points, k = 1, h = 2: 0.005635 in a Monte Carlo of 400,000
-    // windows of standard normals (Python's random.gauss, seed 5; standard
-    // error 0.00012), far above one onset per average run length over a
+    // windows of standard normals (benches/quarterly_theory.py: Python's
+    // random.gauss, seed 5; standard error 0.00012), far above one onset per average run length over a
     // single point and below 8 / ARL (Siegmund: ARL 277, 8 / 277 = 0.029).
     let p8 = window_flag_probability(1.0, 2.0, 8);
     assert!((p8 - 0.005635).abs() < 0.0004, "{p8}");
