@@ -101,6 +101,77 @@ fn three(
     v[1]
 }
 
+/// A Python with polars and numpy for the notebook-style script: the
+/// interpreter named by BOMON_NOTEBOOK_PYTHON, the analysts' venv
+/// (`scripts/run-notebooks.sh` makes it), or `python3` if it has both.
+fn notebook_python() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("BOMON_NOTEBOOK_PYTHON").map(PathBuf::from),
+        Some(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/target/notebook-venv/bin/python"
+        ))),
+        Some(PathBuf::from("python3")),
+    ];
+    candidates.into_iter().flatten().find(|py| {
+        Command::new(py)
+            .args(["-c", "import polars, numpy"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Issue #21's side-by-side: `bomon review --annual 2025 --no-report` and
+/// `benches/notebook_review.py` (the same annual review written as a
+/// polars + numpy notebook, its method in its docstring) on the same
+/// generated national data, run alternately five times each; medians of
+/// wall time and peak memory, and the ratio.
+fn side_by_side(bin: &str, g: &Path, g0: &Path, store: &Path) {
+    let Some(py) = notebook_python() else {
+        println!("side-by-side/annual-national: skipped - no Python with polars and numpy (scripts/run-notebooks.sh installs one into target/notebook-venv, or set BOMON_NOTEBOOK_PYTHON)");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/notebook_review.py");
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for run in 0..5 {
+        let out = g.join(format!("side{run}"));
+        ours.push(run_measured(&mut review_cmd(
+            bin,
+            store,
+            &out,
+            &["--no-report", "--annual", "2025"],
+        )));
+        theirs.push(run_measured(
+            Command::new(&py)
+                .arg(script)
+                .arg(g0.join("departments.parquet"))
+                .arg(g0.join("observations_annual.parquet"))
+                .arg("2025")
+                .arg(g.join(format!("notebook{run}")))
+                .stdout(std::process::Stdio::null()),
+        ));
+    }
+    let median = |v: &[(f64, f64)]| {
+        let mut t: Vec<f64> = v.iter().map(|x| x.0).collect();
+        let mut m: Vec<f64> = v.iter().map(|x| x.1).collect();
+        t.sort_by(f64::total_cmp);
+        m.sort_by(f64::total_cmp);
+        (t[2], m[2])
+    };
+    let (a, b) = (median(&ours), median(&theirs));
+    println!(
+        "side-by-side/annual-national (5 alternating runs each, medians): bomon {:.2} s, {:.0} MiB; notebook (polars + numpy, {}) {:.2} s, {:.0} MiB; bomon is {:.1}x faster, {:.1}x leaner",
+        a.0,
+        a.1,
+        py.display(),
+        b.0,
+        b.1,
+        b.0 / a.0,
+        b.1 / a.1
+    );
+}
+
 fn chart_count(out: &Path) -> String {
     let n = std::fs::read_dir(out.join("charts"))
         .map(|d| d.count())
@@ -199,6 +270,7 @@ fn main() {
         },
         |_| String::new(),
     );
+    side_by_side(bin, g, &g0, &store);
     // The same review with its report: sections and charts for the 200
     // highest-ranked flagged departments (report_departments), rendered in parallel.
     // With report.pdf when a Chromium is on the machine, and without.

@@ -29,6 +29,7 @@ use bomon_engine::data::{load_quarterly, quarter_label, Panel};
 use bomon_engine::peers::peer_groups;
 use bomon_engine::quarterly::{quarterly, standard_error_events, Quarterly, Selected};
 use bomon_engine::review::{Comparator, Test};
+use bomon_stats::rng::SplitMix64 as Rng;
 use bomon_stats::Severity;
 use bomon_synth::{generate, Config};
 
@@ -36,36 +37,6 @@ mod common;
 
 fn env<T: std::str::FromStr>(k: &str) -> Option<T> {
     std::env::var(k).ok().and_then(|v| v.parse().ok())
-}
-
-/// splitmix64: a small, seeded generator for the planted events.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A Poisson draw (Knuth's product of uniforms; normal above 50).
-    fn poisson(&mut self, lambda: f64) -> f64 {
-        if lambda > 50.0 {
-            let (u, v) = (self.next().max(1e-300), self.next());
-            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
-            return (lambda + z * lambda.sqrt()).round().max(0.0);
-        }
-        let (l, mut k, mut p) = ((-lambda).exp(), 0.0, 1.0);
-        loop {
-            p *= self.next();
-            if p <= l {
-                return k;
-            }
-            k += 1.0;
-        }
-    }
 }
 
 /// The size classes of a series: its baseline events per quarter.
@@ -171,14 +142,22 @@ fn main() {
     if let Some(v) = env("BOMON_Q_ALARM_Z") {
         q.alarm_z = v;
     }
+    if let Some(v) = env("BOMON_Q_WINDOW_Z") {
+        q.window_z = v;
+    }
+    if let Some(v) = env::<String>("BOMON_Q_EARLY") {
+        q.early_warning = v;
+    }
     if let Some(v) = env::<String>("BOMON_Q_RULES") {
         q.rules = v;
     }
     println!(
-        "quarterly detection on SYNTHETIC data: {n} departments, 40 quarters; rules {}, run rules {}, CUSUM {} (k {}, h {}, autocorrelation {}), alarm z {}, sd floor {}, min events {}",
+        "quarterly detection on SYNTHETIC data: {n} departments, 40 quarters; rules {}, run rules {}, early warning {} {} (window z {}; CUSUM k {}, h {}, autocorrelation {}), alarm z {}, sd floor {}, min events {}",
         cfg.quarterly.rules,
         cfg.quarterly.run_rules,
         cfg.quarterly.cusum,
+        cfg.quarterly.early_warning,
+        cfg.quarterly.window_z,
         cfg.quarterly.cusum_k,
         cfg.quarterly.cusum_h,
         cfg.quarterly.cusum_autocorrelation,
@@ -269,10 +248,11 @@ fn main() {
         let r = run(&panel0, last);
         for (i, d) in r.dispersion.iter().enumerate() {
             println!(
-                "  pooled dispersion {:<22} tau2 {:.4} rho {:.3} seasonal {:?}",
+                "  pooled dispersion {:<22} tau2 {:.4} rho {:.3} lag covariance {:?} seasonal {:?}",
                 panel0.indicators[i],
                 d.tau2,
                 d.rho,
+                d.lag_cov.map(|x| (x * 1e4).round() / 1e4),
                 r.seasonal[i].map(|x| (x * 1000.0).round() / 1000.0)
             );
         }

@@ -142,13 +142,16 @@ fn quarterly_follow_up_of_the_samples_at_risk_departments() {
     assert_eq!(series.len(), 1, "{series:?}");
     assert!(*series.first().unwrap() >= 6, "{series:?}");
 
-    // Flags: the contracted columns, this quarter, only SPC/CUSUM tests, and
+    // Flags: the contracted columns, this quarter, only SPC/early-warning tests, and
     // every flag belongs to a selected department.
     let flags = rows(&out.join("flags.csv"));
     assert!(!flags.is_empty());
     for f in &flags {
         assert_eq!(f["period"], "2025Q3");
-        assert!(["spc", "cusum"].contains(&f["test"].as_str()), "{f:?}");
+        assert!(
+            ["spc", "early_warning"].contains(&f["test"].as_str()),
+            "{f:?}"
+        );
         assert!(["own", "shared"].contains(&f["attribution"].as_str()));
         assert!(["alert", "alarm"].contains(&f["severity"].as_str()));
         assert!(got.contains(&f["department_id"]));

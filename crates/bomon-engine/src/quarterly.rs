@@ -39,6 +39,7 @@ use bomon_stats::cusum::{window_flag_probability, CountCusum};
 use bomon_stats::dist::{nb_lower_midp, nb_midp_beyond, nb_upper_midp, pnorm, qnorm};
 use bomon_stats::funnel::Worse;
 use bomon_stats::overdispersion::{phi, winsorise};
+use bomon_stats::scan::{scan, scan_flag_probability, ScanSeries};
 use bomon_stats::spc::{anhoej_limits, spc, Chart, Rule, Rules, Spc, SpcOptions};
 use bomon_stats::Severity;
 use bomon_store::{Catalogue, Direction, Kind};
@@ -368,7 +369,74 @@ pub fn between_variance(
         } else {
             0.0
         },
+        lag_cov: if in_sample {
+            [tau2, 0.0, 0.0, 0.0]
+        } else {
+            lag_covariance(&point, base, check, panel.depts.len(), tau2)
+                .unwrap_or([tau2, 0.0, 0.0, 0.0])
+        },
     }
+}
+
+/// The beyond-Poisson covariance of a department's relative departures
+/// x_q = O_q / mu_q - 1 at lags 0..=3, from the check quarters, by the
+/// variogram: for two quarters l apart,
+/// E[(x_j - x_k)^2] = 1/mu_j + 1/mu_k + 2 (c(0) - c(l)),
+/// which neither the department's level nor the baseline's error enters.
+/// c(0) is the semivariogram's level at lags 4 and more (quarters of
+/// different years; a department's slow drift adds a little to it), and
+/// c(l) = c(0) - gamma(l) for l = 1..3, floored at 0. Each pair is weighted
+/// by the inverse of its squared difference's variance,
+/// 1 / (1/mu_j + 1/mu_k + 2 pilot)^2 with the pooled tau^2 as pilot: large
+/// departments count more than small ones, but no handful of the largest
+/// (or of those with a real shift) carries the estimate, and a pair's
+/// squared difference is capped at 10 times its expected size. None with fewer
+/// than 5 check quarters (no long lags).
+fn lag_covariance(
+    point: &dyn Fn(usize, i32) -> Option<(f64, f64)>,
+    base: (i32, i32),
+    check: (i32, i32),
+    depts: usize,
+    pilot: f64,
+) -> Option<[f64; 4]> {
+    // A squared difference beyond 10 times its expected size (chi-square
+    // with 1 degree of freedom: 0.16 % beyond) is capped there, so that
+    // the few departments with a real shift in the check quarters do not
+    // widen everyone's limits (the cap's bias on in-control data is 0.3 %).
+    const CAP: f64 = 10.0;
+    let span = (check.1 - check.0 + 1).max(0) as usize;
+    let mut num = vec![0.0; span];
+    let mut den = vec![0.0; span];
+    for d in 0..depts {
+        let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
+        let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
+        if pts.len() < 4 || so <= 0.0 {
+            continue;
+        }
+        let r = so / se;
+        let xs: Vec<Option<(f64, f64)>> = (check.0..=check.1)
+            .map(|q| point(d, q).map(|(o, e)| (o / (r * e) - 1.0, r * e)))
+            .collect();
+        for j in 0..span {
+            let Some((xj, mj)) = xs[j] else { continue };
+            for (l, xk) in xs.iter().enumerate().skip(j + 1) {
+                let Some((xk, mk)) = *xk else { continue };
+                let v = 1.0 / mj + 1.0 / mk + 2.0 * pilot;
+                let w = 1.0 / (v * v);
+                let d2 = (xj - xk).powi(2).min(CAP * v);
+                num[l - j] += w * (d2 - 1.0 / mj - 1.0 / mk) / 2.0;
+                den[l - j] += w;
+            }
+        }
+    }
+    let gamma = |l: usize| (den[l] > 0.0).then(|| num[l] / den[l]);
+    let (ln, ld) = (4..span).fold((0.0, 0.0), |(a, b), l| (a + num[l], b + den[l]));
+    let c0 = (ld > 0.0).then(|| (ln / ld).max(0.0))?;
+    let mut c = [c0, 0.0, 0.0, 0.0];
+    for (l, v) in c.iter_mut().enumerate().skip(1) {
+        *v = gamma(l).map_or(0.0, |g| (c0 - g).clamp(0.0, c0));
+    }
+    Some(c)
 }
 
 /// The nationally pooled dispersion of an indicator's quarterly counts.
@@ -378,6 +446,10 @@ pub struct Dispersion {
     pub tau2: f64,
     /// Lag-1 autocorrelation of the standardised residuals (0 to 0.9).
     pub rho: f64,
+    /// Beyond-Poisson covariance of a department's relative departures at
+    /// lags 0..=3 quarters (out of sample, without the baseline's error):
+    /// the early warning's variance model.
+    pub lag_cov: [f64; 4],
 }
 
 /// The deciding chart's pooled variance for a run at quarter `t`: baseline
@@ -959,7 +1031,46 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     // quarters, exact for one or two events a quarter, designed for a shift
     // of 2k standard errors (for large counts the standardised CUSUM with
     // reference k and interval h; its statistic is reported in those units).
-    if qc.cusum {
+    if qc.cusum && qc.early_warning == "window" {
+        // The peers' pooled rate is itself a count: its Poisson noise is
+        // part of every quarter's comparison, and the peers' own
+        // between-quarter variation adds, averaged, 1/n_peers of the
+        // department's.
+        let extra: Vec<f64> = pn
+            .iter()
+            .map(|&p| if p > 0.0 { 1.0 / p } else { 0.0 })
+            .collect();
+        let mu: Vec<f64> = e.iter().map(|x| x * ratio_centre).collect();
+        let z = scan(&ScanSeries {
+            x: o,
+            mu: &mu,
+            extra: &extra,
+            lag_cov: disp.lag_cov.map(|c| c * (1.0 + 1.0 / n_peers)),
+            base_len,
+            upper: worse == Worse::Higher,
+        });
+        let best = z
+            .iter()
+            .skip(1)
+            .copied()
+            .filter(|x| x.is_finite())
+            .fold(f64::NAN, f64::max);
+        let mut cf = mk(
+            Test::EarlyWarning,
+            Comparator::Peers,
+            expected,
+            pr[last],
+            best,
+        );
+        cf.p = f64::NAN;
+        if best > qc.window_z {
+            cf.severity = Some(Severity::Alert);
+            cf.rule = Some("window");
+            cf.attribution = Some("own");
+            ev.own_flag = true;
+        }
+        ev.findings.push(cf);
+    } else if qc.cusum {
         // Autocorrelated quarters make sums vary more than the CUSUM
         // assumes; scaling the departures by sqrt((1 - rho) / (1 + rho))
         // restores the long-run variance of an AR(1) series.
@@ -980,7 +1091,13 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         }
         .run(&o[base_len..], &mu0);
         let st = c.last().map_or(0.0, |x| x.s / delta);
-        let mut cf = mk(Test::Cusum, Comparator::Peers, expected, pr[last], st);
+        let mut cf = mk(
+            Test::EarlyWarning,
+            Comparator::Peers,
+            expected,
+            pr[last],
+            st,
+        );
         cf.p = f64::NAN;
         if c.last().is_some_and(|x| x.signal) {
             cf.severity = Some(Severity::Alert);
@@ -1269,12 +1386,21 @@ pub fn quarterly(
         .iter()
         .filter(|f| f.test == Test::Spc && f.comparator == Comparator::Peers)
         .count();
-    let per_chart = (1.0 - pnorm(qc.alarm_z))
-        + if qc.cusum {
-            window_flag_probability(qc.cusum_k, qc.cusum_h, qc.monitor_quarters)
-        } else {
-            0.0
-        };
+    let per_chart = if qc.cusum && qc.early_warning == "window" {
+        scan_flag_probability(
+            qc.baseline_quarters,
+            qc.monitor_quarters,
+            qc.alarm_z,
+            qc.window_z,
+        )
+    } else {
+        (1.0 - pnorm(qc.alarm_z))
+            + if qc.cusum {
+                window_flag_probability(qc.cusum_k, qc.cusum_h, qc.monitor_quarters)
+            } else {
+                0.0
+            }
+    };
     let tests = findings.len();
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let _ = charts_run;

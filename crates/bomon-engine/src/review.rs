@@ -31,8 +31,9 @@ pub enum Test {
     Trend,
     /// A quarterly chart signal.
     Spc,
-    /// A quarterly CUSUM alert.
-    Cusum,
+    /// A quarterly early warning of a sustained shift (the moving sums of
+    /// quarters, or the counts' CUSUM).
+    EarlyWarning,
 }
 
 impl Test {
@@ -43,7 +44,7 @@ impl Test {
             Test::Development => "development",
             Test::Trend => "trend",
             Test::Spc => "spc",
-            Test::Cusum => "cusum",
+            Test::EarlyWarning => "early_warning",
         }
     }
 
@@ -51,7 +52,12 @@ impl Test {
     pub fn words(self, da: bool) -> String {
         match self {
             Test::Spc => "SPC".into(),
-            Test::Cusum => "CUSUM".into(),
+            Test::EarlyWarning => if da {
+                "tidligt varsel"
+            } else {
+                "early warning"
+            }
+            .into(),
             t => bomon_vocab::glossary::term(t.name())
                 .map_or(t.name().to_string(), |g| g.name(da).to_lowercase()),
         }

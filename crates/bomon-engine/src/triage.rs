@@ -194,12 +194,12 @@ fn sentence(
             fmt_rate(f.reference_previous, kind, da, no_n),
             f.rule.unwrap_or("").replace('_', " ")
         ),
-        (Test::Cusum, _, true) => return format!(
+        (Test::EarlyWarning, _, true) => return format!(
             "{label} har i flere kvartaler ligget over det forventede ud fra sammenlignelige afdelinger (nu {} mod forventet {}) - tidligt varsel.",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.reference, kind, da, no_n)
         ),
-        (Test::Cusum, _, false) => return format!(
+        (Test::EarlyWarning, _, false) => return format!(
             "{label} has been above what comparable departments lead one to expect for several quarters (now {} against {} expected) - early warning.",
             fmt_rate(value, kind, da, now_n),
             fmt_rate(f.reference, kind, da, no_n)

@@ -163,22 +163,30 @@ fn method(input: &ReportInput<'_>) -> Vec<String> {
             vec![
                 format!("Kvartalsopfølgningen følger afdelinger i områder, kommunen klassificerer som {}, og afdelinger tilføjet i hånden.", q.categories.iter().map(|k| category_label(k, true)).collect::<Vec<_>>().join(", ")),
                 format!("Hvert kvartal sammenlignes afdelingens antal med det forventede: nævneren gange sammenlignelige afdelingers samlede niveau i samme kvartal gange afdelingens eget forhold til dem i grundperioden ({} kvartaler). Sæsonudsving og byomfattende skift går derved ud.", q.baseline_quarters),
-                "Et kvartal langt over det forventede (svarende til 3 standardafvigelser, med den eksakte gamma-Poisson-hale) er en alarm; en vedvarende mindre stigning opdages af en CUSUM og er et opmærksomhedspunkt. Stiger sammenlignelige afdelinger samtidig, kaldes det en fælles udvikling.".into(),
+                if q.cusum && q.early_warning == "window" {
+                    format!("Et kvartal langt over det forventede (ud over {} standardafvigelser, med den eksakte gamma-Poisson-hale) er en alarm. En vedvarende mindre stigning er et tidligt varsel: summen af de seneste 2 til {} kvartaler ligger mere end {} standardafvigelser over det forventede. Usikkerheden regnes med: at kvartaler i samme år ofte ligger højt eller lavt sammen (målt på alle landets afdelinger), og usikkerheden på afdelingens eget niveau fra grundperioden. Stiger sammenlignelige afdelinger samtidig, kaldes det en fælles udvikling.", bomon_vocab::number::trimmed(q.alarm_z, 2, true), q.monitor_quarters, bomon_vocab::number::trimmed(q.window_z, 2, true))
+                } else {
+                    format!("Et kvartal langt over det forventede (ud over {} standardafvigelser, med den eksakte gamma-Poisson-hale) er en alarm; en vedvarende mindre stigning opdages af en CUSUM og er et tidligt varsel. Stiger sammenlignelige afdelinger samtidig, kaldes det en fælles udvikling.", bomon_vocab::number::trimmed(q.alarm_z, 2, true))
+                },
                 if q.min_events > 0.0 {
                     format!("Nøgletal med under {} hændelser pr. kvartal i grundperioden vurderes ikke; det står i afdelingens status.", bomon_vocab::number::trimmed(q.min_events, 1, true))
                 } else {
-                    "Også sjældne hændelser følges: hvert kvartal vurderes med den eksakte fordeling af antallet, og CUSUM'en lægger sandsynlighedsforholdet for hvert kvartals antal sammen, så også én eller to hændelser pr. kvartal kan vurderes. Usikkerheden på afdelingens eget niveau fra grundperioden regnes med. Kun nøgletal uden tal for kvartalet eller med for kort serie vurderes ikke; det står under afdelingen.".into()
+                    "Også sjældne hændelser følges: kvartaler og summer af kvartaler vurderes med den eksakte fordeling af antallet, så også én eller to hændelser pr. kvartal kan vurderes. Kun nøgletal uden tal for kvartalet eller med for kort serie vurderes ikke; det står under afdelingen.".into()
                 },
             ]
         } else {
             vec![
                 format!("The quarterly follow-up follows departments in areas the municipality classes as {}, and departments added by hand.", q.categories.join(", ")),
                 format!("Each quarter the department's count is compared with the expected one: the denominator times comparable departments' pooled level in the same quarter times the department's own ratio to them in the baseline ({} quarters). Seasons and city-wide shifts cancel.", q.baseline_quarters),
-                "A quarter far above the expected (the equivalent of 3 standard deviations, by the exact gamma-Poisson tail) is an alarm; a sustained smaller rise is caught by a CUSUM and is an alert. When comparable departments rise at the same time it is called a shared development.".into(),
+                if q.cusum && q.early_warning == "window" {
+                    format!("A quarter far above the expected (beyond {} standard deviations, by the exact gamma-Poisson tail) is an alarm. A sustained smaller rise is an early warning: the sum of the last 2 to {} quarters lies more than {} standard deviations above the expected. The uncertainty counts: quarters of the same year often run high or low together (measured on all the country's departments), and the department's own level from the baseline is uncertain. When comparable departments rise at the same time it is called a shared development.", q.alarm_z, q.monitor_quarters, q.window_z)
+                } else {
+                    format!("A quarter far above the expected (beyond {} standard deviations, by the exact gamma-Poisson tail) is an alarm; a sustained smaller rise is caught by a CUSUM and is an early warning. When comparable departments rise at the same time it is called a shared development.", q.alarm_z)
+                },
                 if q.min_events > 0.0 {
                     format!("Indicators with fewer than {} events a quarter in the baseline are not judged; the department's status says so.", q.min_events)
                 } else {
-                    "Rare events are followed too: each quarter is judged by the exact distribution of its count, and the CUSUM adds up the likelihood ratio of each quarter's count, so one or two events a quarter can be judged. The uncertainty of the department's own level from the baseline is taken into account. Only indicators without a figure for the quarter or with too short a series are not judged; that is said under the department.".into()
+                    "Rare events are followed too: quarters and sums of quarters are judged by the exact distribution of their counts, so one or two events a quarter can be judged. Only indicators without a figure for the quarter or with too short a series are not judged; that is said under the department.".into()
                 },
             ]
         };
@@ -280,7 +288,7 @@ fn words(input: &ReportInput<'_>, disc: &Disclosure) -> serde_json::Value {
         "asked": tr(da, "Bedes vurderet kvalitativt", "Asked for an assessment"),
         "expected_false": tr(da, "Forventede falske markeringer (test)", "Expected false flags (tests)"),
         "expected_false_note": if quarterly {
-            tr(da, "Nominelt tal (3-sigma-punkt og CUSUM pr. kurve); målt på syntetiske data: ca. 0,09 falske alarmer pr. afdeling pr. år.", "Nominal figure (3-sigma point and CUSUM per chart); measured on synthetic data: about 0.09 false alarms per department-year.")
+            tr(da, "Nominelt tal (alarm og tidligt varsel pr. kurve). Målt på syntetiske data: ca. 0,09 nye falske markeringer pr. afdeling pr. år.", "Nominal figure (alarm and early warning per chart). Measured on synthetic data: about 0.09 new false flags per department-year.")
         } else {
             tr(da, "Tallene afgør aldrig alene: en markering er en anledning til at spørge dem, der kender afdelingen. Andelen af falske markeringer er holdt nede på tværs af hele gennemgangen (Benjamini-Hochberg).", "Figures never decide alone: a flag is a reason to ask those who know the department. The false discovery rate is controlled across the whole review (Benjamini-Hochberg).")
         },

@@ -428,7 +428,7 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
             legend: [
                 l.department.to_string(),
                 tr(da, "Sammenlignelige afdelinger samlet", "Comparable departments pooled").into(),
-                tr(da, "Signal: alarm, eller tidligt varsel (CUSUM) i seneste kvartal", "Signal: alarm, or early warning (CUSUM) in the latest quarter").into(),
+                tr(da, "Signal: alarm eller tidligt varsel i seneste kvartal", "Signal: alarm or early warning in the latest quarter").into(),
             ],
             caption: l.caption.clone(),
             danish: da,
@@ -502,7 +502,7 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
             upper: own.iter().map(|c| c.upper * f).collect(),
             baseline: own.iter().filter(|c| c.baseline).count(),
             // Rule marks on the own chart, and the quarter reviewed when the
-            // department has its own signal there (deciding chart or CUSUM).
+            // department has its own signal there (deciding chart or early warning).
             signal: own
                 .iter()
                 .enumerate()

@@ -341,7 +341,7 @@ fn flags_sheet(
         ws.write_string(row, 8, unit)?;
         let relative = |x: f64| (x.exp() - 1.0) * 100.0;
         match f.test {
-            Test::Level | Test::Spc | Test::Cusum => {
+            Test::Level | Test::Spc | Test::EarlyWarning => {
                 if hidden {
                     ws.write_string(row, 7, disc.mark())?;
                 } else {

@@ -31,6 +31,8 @@ pub mod funnel;
 pub mod glm;
 pub mod multiple;
 pub mod overdispersion;
+pub mod rng;
+pub mod scan;
 pub mod shrink;
 pub mod spc;
 pub mod trend;

@@ -166,7 +166,7 @@ fn the_departments_own_sustained_rise_is_flagged_as_its_own() {
     assert_eq!(q.status, vec![bomon_engine::quarterly::Status::Persisting]);
     assert!(own_flags(&q)
         .iter()
-        .all(|f| f.test == bomon_engine::review::Test::Cusum));
+        .all(|f| f.test == bomon_engine::review::Test::EarlyWarning));
 }
 
 #[test]

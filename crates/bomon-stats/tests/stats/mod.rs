@@ -4,3 +4,4 @@ mod count_cusum;
 mod medpar;
 mod properties;
 mod reference;
+mod window_scan;
