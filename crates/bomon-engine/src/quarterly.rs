@@ -39,7 +39,7 @@ use bomon_stats::cusum::{window_flag_probability, CountCusum};
 use bomon_stats::dist::{nb_lower_midp, nb_midp_beyond, nb_upper_midp, pnorm, qnorm};
 use bomon_stats::funnel::Worse;
 use bomon_stats::overdispersion::{phi, winsorise};
-use bomon_stats::scan::{scan, scan_flag_probability, ScanSeries};
+use bomon_stats::scan::{scan_flag_probability, scan_windows, ScanSeries};
 use bomon_stats::spc::{anhoej_limits, spc, Chart, Rule, Rules, Spc, SpcOptions};
 use bomon_stats::Severity;
 use bomon_store::{Catalogue, Direction, Kind};
@@ -978,8 +978,36 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     // The last quarter's tail decides; the chart marks earlier quarters by
     // the alarm line itself (a count beyond it is exactly one whose tail is
     // beyond the threshold).
+    // The window early warning's sums (w = 1 is the quarter itself). The
+    // peers' pooled rate is itself a count: its Poisson noise is part of
+    // every quarter's comparison, and the peers' own between-quarter
+    // variation adds, averaged, 1/n_peers of the department's.
+    let window = (qc.cusum && qc.early_warning == "window").then(|| {
+        let extra: Vec<f64> = pn
+            .iter()
+            .map(|&p| if p > 0.0 { 1.0 / p } else { 0.0 })
+            .collect();
+        let mu: Vec<f64> = e.iter().map(|x| x * ratio_centre).collect();
+        scan_windows(&ScanSeries {
+            x: o,
+            mu: &mu,
+            extra: &extra,
+            lag_cov: disp.lag_cov.map(|c| c * (1.0 + 1.0 / n_peers)),
+            base_len,
+            upper: worse == Worse::Higher,
+        })
+    });
+    // With it, the quarter's alarm uses the same variance model as the sums
+    // (the window of one quarter); else the ratio's Poisson error alone.
+    let tau2_alarm = window
+        .as_ref()
+        .and_then(|w| w.first())
+        .map(|w| w.tau2)
+        .filter(|t| t.is_finite())
+        .unwrap_or(tau2_case);
+    let window_z: Option<Vec<f64>> = window.map(|w| w.iter().map(|x| x.z).collect());
     let mut zq = vec![f64::NAN; o.len()];
-    zq[last] = gamma_poisson_z(&o[last..], &e[last..], ratio_centre, tau2_case, worse)[0];
+    zq[last] = gamma_poisson_z(&o[last..], &e[last..], ratio_centre, tau2_alarm, worse)[0];
     let rel_sig = if zq[last] > qc.alarm_z {
         Some((Rule::OutsideLimits.name(), Severity::Alarm))
     } else {
@@ -1005,7 +1033,7 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
                 peers: (&pr, &pn),
                 z: &zq,
                 centre: ratio_centre,
-                tau2: tau2_case,
+                tau2: tau2_alarm,
                 alarm_z: qc.alarm_z,
                 worse,
             },
@@ -1027,28 +1055,12 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     }
     ev.findings.push(rel_f);
 
-    // Early warning: the counts' likelihood-ratio CUSUM over the monitored
-    // quarters, exact for one or two events a quarter, designed for a shift
-    // of 2k standard errors (for large counts the standardised CUSUM with
-    // reference k and interval h; its statistic is reported in those units).
-    if qc.cusum && qc.early_warning == "window" {
-        // The peers' pooled rate is itself a count: its Poisson noise is
-        // part of every quarter's comparison, and the peers' own
-        // between-quarter variation adds, averaged, 1/n_peers of the
-        // department's.
-        let extra: Vec<f64> = pn
-            .iter()
-            .map(|&p| if p > 0.0 { 1.0 / p } else { 0.0 })
-            .collect();
-        let mu: Vec<f64> = e.iter().map(|x| x * ratio_centre).collect();
-        let z = scan(&ScanSeries {
-            x: o,
-            mu: &mu,
-            extra: &extra,
-            lag_cov: disp.lag_cov.map(|c| c * (1.0 + 1.0 / n_peers)),
-            base_len,
-            upper: worse == Worse::Higher,
-        });
+    // Early warning: the largest z of the sums of the last 2.. quarters
+    // (window), or the counts' likelihood-ratio CUSUM over the monitored
+    // quarters, designed for a shift of 2k standard errors (cusum; for
+    // large counts the standardised CUSUM with reference k and interval h,
+    // its statistic reported in those units).
+    if let Some(z) = window_z {
         let best = z
             .iter()
             .skip(1)

@@ -53,12 +53,35 @@ pub struct ScanSeries<'a> {
 /// direction; NaN when the window holds no usable quarter or the baseline
 /// none.
 pub fn scan(s: &ScanSeries<'_>) -> Vec<f64> {
+    scan_windows(s).into_iter().map(|w| w.z).collect()
+}
+
+/// One window of [`scan_windows`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScanWindow {
+    /// The sum's probit z (positive: concerning); NaN if not judged.
+    pub z: f64,
+    /// The gamma-Poisson tau^2 of the sum's predictive distribution
+    /// (its variance is mu_W + tau2 mu_W^2).
+    pub tau2: f64,
+}
+
+/// As [`scan`], with each window's predictive tau^2: the last quarter's
+/// (w = 1) is the alarm's, so that the alarm and the early warning share
+/// one variance model.
+pub fn scan_windows(s: &ScanSeries<'_>) -> Vec<ScanWindow> {
     let n = s.x.len().min(s.mu.len()).min(s.extra.len());
     let ok = |j: usize| s.x[j].is_finite() && s.mu[j].is_finite() && s.mu[j] > 0.0;
     let base = s.base_len.min(n);
     let mu_b: f64 = (0..base).filter(|&j| ok(j)).map(|j| s.mu[j]).sum();
     let m = n - base;
-    let mut out = vec![f64::NAN; m];
+    let mut out = vec![
+        ScanWindow {
+            z: f64::NAN,
+            tau2: f64::NAN
+        };
+        m
+    ];
     if !(mu_b > 0.0) {
         return out;
     }
@@ -100,7 +123,10 @@ pub fn scan(s: &ScanSeries<'_>) -> Vec<f64> {
         } else {
             nb_lower_midp(x_w, mu_w, tau2)
         };
-        out[w - 1] = -qnorm(p.clamp(1e-300, 1.0 - 1e-16));
+        out[w - 1] = ScanWindow {
+            z: -qnorm(p.clamp(1e-300, 1.0 - 1e-16)),
+            tau2,
+        };
     }
     out
 }
