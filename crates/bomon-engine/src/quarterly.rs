@@ -826,6 +826,10 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         dn,
         ..
     } = &w;
+    if keep_charts {
+        // own, relative, peers, deciding and peers_rate: five points a quarter.
+        ev.charts.reserve(5 * qs.len());
+    }
     let (be, base_len, last) = (*be, *base_len, w.last());
     let value_kind = kind.is_value();
     let (n_t, d_t) = (o[last], dn[last]);
@@ -1350,8 +1354,8 @@ pub fn quarterly(
             )
         })
         .collect();
-    let mut findings = Vec::new();
-    let mut charts = Vec::new();
+    let mut findings = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
+    let mut charts = Vec::with_capacity(results.iter().map(|r| r.1.len()).sum());
     let mut not_judged = Vec::new();
     let mut judged_series = Vec::new();
     let mut status = Vec::new();
