@@ -563,22 +563,30 @@ pub fn quarterly_follow_up(
     lap.lap("peers");
     let q = quarterly::quarterly(&panel, catalogue, t, selection, &peers, covs, &opts.config);
     lap.lap("charts");
-    let mut tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
-    let log = assessments::apply(
-        &snap,
-        &q.review,
-        &mut tri,
-        &panel,
-        catalogue,
-        &opts.config,
-        opts.danish,
-    )?;
-    let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
-
-    let selection_df = frames::selection(&q, &panel).map_err(|e| Error::polars("selection", e))?;
+    // The chart points (a million rows nationally) are built beside the
+    // triage and the assessment log.
     let disc = bomon_vocab::Disclosure::new(opts.config.max_suppressed_numerator);
-    let charts_df =
-        frames::spc_points(&q, &panel, &disc).map_err(|e| Error::polars("charts", e))?;
+    let (charts_df, triaged) = rayon::join(
+        || frames::spc_points(&q, &panel, &disc).map_err(|e| Error::polars("charts", e)),
+        || -> Result<_, Error> {
+            let mut tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
+            let log = assessments::apply(
+                &snap,
+                &q.review,
+                &mut tri,
+                &panel,
+                catalogue,
+                &opts.config,
+                opts.danish,
+            )?;
+            let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
+            let selection_df =
+                frames::selection(&q, &panel).map_err(|e| Error::polars("selection", e))?;
+            Ok((tri, log, log_counts, selection_df))
+        },
+    );
+    let charts_df = charts_df?;
+    let (tri, log, log_counts, selection_df) = triaged?;
     let status: serde_json::Map<String, serde_json::Value> = quarterly::Status::ALL
         .iter()
         .map(|s| {

@@ -1137,6 +1137,27 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     ev
 }
 
+/// The stated chance, per deciding chart, that an in-control series is
+/// flagged in the quarter: the window scan's (normal theory), or the
+/// alarm tail plus the CUSUM's chance of ending above h.
+fn nominal_flag_chance(qc: &QuarterlyConfig) -> f64 {
+    if qc.cusum && qc.early_warning == "window" {
+        scan_flag_probability(
+            qc.baseline_quarters,
+            qc.monitor_quarters,
+            qc.alarm_z,
+            qc.window_z,
+        )
+    } else {
+        (1.0 - pnorm(qc.alarm_z))
+            + if qc.cusum {
+                window_flag_probability(qc.cusum_k, qc.cusum_h, qc.monitor_quarters)
+            } else {
+                0.0
+            }
+    }
+}
+
 /// Which series a chart's points belong to.
 struct SeriesOf<'a> {
     dept: usize,
@@ -1244,12 +1265,16 @@ pub fn quarterly(
         },
     };
     let span = (qc.baseline_quarters + qc.monitor_quarters) as i32;
-    let seasonal: Vec<[f64; 4]> = (0..panel.indicators.len())
-        .map(|i| seasonal_factors(panel, i, (t - span + 1).max(panel.first_year), t))
-        .collect();
-    let tau2: Vec<Dispersion> = (0..panel.indicators.len())
-        .map(|i| pooled_variance(panel, i, t, qc))
-        .collect();
+    // Per indicator, each over every department in the store: in parallel.
+    let (seasonal, tau2): (Vec<[f64; 4]>, Vec<Dispersion>) = (0..panel.indicators.len())
+        .into_par_iter()
+        .map(|i| {
+            (
+                seasonal_factors(panel, i, (t - span + 1).max(panel.first_year), t),
+                pooled_variance(panel, i, t, qc),
+            )
+        })
+        .unzip();
     let rebase: HashMap<(&str, Option<&str>), i32> = qc
         .rebase
         .iter()
@@ -1294,66 +1319,73 @@ pub fn quarterly(
         usize,
         Vec<usize>,
     );
-    let results: Vec<DeptResult> = selection
-        .par_iter()
-        .enumerate()
-        .map(|(k, sel)| {
-            let d = sel.dept;
-            let members: Vec<usize> = peers[k].iter().map(|p| p.0).collect();
-            let id = panel.depts[d].id.as_str();
-            let mut findings = Vec::new();
-            let mut charts = Vec::new();
-            let mut nj = Vec::new();
-            let mut by = Vec::new();
-            let (mut own, mut shared, mut prev_own, mut runs) = (false, false, false, 0);
-            let mut prev_flagged = Vec::new();
-            for &i in &judged {
-                let rb = rebase
-                    .get(&(id, Some(panel.indicators[i].as_str())))
-                    .or_else(|| rebase.get(&(id, None)))
-                    .copied();
-                let (kind, worse) = meta[i];
-                let case = Case {
-                    i,
-                    d,
-                    peers: &members,
-                    season: &seasonal[i],
-                    rebase: rb,
-                    kind,
-                    worse,
-                    disp: tau2[i],
-                };
-                let now = evaluate(&ctx, &case, t, true);
-                if let Some((why, nb)) = now.not_judged {
-                    nj.push((d, i, why, nb));
-                }
-                if let Some(j) = now.judged_by {
-                    by.push((d, i, j));
-                }
-                own |= now.own_flag;
-                shared |= now.shared_flag;
-                runs += now.charts_run;
-                findings.extend(now.findings);
-                charts.extend(now.charts);
-                let before = evaluate(&ctx, &case, t - 1, false);
-                if before.own_flag {
-                    prev_own = true;
-                    prev_flagged.push(i);
-                }
-            }
-            (
-                findings,
-                charts,
-                nj,
-                by,
-                own,
-                shared,
-                prev_own,
-                runs,
-                prev_flagged,
-            )
-        })
-        .collect();
+    // The stated chance of a false flag (a Monte Carlo of its own) is
+    // computed beside the charts.
+    let (per_chart, results): (f64, Vec<DeptResult>) = rayon::join(
+        || nominal_flag_chance(qc),
+        || {
+            selection
+                .par_iter()
+                .enumerate()
+                .map(|(k, sel)| {
+                    let d = sel.dept;
+                    let members: Vec<usize> = peers[k].iter().map(|p| p.0).collect();
+                    let id = panel.depts[d].id.as_str();
+                    let mut findings = Vec::new();
+                    let mut charts = Vec::new();
+                    let mut nj = Vec::new();
+                    let mut by = Vec::new();
+                    let (mut own, mut shared, mut prev_own, mut runs) = (false, false, false, 0);
+                    let mut prev_flagged = Vec::new();
+                    for &i in &judged {
+                        let rb = rebase
+                            .get(&(id, Some(panel.indicators[i].as_str())))
+                            .or_else(|| rebase.get(&(id, None)))
+                            .copied();
+                        let (kind, worse) = meta[i];
+                        let case = Case {
+                            i,
+                            d,
+                            peers: &members,
+                            season: &seasonal[i],
+                            rebase: rb,
+                            kind,
+                            worse,
+                            disp: tau2[i],
+                        };
+                        let now = evaluate(&ctx, &case, t, true);
+                        if let Some((why, nb)) = now.not_judged {
+                            nj.push((d, i, why, nb));
+                        }
+                        if let Some(j) = now.judged_by {
+                            by.push((d, i, j));
+                        }
+                        own |= now.own_flag;
+                        shared |= now.shared_flag;
+                        runs += now.charts_run;
+                        findings.extend(now.findings);
+                        charts.extend(now.charts);
+                        let before = evaluate(&ctx, &case, t - 1, false);
+                        if before.own_flag {
+                            prev_own = true;
+                            prev_flagged.push(i);
+                        }
+                    }
+                    (
+                        findings,
+                        charts,
+                        nj,
+                        by,
+                        own,
+                        shared,
+                        prev_own,
+                        runs,
+                        prev_flagged,
+                    )
+                })
+                .collect()
+        },
+    );
     let mut findings = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
     let mut charts = Vec::with_capacity(results.iter().map(|r| r.1.len()).sum());
     let mut not_judged = Vec::new();
@@ -1402,21 +1434,6 @@ pub fn quarterly(
         .iter()
         .filter(|f| f.test == Test::Spc && f.comparator == Comparator::Peers)
         .count();
-    let per_chart = if qc.cusum && qc.early_warning == "window" {
-        scan_flag_probability(
-            qc.baseline_quarters,
-            qc.monitor_quarters,
-            qc.alarm_z,
-            qc.window_z,
-        )
-    } else {
-        (1.0 - pnorm(qc.alarm_z))
-            + if qc.cusum {
-                window_flag_probability(qc.cusum_k, qc.cusum_h, qc.monitor_quarters)
-            } else {
-                0.0
-            }
-    };
     let tests = findings.len();
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let _ = charts_run;

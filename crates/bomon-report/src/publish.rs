@@ -64,7 +64,7 @@ fn write_csv(path: &Path, df: &DataFrame) -> Result<(), Error> {
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
     let f = fs::File::create(path).map_err(io(path))?;
     ParquetWriter::new(f)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(1).expect("zstd level 1"))))
         .finish(df)
         .map_err(perr(format!("writing {}", path.display())))?;
     Ok(())
@@ -110,14 +110,22 @@ pub fn publish(
     report: Option<&crate::pdf::Printer>,
 ) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(out).map_err(io(out))?;
-    // peers.csv (the largest file of a national review) on a core of its own.
+    // peers.csv (the largest file of a national review) and the run's
+    // extras (a quarterly run's spc.parquet: a million chart points) each on
+    // a thread of their own, beside the findings and the triage.
     std::thread::scope(|s| {
         let peers = s.spawn(|| write_peers(run, out));
+        let extras = s.spawn(|| write_extras(run, out));
         let rest = write_findings(run, catalogue, out).and_then(|_| write_departments(run, out));
-        let peers = peers
-            .join()
-            .unwrap_or_else(|_| Err(Error::Input("writing peers.csv failed".into())));
-        rest.and(peers)
+        let joined = |h: std::thread::ScopedJoinHandle<'_, Result<(), Error>>, what: &str| {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Input(format!("writing {what} failed"))))
+        };
+        let (peers, extras) = (
+            joined(peers, "peers.csv"),
+            joined(extras, "the run's tables"),
+        );
+        rest.and(peers).and(extras)
     })?;
     fs::write(
         out.join("INTERNT-ARBEJDSREDSKAB.txt"),
@@ -135,15 +143,7 @@ pub fn publish(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for x in &run.extras {
-        let path = out.join(&x.name);
-        if x.name.ends_with(".parquet") {
-            write_parquet(&path, &mut x.frame.clone())?;
-        } else {
-            write_csv(&path, &x.frame)?;
-        }
-        names.push(x.name.clone());
-    }
+    names.extend(run.extras.iter().map(|x| x.name.clone()));
     names.push("manifest.json".into());
     let mut manifest = manifest(run, catalogue, &names);
     if let Some(printer) = report {
@@ -166,6 +166,20 @@ pub fn publish(
     )
     .map_err(io(out))?;
     Ok(names.iter().map(|n| out.join(n)).collect())
+}
+
+/// The run's further tables (quarterly: selection.csv, spc.parquet), as
+/// CSV or Parquet by their names' extensions.
+fn write_extras(run: &Run, out: &Path) -> Result<(), Error> {
+    for x in &run.extras {
+        let path = out.join(&x.name);
+        if x.name.ends_with(".parquet") {
+            write_parquet(&path, &mut x.frame.clone())?;
+        } else {
+            write_csv(&path, &x.frame)?;
+        }
+    }
+    Ok(())
 }
 
 /// Every test (tests.parquet) and the flags (flags.csv/.parquet).
