@@ -56,34 +56,16 @@ pub fn findings(
             .map(|(x, &h)| (!h).then(|| v(x)))
             .collect()
     };
+    let ids: Vec<&str> = panel.depts.iter().map(|d| d.id.as_str()).collect();
+    let names: Vec<&str> = panel.depts.iter().map(|d| d.name.as_str()).collect();
+    let inds: Vec<&str> = panel.indicators.iter().map(String::as_str).collect();
     DataFrame::new(vec![
-        Column::new(
-            "department_id".into(),
-            rows.iter()
-                .map(|x| panel.depts[x.dept].id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "department_name".into(),
-            rows.iter()
-                .map(|x| panel.depts[x.dept].name.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("period".into(), vec![period; rows.len()]),
-        Column::new(
-            "indicator".into(),
-            rows.iter()
-                .map(|x| panel.indicators[x.indicator].as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "test".into(),
-            rows.iter().map(|x| x.test.name()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "comparator".into(),
-            rows.iter().map(|x| x.comparator.name()).collect::<Vec<_>>(),
-        ),
+        coded("department_id", &ids, rows.iter().map(|x| Some(x.dept)))?,
+        coded("department_name", &names, rows.iter().map(|x| Some(x.dept)))?,
+        coded("period", &[period], rows.iter().map(|_| Some(0)))?,
+        coded("indicator", &inds, rows.iter().map(|x| Some(x.indicator)))?,
+        interned("test", rows.iter().map(|x| Some(x.test.name())))?,
+        interned("comparator", rows.iter().map(|x| Some(x.comparator.name())))?,
         Column::new("value".into(), shown(&|x| x.value, &value_hidden)),
         Column::new(
             "reference".into(),
@@ -92,32 +74,22 @@ pub fn findings(
         Column::new("z".into(), shown(&|x| x.z, &hidden)),
         Column::new("p".into(), shown(&|x| x.p, &hidden)),
         Column::new("q".into(), shown(&|x| x.q, &hidden)),
-        Column::new(
-            "severity".into(),
-            rows.iter()
-                .map(|x| x.severity.map(|s| s.name()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "direction".into(),
-            rows.iter()
-                .map(|x| direction(x.indicator))
-                .collect::<Vec<_>>(),
-        ),
+        interned(
+            "severity",
+            rows.iter().map(|x| x.severity.map(|s| s.name())),
+        )?,
+        interned(
+            "direction",
+            rows.iter().map(|x| Some(direction(x.indicator))),
+        )?,
         Column::new("numerator".into(), shown(&|x| x.numerator, &hidden)),
         Column::new(
             "denominator".into(),
             rows.iter().map(|x| x.denominator).collect::<Vec<_>>(),
         ),
         Column::new("suppressed".into(), hidden.clone()),
-        Column::new(
-            "rule".into(),
-            rows.iter().map(|x| x.rule).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "attribution".into(),
-            rows.iter().map(|x| x.attribution).collect::<Vec<_>>(),
-        ),
+        interned("rule", rows.iter().map(|x| x.rule))?,
+        interned("attribution", rows.iter().map(|x| x.attribution))?,
     ])
 }
 
@@ -179,6 +151,39 @@ pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// A string column of `n` rows whose row `r` is `uniques[code(r)]` (None:
+/// null), built by gathering from the few distinct values instead of
+/// copying a string per row: a national review's tests hold half a million
+/// rows but only some thousand distinct department ids and a handful of
+/// test names.
+fn coded(
+    name: &str,
+    uniques: &[&str],
+    codes: impl Iterator<Item = Option<usize>>,
+) -> PolarsResult<Column> {
+    let idx: IdxCa = codes.map(|c| c.map(|c| c as IdxSize)).collect();
+    let values = Series::new(name.into(), uniques);
+    Ok(values.take(&idx)?.with_name(name.into()).into())
+}
+
+/// [`coded`] for a column of few distinct values given row by row (test
+/// names, severities, rules): each value is looked up among those seen.
+fn interned<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> PolarsResult<Column> {
+    let mut uniques: Vec<&str> = Vec::new();
+    let codes: Vec<Option<usize>> = values
+        .map(|v| {
+            v.map(|v| match uniques.iter().position(|u| *u == v) {
+                Some(k) => k,
+                None => {
+                    uniques.push(v);
+                    uniques.len() - 1
+                }
+            })
+        })
+        .collect();
+    coded(name, &uniques, codes.into_iter())
+}
+
 /// The quarterly charts' points (spc.parquet), for reports and notebooks;
 /// a point built on a suppressed count carries no value.
 pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResult<DataFrame> {
@@ -190,60 +195,54 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
     let lo = c.iter().map(|r| r.quarter).min().unwrap_or(0);
     let hi = c.iter().map(|r| r.quarter).max().unwrap_or(-1);
     let labels: Vec<String> = (lo..=hi).map(crate::data::quarter_label).collect();
-    // Ten columns of a million rows each: built in parallel.
-    type Build<'a> = Box<dyn Fn() -> Column + Sync + 'a>;
+    // Ten columns of a million rows each: the strings gathered from their
+    // few distinct values, all built in parallel.
+    let ids: Vec<&str> = panel.depts.iter().map(|d| d.id.as_str()).collect();
+    let inds: Vec<&str> = panel.indicators.iter().map(String::as_str).collect();
+    let periods: Vec<&str> = labels.iter().map(String::as_str).collect();
+    type Build<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
     let f64s = |name: &'static str, get: fn(&ChartRow) -> f64| -> Build<'_> {
-        Box::new(move || Column::new(name.into(), c.iter().map(get).collect::<Vec<_>>()))
+        Box::new(move || {
+            Ok(Column::new(
+                name.into(),
+                c.iter().map(get).collect::<Vec<_>>(),
+            ))
+        })
     };
     let builders: Vec<Build<'_>> = vec![
+        Box::new(|| coded("department_id", &ids, c.iter().map(|r| Some(r.dept)))),
+        Box::new(|| coded("indicator", &inds, c.iter().map(|r| Some(r.indicator)))),
+        Box::new(|| interned("chart", c.iter().map(|r| Some(r.chart)))),
         Box::new(|| {
-            Column::new(
-                "department_id".into(),
-                c.iter()
-                    .map(|r| panel.depts[r.dept].id.as_str())
-                    .collect::<Vec<_>>(),
+            coded(
+                "period",
+                &periods,
+                c.iter().map(|r| Some((r.quarter - lo) as usize)),
             )
         }),
         Box::new(|| {
-            Column::new(
-                "indicator".into(),
-                c.iter()
-                    .map(|r| panel.indicators[r.indicator].as_str())
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        Box::new(|| {
-            Column::new(
-                "chart".into(),
-                c.iter().map(|r| r.chart).collect::<Vec<_>>(),
-            )
-        }),
-        Box::new(|| {
-            Column::new(
-                "period".into(),
-                c.iter()
-                    .map(|r| labels[(r.quarter - lo) as usize].as_str())
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        Box::new(|| {
-            Column::new(
+            Ok(Column::new(
                 "value".into(),
                 c.iter()
                     .map(|r| (!(r.chart != "peers" && hide(r.numerator))).then_some(r.value))
                     .collect::<Vec<_>>(),
-            )
+            ))
         }),
         f64s("centre", |r| r.centre),
         f64s("lower", |r| r.lower),
         f64s("upper", |r| r.upper),
         Box::new(|| {
-            Column::new(
+            Ok(Column::new(
                 "baseline".into(),
                 c.iter().map(|r| r.baseline).collect::<Vec<_>>(),
-            )
+            ))
         }),
-        Box::new(|| Column::new("rule".into(), c.iter().map(|r| r.rule).collect::<Vec<_>>())),
+        Box::new(|| interned("rule", c.iter().map(|r| r.rule))),
     ];
-    DataFrame::new(builders.par_iter().map(|b| b()).collect())
+    DataFrame::new(
+        builders
+            .par_iter()
+            .map(|b| b())
+            .collect::<PolarsResult<Vec<_>>>()?,
+    )
 }

@@ -64,7 +64,9 @@ fn write_csv(path: &Path, df: &DataFrame) -> Result<(), Error> {
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
     let f = fs::File::create(path).map_err(io(path))?;
     ParquetWriter::new(f)
-        .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(1).expect("zstd level 1"))))
+        .with_compression(ParquetCompression::Zstd(Some(
+            ZstdLevel::try_new(1).expect("zstd level 1"),
+        )))
         .finish(df)
         .map_err(perr(format!("writing {}", path.display())))?;
     Ok(())
