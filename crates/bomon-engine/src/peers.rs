@@ -2,7 +2,7 @@
 //! department's k most similar departments on standardised structural
 //! covariates, with exact-match constraints.
 
-use bomon_stats::distance::{column_moments, k_nearest};
+use bomon_stats::distance::{column_moments, k_nearest, k_nearest_sorted};
 use rayon::prelude::*;
 
 use crate::config::PeerConfig;
@@ -110,28 +110,52 @@ pub fn peer_groups(
             )
         })
         .collect();
+    // Per pool its candidates sorted by the covariate of widest spread: the
+    // search visits those near the target in it and stops where that
+    // covariate alone is farther than the k-th best twin (same twins as a
+    // full scan; pools with a missing value are scanned in full).
+    let sorted: std::collections::HashMap<u32, Option<(usize, Vec<usize>, Vec<f64>)>> = flat
+        .iter()
+        .map(|(t, rows)| {
+            let n = rows.len() / p.max(1);
+            let spread = |c: usize| {
+                let m = (0..n).map(|j| rows[j * p + c]).sum::<f64>() / n.max(1) as f64;
+                (0..n).map(|j| (rows[j * p + c] - m).powi(2)).sum::<f64>()
+            };
+            let c = (0..p).max_by(|&a, &b| spread(a).total_cmp(&spread(b)));
+            let sorted = c
+                .filter(|&c| (0..n).all(|j| rows[j * p + c].is_finite()))
+                .map(|c| {
+                    let mut order: Vec<usize> = (0..n).collect();
+                    order.sort_by(|&a, &b| rows[a * p + c].total_cmp(&rows[b * p + c]));
+                    let key = order.iter().map(|&j| rows[j * p + c]).collect();
+                    (c, order, key)
+                });
+            (*t, sorted)
+        })
+        .collect();
     let groups = targets
         .par_iter()
         .map(|&t| {
             let key = if cfg.same_housing_type { ht[t] } else { 0 };
             let (pool, rows) = (&by_type[&key], &flat[&key]);
             let zt = &z[t];
-            k_nearest(
-                t,
-                pool.len(),
-                cfg.k,
-                |j| pool[j] != t && (!cfg.other_organisations || org[pool[j]] != org[t]),
-                |_, j| {
-                    zt.iter()
-                        .zip(&rows[j * p..(j + 1) * p])
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt()
-                },
-            )
-            .into_iter()
-            .map(|(j, d)| (pool[j], d))
-            .collect()
+            let eligible =
+                |j: usize| pool[j] != t && (!cfg.other_organisations || org[pool[j]] != org[t]);
+            let distance = |j: usize| {
+                zt.iter()
+                    .zip(&rows[j * p..(j + 1) * p])
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
+            };
+            let near = match &sorted[&key] {
+                Some((c, order, keys)) => {
+                    k_nearest_sorted(zt[*c], order, keys, cfg.k, eligible, distance)
+                }
+                None => k_nearest(usize::MAX, pool.len(), cfg.k, eligible, |_, j| distance(j)),
+            };
+            near.into_iter().map(|(j, d)| (pool[j], d)).collect()
         })
         .collect();
     (groups, names)

@@ -95,3 +95,39 @@ proptest! {
         prop_assert_eq!(got, all);
     }
 }
+
+proptest! {
+    /// The projection search finds exactly what the full scan finds: random
+    /// points in 3 dimensions on a coarse grid (so that distances tie),
+    /// random exclusions, any k.
+    #[test]
+    fn k_nearest_sorted_is_k_nearest(
+        pts in proptest::collection::vec((0u8..5, 0u8..5, 0u8..5), 1..80),
+        k in 0usize..25,
+        target in 0usize..80,
+        skip in 1usize..5,
+    ) {
+        let target = target % pts.len();
+        let x: Vec<[f64; 3]> = pts
+            .iter()
+            .map(|&(a, b, c)| [f64::from(a) * 0.5, f64::from(b) * 0.5, f64::from(c) * 0.5])
+            .collect();
+        let dist = |i: usize, j: usize| {
+            (0..3).map(|c| (x[i][c] - x[j][c]).powi(2)).sum::<f64>().sqrt()
+        };
+        let eligible = |j: usize| j != target && (j % skip != 0 || skip == 1);
+        let want = bomon_stats::distance::k_nearest(target, x.len(), k, eligible, dist);
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by(|&a, &b| x[a][0].total_cmp(&x[b][0]));
+        let key: Vec<f64> = order.iter().map(|&j| x[j][0]).collect();
+        let got = bomon_stats::distance::k_nearest_sorted(
+            x[target][0],
+            &order,
+            &key,
+            k,
+            eligible,
+            |j| dist(target, j),
+        );
+        prop_assert_eq!(got, want);
+    }
+}
