@@ -363,31 +363,60 @@ fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
     }
     w.write_record(&head).map_err(e)?;
     let cell = |s: &str| bomon_store::outpath::csv_cell(s).into_owned();
+    // A department's cells (id, name, organisation, covariates), formatted
+    // once: each is some twenty departments' twin.
+    struct Cells {
+        id: String,
+        name: String,
+        organisation: String,
+        covariates: Vec<String>,
+    }
+    let mut cache: Vec<Option<Cells>> = Vec::new();
+    cache.resize_with(panel.depts.len(), || None);
+    let used = review
+        .scope
+        .iter()
+        .copied()
+        .chain(review.peers.iter().flatten().map(|x| x.0));
+    for d in used {
+        if cache[d].is_none() {
+            let x = &panel.depts[d];
+            cache[d] = Some(Cells {
+                id: cell(&x.id),
+                name: cell(&x.name),
+                organisation: cell(&x.organisation),
+                covariates: review
+                    .peer_covariates
+                    .iter()
+                    .map(|c| format!("{}", covariate(x, c)))
+                    .collect(),
+            });
+        }
+    }
     let mut num = String::new();
     for (k, &d) in review.scope.iter().enumerate() {
-        let id = cell(&panel.depts[d].id);
-        let own: Vec<String> = review
-            .peer_covariates
-            .iter()
-            .map(|c| format!("{}", covariate(&panel.depts[d], c)))
-            .collect();
+        // Every department written was cached above.
+        let Some(me) = cache[d].as_ref() else {
+            continue;
+        };
+        let (id, own) = (&me.id, &me.covariates);
         for (r, &(p, dist)) in review.peers[k].iter().enumerate() {
-            let peer = &panel.depts[p];
-            w.write_field(&id).map_err(e)?;
+            let Some(peer) = cache[p].as_ref() else {
+                continue;
+            };
+            w.write_field(id).map_err(e)?;
             num.clear();
             let _ = write!(num, "{}", r + 1);
             w.write_field(&num).map_err(e)?;
-            w.write_field(cell(&peer.id)).map_err(e)?;
-            w.write_field(cell(&peer.name)).map_err(e)?;
-            w.write_field(cell(&peer.organisation)).map_err(e)?;
+            w.write_field(&peer.id).map_err(e)?;
+            w.write_field(&peer.name).map_err(e)?;
+            w.write_field(&peer.organisation).map_err(e)?;
             num.clear();
             let _ = write!(num, "{dist:.4}");
             w.write_field(&num).map_err(e)?;
-            for (c, mine) in review.peer_covariates.iter().zip(&own) {
+            for (mine, theirs) in own.iter().zip(&peer.covariates) {
                 w.write_field(mine).map_err(e)?;
-                num.clear();
-                let _ = write!(num, "{}", covariate(peer, c));
-                w.write_field(&num).map_err(e)?;
+                w.write_field(theirs).map_err(e)?;
             }
             w.write_record(None::<&[u8]>).map_err(e)?;
         }
