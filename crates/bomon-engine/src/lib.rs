@@ -420,17 +420,8 @@ fn annual_review(store: &Store, catalogue: &Catalogue, opts: &AnnualOptions) -> 
         &opts.config,
     );
     lap.lap("tests");
-    let mut tri = triage::triage(&review, &panel, catalogue, &opts.config, opts.danish);
-    let log = assessments::apply(
-        &snap,
-        &review,
-        &mut tri,
-        &panel,
-        catalogue,
-        &opts.config,
-        opts.danish,
-    )?;
-    let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
+    let (tri, log, log_counts) =
+        triage_with_log(&snap, &review, &panel, catalogue, &opts.config, opts.danish)?;
     lap.lap("triage");
     let mut info = run_info(
         "annual",
@@ -569,17 +560,14 @@ pub fn quarterly_follow_up(
     let (charts_df, triaged) = rayon::join(
         || frames::spc_points(&q, &panel, &disc).map_err(|e| Error::polars("charts", e)),
         || -> Result<_, Error> {
-            let mut tri = triage::triage(&q.review, &panel, catalogue, &opts.config, opts.danish);
-            let log = assessments::apply(
+            let (tri, log, log_counts) = triage_with_log(
                 &snap,
                 &q.review,
-                &mut tri,
                 &panel,
                 catalogue,
                 &opts.config,
                 opts.danish,
             )?;
-            let log_counts = assessments::counts(&snap, opts.config.assessment_overdue_days)?;
             let selection_df =
                 frames::selection(&q, &panel).map_err(|e| Error::polars("selection", e))?;
             Ok((tri, log, log_counts, selection_df))
@@ -703,6 +691,30 @@ fn snapshot_created(store: &Store, id: u32) -> String {
 }
 
 /// The manifest facts of a run.
+/// Triage of a review, with the assessment log applied (earlier answers
+/// per department) and the log's counts (done, open, overdue).
+#[allow(clippy::type_complexity)]
+fn triage_with_log(
+    snap: &bomon_store::Snapshot<'_>,
+    review: &review::Review,
+    panel: &data::Panel,
+    catalogue: &Catalogue,
+    config: &ReviewConfig,
+    danish: bool,
+) -> Result<
+    (
+        Vec<triage::Triage>,
+        HashMap<usize, Vec<assessments::Assessment>>,
+        (usize, usize, usize),
+    ),
+    Error,
+> {
+    let mut tri = triage::triage(review, panel, catalogue, config, danish);
+    let log = assessments::apply(snap, review, &mut tri, panel, catalogue, config, danish)?;
+    let log_counts = assessments::counts(snap, config.assessment_overdue_days)?;
+    Ok((tri, log, log_counts))
+}
+
 fn run_info(
     kind: &str,
     period: String,
