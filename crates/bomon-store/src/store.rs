@@ -1201,9 +1201,11 @@ impl<'s> Snapshot<'s> {
     /// as dense arrays: `num[i][d * periods + k]` for indicator `i`,
     /// department `d` and period offset `k`; NaN where nothing is stored. A
     /// stored `value` (a level, not a count) goes into `num` with `den` NaN.
-    /// Integer codes by hash joins (multi-threaded in polars), rows in
-    /// snapshot order so that a later version of a key overwrites an earlier
-    /// one, then one pass over plain slices - no unique over string keys.
+    /// One pass over the rows as read: ids coded by a hash lookup only where
+    /// they change (files hold a department's rows together), and a later
+    /// snapshot's version of a cell overwrites an earlier one by the
+    /// snapshot number kept per cell - no join, no sort, no unique over
+    /// string keys.
     pub fn dense_observations(
         &self,
         quarterly: bool,
@@ -1212,69 +1214,131 @@ impl<'s> Snapshot<'s> {
         departments: &[&str],
         indicators: &[&str],
     ) -> Result<(Dense, Dense)> {
-        let obs = self.observation_versions(quarterly, first, last)?;
+        let obs = self
+            .observation_versions(quarterly, first, last)?
+            // Keys are never empty in a store; should one be, its row is
+            // left out here so that the pass below reads values only.
+            .filter(
+                col("department_id")
+                    .is_not_null()
+                    .and(col("indicator").is_not_null())
+                    .and(col("k").is_not_null()),
+            )
+            .select([
+                col("department_id"),
+                col("indicator"),
+                col("k").cast(DataType::Int32),
+                col("numerator").cast(DataType::Float64),
+                col("denominator").cast(DataType::Float64),
+                col("value").cast(DataType::Float64),
+                col("snapshot").cast(DataType::Int32),
+            ])
+            .collect()
+            .map_err(|e| Error::polars("reading observations", e))?;
+        let mut obs = obs;
+        obs.align_chunks_par();
         let periods = (last - first + 1).max(0) as usize;
         let n = departments.len();
         let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
         let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
-        let codes = |name: &str, code: &str, ids: &[&str]| -> PolarsResult<LazyFrame> {
-            let k = ids.len() as u32;
-            Ok(DataFrame::new(vec![
-                Column::new(name.into(), ids),
-                Column::new(code.into(), (0..k).collect::<Vec<u32>>()),
-            ])?
-            .lazy())
-        };
-        let coded = (|| -> PolarsResult<DataFrame> {
-            obs.join(
-                codes("indicator", "i", indicators)?,
-                [col("indicator")],
-                [col("indicator")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .join(
-                codes("department_id", "d", departments)?,
-                [col("department_id")],
-                [col("department_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .sort(
-                ["snapshot"],
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .select([
-                col("d"),
-                col("i"),
-                col("k").cast(DataType::UInt32),
-                col("numerator").cast(DataType::Float64),
-                col("denominator").cast(DataType::Float64),
-                col("value").cast(DataType::Float64),
-            ])
-            .collect()
-        })()
-        .map_err(|e| Error::polars("reading observations", e))?;
-        let u32s = |c: &str| -> Result<Vec<u32>> {
-            Ok(coded
-                .column(c)
-                .and_then(|x| x.u32().cloned())
-                .map_err(|e| Error::polars(format!("column {c}"), e))?
-                .into_no_null_iter()
-                .collect())
-        };
-        let (cd, ci, ck) = (u32s("d")?, u32s("i")?, u32s("k")?);
-        let (on, odn, ov) = (
-            crate::frame::floats(&coded, "numerator")?,
-            crate::frame::floats(&coded, "denominator")?,
-            crate::frame::floats(&coded, "value")?,
+        // The snapshot of the version held per cell: a later one overwrites.
+        let mut version = vec![vec![i32::MIN; n * periods]; indicators.len()];
+        fn err(c: &'static str) -> impl Fn(PolarsError) -> Error {
+            move |e| Error::polars(format!("column {c}"), e)
+        }
+        let column = |c: &'static str| obs.column(c).map_err(err(c));
+        let (ds, is) = (
+            column("department_id")?
+                .str()
+                .map_err(err("department_id"))?,
+            column("indicator")?.str().map_err(err("indicator"))?,
         );
-        for r in 0..coded.height() {
-            let (i, k) = (ci[r] as usize, cd[r] as usize * periods + ck[r] as usize);
-            if ov[r].is_finite() {
-                num[i][k] = ov[r];
-                den[i][k] = f64::NAN;
-            } else {
-                num[i][k] = on[r];
-                den[i][k] = odn[r];
+        let (ks, ss) = (
+            column("k")?.i32().map_err(err("k"))?,
+            column("snapshot")?.i32().map_err(err("snapshot"))?,
+        );
+        let (on, odn, ov) = (
+            column("numerator")?.f64().map_err(err("numerator"))?,
+            column("denominator")?.f64().map_err(err("denominator"))?,
+            column("value")?.f64().map_err(err("value"))?,
+        );
+        let dept_code: PlHashMap<&str, usize> = departments
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| (d, k))
+            .collect();
+        let find_i = |id: &str| indicators.iter().position(|&x| x == id);
+        let chunks = ds
+            .downcast_iter()
+            .zip(is.downcast_iter())
+            .zip(ks.downcast_iter().zip(ss.downcast_iter()))
+            .zip(
+                on.downcast_iter()
+                    .zip(odn.downcast_iter())
+                    .zip(ov.downcast_iter()),
+            );
+        for (((d_a, i_a), (k_a, s_a)), ((x_a, y_a), v_a)) in chunks {
+            // An id's code is looked up where its view (length, inline bytes
+            // or prefix and place) differs from the previous row's: files
+            // hold a department's rows together. Equal views are equal ids;
+            // unequal views of equal ids only cost a lookup.
+            let (mut last_d, mut last_i) = (None, None);
+            macro_rules! valid {
+                ($a:expr, $r:expr) => {
+                    $a.validity().is_none_or(|b| b.get_bit($r))
+                };
+            }
+            macro_rules! float {
+                ($a:expr, $r:expr) => {
+                    if valid!($a, $r) {
+                        $a.value($r)
+                    } else {
+                        f64::NAN
+                    }
+                };
+            }
+            for r in 0..d_a.len() {
+                let d = match last_d {
+                    Some((view, code)) if view == d_a.views()[r] => code,
+                    _ => {
+                        let code = dept_code.get(d_a.value(r)).copied();
+                        last_d = Some((d_a.views()[r], code));
+                        code
+                    }
+                };
+                let i = match last_i {
+                    Some((view, code)) if view == i_a.views()[r] => code,
+                    _ => {
+                        let code = find_i(i_a.value(r));
+                        last_i = Some((i_a.views()[r], code));
+                        code
+                    }
+                };
+                let k = k_a.value(r);
+                let (Some(d), Some(i)) = (d, i) else {
+                    continue;
+                };
+                if k < 0 || k as usize >= periods {
+                    continue;
+                }
+                let cell = d * periods + k as usize;
+                let snap = if valid!(s_a, r) {
+                    s_a.value(r)
+                } else {
+                    i32::MIN
+                };
+                if snap < version[i][cell] {
+                    continue;
+                }
+                version[i][cell] = snap;
+                let v = float!(v_a, r);
+                if v.is_finite() {
+                    num[i][cell] = v;
+                    den[i][cell] = f64::NAN;
+                } else {
+                    num[i][cell] = float!(x_a, r);
+                    den[i][cell] = float!(y_a, r);
+                }
             }
         }
         Ok((num, den))
