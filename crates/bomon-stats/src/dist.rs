@@ -120,12 +120,43 @@ pub fn nb_upper(x: f64, mu: f64, tau2: f64) -> f64 {
 /// Its probit, qnorm(1 - midp), is a calibrated z for small counts, where the
 /// normal approximation's upper tail is far too thin.
 pub fn nb_upper_midp(x: f64, mu: f64, tau2: f64) -> f64 {
-    0.5 * (nb_upper(x, mu, tau2) + nb_upper(x + 1.0, mu, tau2))
+    if x <= 0.0 || mu <= 0.0 {
+        return 0.5 * (nb_upper(x, mu, tau2) + nb_upper(x + 1.0, mu, tau2));
+    }
+    // P(X >= x + 1) = P(X >= x) - P(X = x): one incomplete beta (or gamma)
+    // function instead of two.
+    nb_upper(x, mu, tau2) - 0.5 * nb_pmf(x, mu, tau2)
 }
 
 /// Mid-p lower tail: 0.5 (P(X <= x) + P(X <= x - 1)).
 pub fn nb_lower_midp(x: f64, mu: f64, tau2: f64) -> f64 {
-    0.5 * ((1.0 - nb_upper(x + 1.0, mu, tau2)) + (1.0 - nb_upper(x, mu, tau2)))
+    if x < 0.0 || mu <= 0.0 {
+        return 0.5 * ((1.0 - nb_upper(x + 1.0, mu, tau2)) + (1.0 - nb_upper(x, mu, tau2)));
+    }
+    // P(X <= x) = 1 - P(X >= x + 1) = 1 - P(X >= x) + P(X = x).
+    let pm = nb_pmf(x, mu, tau2);
+    let ge = if x <= 0.0 { 1.0 } else { nb_upper(x, mu, tau2) };
+    (1.0 - ge + 0.5 * pm).max(0.0)
+}
+
+/// P(X = x) for the gamma-Poisson count of [`nb_upper`], continuous in x
+/// as that tail is: nb_upper(x) - nb_upper(x + 1), which is
+/// Gamma(x + r) / (Gamma(x + 1) Gamma(r)) q^x (1 - q)^r with q = mu / (r + mu)
+/// (the incomplete beta function's recurrence, DLMF 8.17.20), and the
+/// Poisson mu^x e^-mu / Gamma(x + 1) (DLMF 8.8.11) below [`POISSON_BELOW`].
+/// From log-gamma functions, relative error about 1e-16 x ln Gamma(x + r).
+pub fn nb_pmf(x: f64, mu: f64, tau2: f64) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    if x < 0.0 || mu <= 0.0 {
+        return if x == 0.0 { 1.0 } else { 0.0 };
+    }
+    if tau2 * mu < POISSON_BELOW {
+        return (x * mu.ln() - mu - ln_gamma(x + 1.0)).exp();
+    }
+    let r = 1.0 / tau2;
+    // ln q = ln mu - ln(r + mu); r ln(1 - q) = -r ln(1 + mu tau2).
+    let ln_q = mu.ln() - (r + mu).ln();
+    (ln_gamma(x + r) - ln_gamma(r) - ln_gamma(x + 1.0) + x * ln_q - r * (mu * tau2).ln_1p()).exp()
 }
 
 /// The first count beyond `mu` (upwards when `upper`, else downwards) whose
@@ -172,7 +203,7 @@ pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
         let mut c = mu.floor();
         // ge = P(X >= c), pm = P(X = c).
         let mut ge = nb_upper(c, mu, tau2);
-        let mut pm = ge - nb_upper(c + 1.0, mu, tau2);
+        let mut pm = nb_pmf(c, mu, tau2);
         let mut before = f64::INFINITY;
         loop {
             if c > top {
@@ -191,8 +222,8 @@ pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
     } else {
         let mut c = mu.ceil();
         // le = P(X <= c), pm = P(X = c).
-        let mut le = 1.0 - nb_upper(c + 1.0, mu, tau2);
-        let mut pm = nb_upper(c, mu, tau2) - nb_upper(c + 1.0, mu, tau2);
+        let mut pm = nb_pmf(c, mu, tau2);
+        let mut le = 1.0 - nb_upper(c, mu, tau2) + pm;
         let mut before = f64::INFINITY;
         loop {
             if c < 0.0 {
@@ -251,6 +282,36 @@ mod tests {
         assert_eq!(qpois(0.975, 10.0), 17);
         assert!((pbinom(3.0, 10, 0.3) - 0.6496107184).abs() < 1e-9);
         assert!((ppois(17.0, 10.0) - 0.9857224).abs() < 1e-6);
+    }
+
+    /// The probability mass agrees with the difference of the tails it
+    /// replaces, and with hand-computed values: dnbinom(3, size = 2, mu = 4)
+    /// = C(4, 3) (1/3)^2 (2/3)^3 = 32/243; dpois(2, 3) = 4.5 e^-3.
+    #[test]
+    fn pmf_is_the_difference_of_tails() {
+        assert!((nb_pmf(3.0, 4.0, 0.5) - 32.0 / 243.0).abs() < 1e-13);
+        assert!((nb_pmf(2.0, 3.0, 0.0) - 4.5 * (-3.0f64).exp()).abs() < 1e-14);
+        for &(mu, tau2) in &[
+            (0.3, 0.2),
+            (2.0, 0.05),
+            (40.0, 0.01),
+            (900.0, 1e-5),
+            (5.0, 0.0),
+        ] {
+            for &x in &[0.0, 1.0, 2.5, 7.0, 60.0] {
+                let diff = nb_upper(x, mu, tau2) - nb_upper(x + 1.0, mu, tau2);
+                let pm = nb_pmf(x, mu, tau2);
+                assert!(
+                    (pm - diff).abs() <= 1e-12 + 1e-9 * diff.abs(),
+                    "x {x} mu {mu} tau2 {tau2}: pmf {pm} vs tails {diff}"
+                );
+                let up = 0.5 * (nb_upper(x, mu, tau2) + nb_upper(x + 1.0, mu, tau2));
+                assert!((nb_upper_midp(x, mu, tau2) - up).abs() < 1e-12);
+                let lo =
+                    0.5 * ((1.0 - nb_upper(x + 1.0, mu, tau2)) + (1.0 - nb_upper(x, mu, tau2)));
+                assert!((nb_lower_midp(x, mu, tau2) - lo).abs() < 1e-12);
+            }
+        }
     }
 
     /// The carried search finds the count a scan over every count finds.
