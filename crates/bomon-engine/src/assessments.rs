@@ -163,8 +163,19 @@ pub fn list(
         .map_err(err);
     }
     if open {
+        // A review is recorded whole in one snapshot (its reviews,
+        // review_flags and review_departments rows), and a re-run of the same
+        // review replaces it whole: the prompts are the rows asking for an
+        // assessment written by the latest run of each review. Read so, only
+        // those rows are read (the flag filters the files as they are
+        // scanned) - not every department of every review ever recorded.
+        let latest: HashMap<String, i64> = strs(&reviews, "review_id")?
+            .into_iter()
+            .zip(bomon_store::frame::floats(&reviews, "snapshot")?)
+            .filter_map(|(r, s)| Some((r?, s as i64)))
+            .collect();
         let rd = snap
-            .table(StoredTable::ReviewDepartments)?
+            .history(StoredTable::ReviewDepartments)?
             .filter(col("needs_assessment"))
             .collect()
             .map_err(|e| Error::polars("review departments", e))?;
@@ -174,11 +185,15 @@ pub fn list(
             strs(&rd, "period")?,
             strs(&rd, "reason")?,
         );
+        let written = bomon_store::frame::floats(&rd, "snapshot")?;
         let mut rows: Vec<(i64, String, String, String, String)> = Vec::new();
         for k in 0..rd.height() {
             let (Some(r), Some(d), Some(p)) = (&rid[k], &dep[k], &per[k]) else {
                 continue;
             };
+            if latest.get(r) != Some(&(written[k] as i64)) {
+                continue;
+            }
             if done(d, p) || !keep_dep(d) {
                 continue;
             }
