@@ -319,7 +319,7 @@ fn main() {
         },
     );
     // Analysts: bomon peers and bomon show as whole processes on the national
-    // store, and a group-by over all observations.
+    // store, a group-by over all observations, all of them, and their count.
     let st = store.to_str().unwrap();
     let q = Command::new(bin)
         .args([
@@ -345,6 +345,16 @@ fn main() {
         (
             "query/group-by-all-observations",
             vec!["query", "--store", st, "--format", "csv", "SELECT indicator, count(*) AS n, avg(numerator / denominator) AS mean_rate FROM observations GROUP BY indicator"],
+        ),
+        // Every observation as CSV (stdout discarded): memory should follow
+        // the result, not the store's history.
+        (
+            "query/select-all-observations (CSV)",
+            vec!["query", "--store", st, "--format", "csv", "SELECT * FROM observations"],
+        ),
+        (
+            "query/count-observations",
+            vec!["query", "--store", st, "--format", "csv", "SELECT count(*) AS n FROM observations"],
         ),
     ] {
         three(

@@ -30,6 +30,52 @@ fn cell_text(v: &AnyValue<'_>) -> String {
     }
 }
 
+/// The CSV cells of a column, as [`cell_text`] gives them (strings guarded
+/// against formula injection by [`bomon_store::outpath::csv_cell`]).
+fn column_text(c: &Column, out: &mut Vec<String>) -> Result<()> {
+    match c.dtype() {
+        DataType::String => out.extend(c.str()?.iter().map(|v| {
+            v.map_or_else(String::new, |s| {
+                bomon_store::outpath::csv_cell(s).into_owned()
+            })
+        })),
+        DataType::Float64 => out.extend(
+            c.f64()?
+                .iter()
+                .map(|v| v.map_or_else(String::new, format_float)),
+        ),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => out.extend(
+            c.cast(&DataType::Int64)?
+                .i64()?
+                .iter()
+                .map(|v| v.map_or_else(String::new, |x| x.to_string())),
+        ),
+        DataType::Boolean => out.extend(
+            c.bool()?
+                .iter()
+                .map(|v| v.map_or_else(String::new, |x| x.to_string())),
+        ),
+        _ => {
+            for i in 0..c.len() {
+                let v = c.get(i)?;
+                out.push(match v {
+                    AnyValue::String(_) | AnyValue::StringOwned(_) => {
+                        bomon_store::outpath::csv_cell(&cell_text(&v)).into_owned()
+                    }
+                    _ => cell_text(&v),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn format_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
@@ -121,19 +167,23 @@ pub fn write_frame(df: &mut DataFrame, format: Format, out: Option<&Path>) -> Re
             }
             let mut w = csv::Writer::from_writer(&mut sink);
             w.write_record(df.get_column_names().iter().map(|s| s.as_str()))?;
-            let mut rec = Vec::with_capacity(cols.len());
-            for i in 0..df.height() {
-                rec.clear();
-                for c in cols {
-                    let v = c.get(i)?;
-                    rec.push(match v {
-                        AnyValue::String(_) | AnyValue::StringOwned(_) => {
-                            bomon_store::outpath::csv_cell(&cell_text(&v)).into_owned()
-                        }
-                        _ => cell_text(&v),
-                    });
+            // A block of rows at a time, each column's cells formatted by
+            // its type (not value by value through AnyValue), then written
+            // row by row: memory for one block's text, not the result's.
+            const BLOCK: usize = 1 << 16;
+            let mut cells: Vec<Vec<String>> = vec![Vec::with_capacity(BLOCK); cols.len()];
+            for start in (0..df.height()).step_by(BLOCK) {
+                let len = BLOCK.min(df.height() - start);
+                for (c, out) in cols.iter().zip(cells.iter_mut()) {
+                    out.clear();
+                    column_text(&c.slice(start as i64, len), out)?;
                 }
-                w.write_record(&rec)?;
+                for r in 0..len {
+                    for out in &cells {
+                        w.write_field(&out[r])?;
+                    }
+                    w.write_record(None::<&[u8]>)?;
+                }
             }
             w.flush()?;
         }

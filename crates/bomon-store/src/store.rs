@@ -253,6 +253,11 @@ pub struct FileEntry {
     /// `observations.suppressed` existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<u32>,
+    /// Whether no two rows of the file share the table's key (checked when
+    /// written; absent: unknown). An observation file with unique keys that
+    /// is the only one of its period needs no search for superseded rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_keys: Option<bool>,
 }
 
 fn mtime_ns(meta: &fs::Metadata) -> Option<u128> {
@@ -641,6 +646,18 @@ impl Store {
                 let part = part
                     .select(table.schema().iter_names().cloned())
                     .map_err(|e| Error::polars("ordering columns", e))?;
+                // Observations (the one large table) note whether their
+                // keys are unique, so that reading skips the search for
+                // superseded rows where nothing can be superseded.
+                let unique_keys = if table == StoredTable::Observations {
+                    let keys = part
+                        .select(table.key().iter().copied())
+                        .and_then(|k| k.unique::<(), ()>(None, UniqueKeepStrategy::Any, None))
+                        .map_err(|e| Error::polars("checking the keys", e))?;
+                    Some(keys.height() == n)
+                } else {
+                    None
+                };
                 let tmp_path = tmp.join(format!("{}-{}.parquet", table.name(), staged.len()));
                 let (bytes, sha) = write_parquet(&tmp_path, part)?;
                 let dir = match &period {
@@ -659,6 +676,7 @@ impl Store {
                         sha256: sha,
                         mtime_ns: None,
                         format: Some(FORMAT_VERSION),
+                        unique_keys,
                     },
                 ));
             }
@@ -771,6 +789,9 @@ impl Store {
                     sha256: sha,
                     mtime_ns: fs::metadata(&dest).ok().as_ref().and_then(mtime_ns),
                     format: Some(FORMAT_VERSION),
+                    // Not checked again: read with the search for
+                    // superseded rows, as a file of an older bomon is.
+                    unique_keys: None,
                 };
             }
         }
@@ -1063,15 +1084,20 @@ impl<'s> Snapshot<'s> {
 
     /// Data files of `table` visible in this snapshot, oldest first.
     pub fn files(&self, table: StoredTable) -> Vec<PathBuf> {
+        self.file_entries(table)
+            .map(|f| self.store.root.join(&f.path))
+            .collect()
+    }
+
+    /// The manifest's entries of [`Snapshot::files`].
+    fn file_entries(&self, table: StoredTable) -> impl Iterator<Item = &FileEntry> {
         self.store
             .manifest
             .snapshots
             .iter()
             .filter(|s| s.id <= self.id)
             .flat_map(|s| s.files.iter())
-            .filter(|f| StoredTable::from_name(&f.table) == Some(table))
-            .map(|f| self.store.root.join(&f.path))
-            .collect()
+            .filter(move |f| StoredTable::from_name(&f.table) == Some(table))
     }
 
     /// Every row ever stored in `table` up to this snapshot, superseded ones
@@ -1347,19 +1373,151 @@ impl<'s> Snapshot<'s> {
     /// `table` as of this snapshot: for each key, the row of the latest snapshot.
     pub fn table(&self, table: StoredTable) -> Result<LazyFrame> {
         let key: Vec<PlSmallStr> = table.key().iter().map(|k| (*k).into()).collect();
-        Ok(self
-            .history(table)?
-            .sort(
+        let latest = |lf: LazyFrame| {
+            lf.sort(
                 ["snapshot"],
                 SortMultipleOptions::default().with_maintain_order(true),
             )
-            .unique_stable(Some(key), UniqueKeepStrategy::Last))
+            .unique_stable(Some(key.clone()), UniqueKeepStrategy::Last)
+        };
+        if table != StoredTable::Observations {
+            return Ok(latest(self.history(table)?));
+        }
+        // Observations are stored a file per period and snapshot: a
+        // period's rows can only be superseded by a later file of the same
+        // period. A period held in one file whose keys are unique (noted when
+        // it was written) is read as it is; the search for the latest
+        // version - a sort and a hash over every key - is spent only on
+        // periods delivered more than once (a resubmitted quarter).
+        let entries: Vec<&FileEntry> = self.file_entries(table).collect();
+        let partition = |f: &FileEntry| {
+            Path::new(&f.path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+        };
+        let mut per_partition: std::collections::HashMap<PathBuf, usize> =
+            std::collections::HashMap::new();
+        for f in &entries {
+            *per_partition.entry(partition(f)).or_default() += 1;
+        }
+        let (alone, shared): (Vec<&FileEntry>, Vec<&FileEntry>) = entries
+            .into_iter()
+            .partition(|f| f.unique_keys == Some(true) && per_partition[&partition(f)] == 1);
+        let paths = |v: Vec<&FileEntry>| -> Vec<PathBuf> {
+            v.into_iter()
+                .map(|f| self.store.root.join(&f.path))
+                .collect()
+        };
+        if alone.is_empty() {
+            return Ok(latest(self.history(table)?));
+        }
+        let mut parts = vec![self.scan(table, paths(alone))?];
+        if !shared.is_empty() {
+            parts.push(latest(self.scan(table, paths(shared))?));
+        }
+        if parts.len() == 1 {
+            return Ok(parts.pop().expect("one part"));
+        }
+        concat(parts, UnionArgs::default()).map_err(|e| Error::polars("reading observations", e))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Observations as of a snapshot: a period delivered once in a file
+    /// with unique keys is read as it is; a period delivered again, or a
+    /// batch that held a key twice (two input files of one ingest), keeps
+    /// the latest row of each key - the same table either way.
+    #[test]
+    fn observations_keep_the_latest_row_of_each_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_or_create(dir.path()).unwrap();
+        let obs = |rows: &[(&str, &str, f64)]| {
+            let n = rows.len();
+            df!(
+                "department_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "period" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "year" => rows.iter().map(|r| r.1[..4].parse::<i32>().unwrap()).collect::<Vec<_>>(),
+                "quarter" => vec![None::<i32>; n],
+                "indicator" => vec!["move_out_rate"; n],
+                "numerator" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "denominator" => vec![100.0; n],
+                "value" => vec![None::<f64>; n],
+            )
+            .unwrap()
+        };
+        let mut commit = |df: DataFrame| {
+            let lock = store.lock().unwrap();
+            store
+                .commit(&lock, vec![(StoredTable::Observations, df)], vec![], "x")
+                .unwrap();
+        };
+        // Snapshot 1: 2023 and 2024 once each; 2022 with D1 twice (the
+        // second row, 7, is the one that counts).
+        commit(obs(&[
+            ("D1", "2023", 1.0),
+            ("D2", "2023", 2.0),
+            ("D1", "2024", 3.0),
+            ("D1", "2022", 5.0),
+            ("D2", "2022", 6.0),
+            ("D1", "2022", 7.0),
+        ]));
+        // Snapshot 2: 2024 again, D1 corrected.
+        commit(obs(&[("D1", "2024", 4.0)]));
+        let files: Vec<(String, Option<bool>)> = store
+            .manifest
+            .snapshots
+            .iter()
+            .flat_map(|s| s.files.iter())
+            .map(|f| (f.path.clone(), f.unique_keys))
+            .collect();
+        assert_eq!(files.len(), 4, "{files:?}");
+        for (path, unique) in &files {
+            assert_eq!(
+                *unique,
+                Some(!path.contains("period=2022")),
+                "only 2022's file holds a key twice: {files:?}"
+            );
+        }
+        let snap = store.snapshot(None).unwrap();
+        let t = snap
+            .table(StoredTable::Observations)
+            .unwrap()
+            .sort(["period", "department_id"], Default::default())
+            .collect()
+            .unwrap();
+        let got: Vec<(String, String, f64)> = crate::frame::strings(&t, "department_id")
+            .unwrap()
+            .into_iter()
+            .zip(crate::frame::strings(&t, "period").unwrap())
+            .zip(crate::frame::floats(&t, "numerator").unwrap())
+            .map(|((d, p), n)| (d.unwrap(), p.unwrap(), n))
+            .collect();
+        let want: Vec<(String, String, f64)> = [
+            ("D1", "2022", 7.0),
+            ("D2", "2022", 6.0),
+            ("D1", "2023", 1.0),
+            ("D2", "2023", 2.0),
+            ("D1", "2024", 4.0),
+        ]
+        .iter()
+        .map(|(d, p, n)| (d.to_string(), p.to_string(), *n))
+        .collect();
+        assert_eq!(got, want);
+        // As of snapshot 1, 2024 is the first delivery.
+        let t1 = store
+            .snapshot(Some(1))
+            .unwrap()
+            .table(StoredTable::Observations)
+            .unwrap()
+            .filter(col("period").eq(lit("2024")))
+            .collect()
+            .unwrap();
+        assert_eq!(crate::frame::floats(&t1, "numerator").unwrap(), vec![3.0]);
+    }
 
     /// A store written by a bomon before format 2: its observation files
     /// have no `suppressed` column and its manifest no file formats. It reads
