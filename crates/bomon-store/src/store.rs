@@ -1308,7 +1308,10 @@ impl<'s> Snapshot<'s> {
             // or prefix and place) differs from the previous row's: files
             // hold a department's rows together. Equal views are equal ids;
             // unequal views of equal ids only cost a lookup.
-            let (mut last_d, mut last_i) = (None, None);
+            let mut last_d = None;
+            // The few indicators cycle within a department: each id's view
+            // is kept with its code.
+            let mut seen_i = Vec::new();
             macro_rules! valid {
                 ($a:expr, $r:expr) => {
                     $a.validity().is_none_or(|b| b.get_bit($r))
@@ -1332,11 +1335,15 @@ impl<'s> Snapshot<'s> {
                         code
                     }
                 };
-                let i = match last_i {
-                    Some((view, code)) if view == i_a.views()[r] => code,
-                    _ => {
+                let view = i_a.views()[r];
+                let i = match seen_i.iter().find(|(v, _)| *v == view) {
+                    Some(&(_, code)) => code,
+                    None => {
                         let code = find_i(i_a.value(r));
-                        last_i = Some((i_a.views()[r], code));
+                        if seen_i.len() >= 64 {
+                            seen_i.clear();
+                        }
+                        seen_i.push((view, code));
                         code
                     }
                 };
