@@ -113,9 +113,11 @@ pub struct ChartRow {
     pub dept: usize,
     /// Indicator index.
     pub indicator: usize,
-    /// `relative` (O/E against peers), `own` (deseasonalised rate), `peers`,
-    /// `deciding` (the relative chart on the rate scale: rate, expected rate,
-    /// alarm line) or `peers_rate` (the peers' pooled rate of the quarter).
+    /// `own` (deseasonalised rate), `deciding` (the department against its
+    /// peers on the rate scale: rate, expected rate, alarm line),
+    /// `peers_rate` (the peers' pooled rate of the quarter), or `relative`
+    /// (O/E against peers, normal-theory limits) when its run rules decide.
+    /// A series without a peer rate has its own chart only.
     pub chart: &'static str,
     /// Quarter index.
     pub quarter: i32,
@@ -827,8 +829,9 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
         ..
     } = &w;
     if keep_charts {
-        // own, relative, peers, deciding and peers_rate: five points a quarter.
-        ev.charts.reserve(5 * qs.len());
+        // own, deciding and peers_rate (and relative with run rules): three
+        // or four points a quarter.
+        ev.charts.reserve(4 * qs.len());
     }
     let (be, base_len, last) = (*be, *base_len, w.last());
     let value_kind = kind.is_value();
@@ -961,10 +964,13 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     // gamma-Poisson predictive one. Negligible for hundreds of events, it
     // keeps a series of one or two events a quarter from crying wolf.
     let tau2_case = tau2_eff + 1.0 / (ob + 0.5);
-    // The relative chart decides only through run rules; the peers' chart
-    // only says whether a signal is shared: last quarter's status (no
-    // charts kept) needs neither.
-    let rel = (keep_charts || qc.run_rules).then(|| {
+    // The relative chart (O/E, normal-theory limits) decides only through
+    // run rules, and only then is it drawn and kept; the peers' chart only
+    // says whether the own chart's signal is shared, so it is run only when
+    // there is one to share (and for the quarter reviewed: last quarter's
+    // status needs only the department's own signals). The peers' series is
+    // kept as the pooled rate beside the deciding chart.
+    let rel = qc.run_rules.then(|| {
         spc(
             o,
             Some(&e),
@@ -974,11 +980,11 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
             },
         )
     });
-    let peer_chart = keep_charts.then(|| {
+    let peer_chart = (keep_charts && own_sig.is_some()).then(|| {
         let pdadj: Vec<f64> = qs.iter().zip(&pd).map(|(&q, &x)| x * sf(q)).collect();
         spc(&pn, Some(&pdadj), &opts(own_chart))
     });
-    ev.charts_run += 2;
+    ev.charts_run += usize::from(rel.is_some()) + usize::from(peer_chart.is_some());
     // The last quarter's tail decides; the chart marks earlier quarters by
     // the alarm line itself (a count beyond it is exactly one whose tail is
     // beyond the threshold).
@@ -1024,9 +1030,8 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
     ev.se_events = (mu_t + tau2_eff * mu_t * mu_t).sqrt();
     let expected = pr[last] * ratio_centre;
     if keep_charts {
-        if let (Some(rel), Some(peer_chart)) = (&rel, &peer_chart) {
+        if let Some(rel) = &rel {
             push_chart(&mut ev.charts, rel, "relative", &of, o);
-            push_chart(&mut ev.charts, peer_chart, "peers", &of, &pn);
         }
         push_deciding(
             &mut ev.charts,

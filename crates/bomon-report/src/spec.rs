@@ -460,7 +460,6 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
     if own.is_empty() {
         return None;
     }
-    let peers = rows("peers");
     Some(Chart {
         title: format!("{} - {}", l.indicator, l.department),
         unit: if kind.is_value() {
@@ -508,15 +507,8 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
                 .enumerate()
                 .map(|(k, c)| c.concern || (flagged_now && k + 1 == own.len()))
                 .collect(),
-            peers: own
-                .iter()
-                .map(|c| {
-                    peers
-                        .iter()
-                        .find(|p| p.quarter == c.quarter)
-                        .and_then(|p| shown(p))
-                })
-                .collect(),
+            // A series without a peer rate has no peers' line to draw.
+            peers: vec![None; own.len()],
             lines: [
                 tr(da, "Centerlinje (basisperioden)", "Centre line (baseline)").into(),
                 tr(da, "Kontrolgrænser", "Control limits").into(),

@@ -113,11 +113,16 @@ fn a_stable_department_among_stable_peers_raises_nothing() {
     assert!(own_flags(&q).is_empty());
     assert_eq!(q.status, vec![bomon_engine::quarterly::Status::None]);
     assert!(q.not_judged.is_empty());
-    // Three charts of 20 quarters (12 baseline + 8 monitored).
-    let rel: Vec<_> = q.charts.iter().filter(|c| c.chart == "relative").collect();
-    assert_eq!(rel.len(), 20);
-    assert_eq!(rel.iter().filter(|c| c.baseline).count(), 12);
-    assert_eq!(quarter_label(rel[0].quarter), "2021Q1");
+    // Charts of 20 quarters (12 baseline + 8 monitored): own, deciding and
+    // the peers' pooled rate; the relative chart only with run rules, the
+    // peers' chart only to share an own signal.
+    for chart in ["own", "deciding", "peers_rate"] {
+        let rows: Vec<_> = q.charts.iter().filter(|c| c.chart == chart).collect();
+        assert_eq!(rows.len(), 20, "{chart}");
+        assert_eq!(rows.iter().filter(|c| c.baseline).count(), 12, "{chart}");
+        assert_eq!(quarter_label(rows[0].quarter), "2021Q1");
+    }
+    assert_eq!(q.charts.len(), 60);
 }
 
 #[test]
