@@ -220,6 +220,25 @@ fn review_cmd(bin: &str, store: &Path, out: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// One more run of `bomon review ARGS` with --verbose (not timed with the
+/// others): where its time goes, phase by phase, as bomon reports it.
+fn phases(label: &str, bin: &str, store: &Path, out: &Path, args: &[&str]) {
+    let o = Command::new(bin)
+        .args(["review", "--verbose"])
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    match err.lines().find(|l| l.starts_with("phases:")) {
+        Some(l) => println!("{label} {l}"),
+        None => println!("{label}: no phase line (exit {:?})", o.status.code()),
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` would pass nothing: skip then.
     if !std::env::args().any(|a| a == "--bench") {
@@ -270,6 +289,13 @@ fn main() {
         },
         |_| String::new(),
     );
+    phases(
+        "review/annual-national-8000x12 (no report, one more run)",
+        bin,
+        &store,
+        &g.join("review-phases"),
+        &["--no-report", "--annual", "2025"],
+    );
     side_by_side(bin, g, &g0, &store);
     // The same review with its report: sections and charts for the 200
     // highest-ranked flagged departments (report_departments), rendered in parallel.
@@ -317,6 +343,13 @@ fn main() {
                     .unwrap();
             format!(", {} departments", m["selected"])
         },
+    );
+    phases(
+        "review/quarterly-at-risk-of-8000x40q (no report, one more run)",
+        bin,
+        &store,
+        &g.join("quarterly-phases"),
+        &["--no-report", "--quarterly", "2025Q3", "--config", q],
     );
     // Analysts: bomon peers and bomon show as whole processes on the national
     // store, a group-by over all observations, all of them, and their count.
