@@ -236,8 +236,11 @@ pub struct Quarterly {
     /// Per selected department: `new`, `persisting`, `resolved`, `shared`,
     /// `none` or `too_short` (same order as `selection`).
     pub status: Vec<Status>,
-    /// Charts of the departments and indicators evaluated.
+    /// Charts of the departments and indicators evaluated, each
+    /// department and indicator's points together.
     pub charts: Vec<ChartRow>,
+    /// Where each (department, indicator)'s points lie in `charts`.
+    pub chart_ranges: HashMap<(usize, usize), std::ops::Range<usize>>,
     /// Charts not judged: (dept, indicator, why, baseline quarters found).
     pub not_judged: Vec<(usize, usize, NotJudged, usize)>,
     /// Series judged: (dept, indicator, by which chart).
@@ -246,6 +249,15 @@ pub struct Quarterly {
     pub seasonal: Vec<[f64; 4]>,
     /// Pooled dispersion per indicator.
     pub dispersion: Vec<Dispersion>,
+}
+
+impl Quarterly {
+    /// The chart points of one department and indicator.
+    pub fn charts_of(&self, dept: usize, indicator: usize) -> &[ChartRow] {
+        self.chart_ranges
+            .get(&(dept, indicator))
+            .map_or(&[], |r| &self.charts[r.clone()])
+    }
 }
 
 /// National multiplicative seasonal factors per indicator over the quarters
@@ -1442,6 +1454,13 @@ pub fn quarterly(
     let tests = findings.len();
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let _ = charts_run;
+    let mut chart_ranges: HashMap<(usize, usize), std::ops::Range<usize>> = HashMap::new();
+    for (k, c) in charts.iter().enumerate() {
+        chart_ranges
+            .entry((c.dept, c.indicator))
+            .and_modify(|r| r.end = k + 1)
+            .or_insert(k..k + 1);
+    }
     Quarterly {
         review: Review {
             year: t.div_euclid(4),
@@ -1462,6 +1481,7 @@ pub fn quarterly(
         selection,
         status,
         charts,
+        chart_ranges,
         not_judged,
         judged: judged_series,
         seasonal,

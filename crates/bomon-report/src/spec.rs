@@ -407,9 +407,9 @@ pub fn spc(s: &Subject<'_>, q: &Quarterly, flagged_now: bool, l: &Labels<'_>) ->
     let da = l.da;
     let (f, unit) = scale(kind, da);
     let rows = |chart: &str| -> Vec<&bomon_engine::quarterly::ChartRow> {
-        q.charts
+        q.charts_of(d, i)
             .iter()
-            .filter(|c| c.dept == d && c.indicator == i && c.chart == chart)
+            .filter(|c| c.chart == chart)
             .collect()
     };
     let shown = |c: &bomon_engine::quarterly::ChartRow| {
