@@ -168,15 +168,23 @@ fn coded(
 
 /// [`coded`] for a column of few distinct values given row by row (test
 /// names, severities, rules): each value is looked up among those seen.
+/// The values are mostly the same few string literals: each is first
+/// looked for by address, by its text only when that fails.
 fn interned<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> PolarsResult<Column> {
     let mut uniques: Vec<&str> = Vec::new();
     let codes: Vec<Option<usize>> = values
         .map(|v| {
-            v.map(|v| match uniques.iter().position(|u| *u == v) {
-                Some(k) => k,
-                None => {
-                    uniques.push(v);
-                    uniques.len() - 1
+            v.map(|v| {
+                match uniques
+                    .iter()
+                    .position(|u| std::ptr::eq(*u, v))
+                    .or_else(|| uniques.iter().position(|u| *u == v))
+                {
+                    Some(k) => k,
+                    None => {
+                        uniques.push(v);
+                        uniques.len() - 1
+                    }
                 }
             })
         })

@@ -412,7 +412,7 @@ fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
             w.write_field(&peer.name).map_err(e)?;
             w.write_field(&peer.organisation).map_err(e)?;
             num.clear();
-            let _ = write!(num, "{dist:.4}");
+            fixed4(&mut num, dist);
             w.write_field(&num).map_err(e)?;
             for (mine, theirs) in own.iter().zip(&peer.covariates) {
                 w.write_field(mine).map_err(e)?;
@@ -423,6 +423,22 @@ fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
     }
     w.flush().map_err(io(&path))?;
     Ok(())
+}
+
+/// `x` with four decimals, as `{:.4}` writes it, without its exact
+/// (arbitrary-precision) formatting - a national peers.csv has 160,000
+/// distances: a non-negative number below 10^9 is rounded to an integer
+/// number of ten-thousandths (half away from zero; the exact formatting
+/// rounds the binary value half to even - a tie at the fifth decimal is not
+/// representable in binary, so the two agree).
+fn fixed4(out: &mut String, x: f64) {
+    use std::fmt::Write as _;
+    if x.is_finite() && (0.0..1e9).contains(&x) {
+        let v = (x * 1e4).round() as u64;
+        let _ = write!(out, "{}.{:04}", v / 10_000, v % 10_000);
+    } else {
+        let _ = write!(out, "{x:.4}");
+    }
 }
 
 /// manifest.json: what was reviewed, from which snapshot and inputs, how,
