@@ -1349,7 +1349,11 @@ pub fn quarterly(
                     let members: Vec<usize> = peers[k].iter().map(|p| p.0).collect();
                     let id = panel.depts[d].id.as_str();
                     let mut findings = Vec::new();
-                    let mut charts = Vec::new();
+                    // Three points a quarter per indicator (four with run
+                    // rules), reserved at once rather than grown.
+                    let mut charts = Vec::with_capacity(
+                        judged.len() * if qc.run_rules { 4 } else { 3 } * (span as usize + 1),
+                    );
                     let mut nj = Vec::new();
                     let mut by = Vec::new();
                     let (mut own, mut shared, mut prev_own, mut runs) = (false, false, false, 0);
