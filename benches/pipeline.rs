@@ -210,8 +210,13 @@ fn with_and_without_pdf(label: &str, cmd: impl Fn(usize, bool) -> (Command, Path
 }
 
 fn review_cmd(bin: &str, store: &Path, out: &Path, args: &[&str]) -> Command {
+    review_cmd_told(bin, store, out, args, "--quiet")
+}
+
+/// `bomon review ARGS` with `--quiet` or `--verbose` (`told`).
+fn review_cmd_told(bin: &str, store: &Path, out: &Path, args: &[&str], told: &str) -> Command {
     let mut c = Command::new(bin);
-    c.args(["review", "--quiet"])
+    c.args(["review", told])
         .args(args)
         .arg("--store")
         .arg(store)
@@ -223,13 +228,7 @@ fn review_cmd(bin: &str, store: &Path, out: &Path, args: &[&str]) -> Command {
 /// One more run of `bomon review ARGS` with --verbose (not timed with the
 /// others): where its time goes, phase by phase, as bomon reports it.
 fn phases(label: &str, bin: &str, store: &Path, out: &Path, args: &[&str]) {
-    let o = Command::new(bin)
-        .args(["review", "--verbose"])
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .arg("--out")
-        .arg(out)
+    let o = review_cmd_told(bin, store, out, args, "--verbose")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
