@@ -30,15 +30,18 @@ pub fn findings(
     period: &str,
     disclosure: Option<&Disclosure>,
 ) -> PolarsResult<DataFrame> {
-    let direction = |i: usize| {
-        catalogue
-            .get(&panel.indicators[i])
-            .map_or("", |x| match x.direction {
+    // Each indicator's direction looked up once, not once a row.
+    let directions: Vec<&str> = panel
+        .indicators
+        .iter()
+        .map(|id| {
+            catalogue.get(id).map_or("", |x| match x.direction {
                 Direction::LowerIsWorse => "lower_is_worse",
                 Direction::HigherIsWorse => "higher_is_worse",
                 Direction::Context => "context",
             })
-    };
+        })
+        .collect();
     let hidden: Vec<bool> = rows
         .iter()
         .map(|x| disclosure.is_some_and(|d| d.hides(x.numerator)))
@@ -50,47 +53,74 @@ pub fn findings(
         .zip(&hidden)
         .map(|(x, &h)| h || disclosure.is_some_and(|d| d.hides(x.previous_numerator)))
         .collect();
-    let shown = |v: &dyn Fn(&Finding) -> f64, hide: &[bool]| -> Vec<Option<f64>> {
-        rows.iter()
+    // A column with the hidden rows null: the values and a validity mask
+    // (no vector of options).
+    let shown = |name: &str, v: &dyn Fn(&Finding) -> f64, hide: &[bool]| -> Column {
+        let values: Vec<f64> = rows
+            .iter()
             .zip(hide)
-            .map(|(x, &h)| (!h).then(|| v(x)))
-            .collect()
+            .map(|(x, &h)| if h { 0.0 } else { v(x) })
+            .collect();
+        let validity = hide
+            .iter()
+            .any(|&h| h)
+            .then(|| hide.iter().map(|&h| !h).collect());
+        Float64Chunked::from_vec_validity(name.into(), values, validity).into_column()
     };
     let ids: Vec<&str> = panel.depts.iter().map(|d| d.id.as_str()).collect();
     let names: Vec<&str> = panel.depts.iter().map(|d| d.name.as_str()).collect();
     let inds: Vec<&str> = panel.indicators.iter().map(String::as_str).collect();
-    DataFrame::new(vec![
-        coded("department_id", &ids, rows.iter().map(|x| Some(x.dept)))?,
-        coded("department_name", &names, rows.iter().map(|x| Some(x.dept)))?,
-        coded("period", &[period], rows.iter().map(|_| Some(0)))?,
-        coded("indicator", &inds, rows.iter().map(|x| Some(x.indicator)))?,
-        interned("test", rows.iter().map(|x| Some(x.test.name())))?,
-        interned("comparator", rows.iter().map(|x| Some(x.comparator.name())))?,
-        Column::new("value".into(), shown(&|x| x.value, &value_hidden)),
-        Column::new(
-            "reference".into(),
-            rows.iter().map(|x| x.reference).collect::<Vec<_>>(),
-        ),
-        Column::new("z".into(), shown(&|x| x.z, &hidden)),
-        Column::new("p".into(), shown(&|x| x.p, &hidden)),
-        Column::new("q".into(), shown(&|x| x.q, &hidden)),
-        interned(
-            "severity",
-            rows.iter().map(|x| x.severity.map(|s| s.name())),
-        )?,
-        interned(
-            "direction",
-            rows.iter().map(|x| Some(direction(x.indicator))),
-        )?,
-        Column::new("numerator".into(), shown(&|x| x.numerator, &hidden)),
-        Column::new(
-            "denominator".into(),
-            rows.iter().map(|x| x.denominator).collect::<Vec<_>>(),
-        ),
-        Column::new("suppressed".into(), hidden.clone()),
-        interned("rule", rows.iter().map(|x| x.rule))?,
-        interned("attribution", rows.iter().map(|x| x.attribution))?,
-    ])
+    // Eighteen columns of up to half a million rows: each a pass over the
+    // findings, built in parallel.
+    let f64s = |name: &'static str, get: fn(&Finding) -> f64| -> Build<'_> {
+        Box::new(move || {
+            Ok(Column::new(
+                name.into(),
+                rows.iter().map(|x| get(x)).collect::<Vec<_>>(),
+            ))
+        })
+    };
+    let hidden_f64s =
+        |name: &'static str, get: fn(&Finding) -> f64, hide: &'static str| -> Build<'_> {
+            let mask = if hide == "value" {
+                &value_hidden
+            } else {
+                &hidden
+            };
+            Box::new(move || Ok(shown(name, &|x| get(x), mask)))
+        };
+    let builders: Vec<Build<'_>> = vec![
+        Box::new(|| coded("department_id", &ids, rows.iter().map(|x| Some(x.dept)))),
+        Box::new(|| coded("department_name", &names, rows.iter().map(|x| Some(x.dept)))),
+        Box::new(|| coded("period", &[period], rows.iter().map(|_| Some(0)))),
+        Box::new(|| coded("indicator", &inds, rows.iter().map(|x| Some(x.indicator)))),
+        Box::new(|| interned("test", rows.iter().map(|x| Some(x.test.name())))),
+        Box::new(|| interned("comparator", rows.iter().map(|x| Some(x.comparator.name())))),
+        hidden_f64s("value", |x| x.value, "value"),
+        f64s("reference", |x| x.reference),
+        hidden_f64s("z", |x| x.z, "count"),
+        hidden_f64s("p", |x| x.p, "count"),
+        hidden_f64s("q", |x| x.q, "count"),
+        Box::new(|| {
+            interned(
+                "severity",
+                rows.iter().map(|x| x.severity.map(|s| s.name())),
+            )
+        }),
+        Box::new(|| {
+            coded(
+                "direction",
+                &directions,
+                rows.iter().map(|x| Some(x.indicator)),
+            )
+        }),
+        hidden_f64s("numerator", |x| x.numerator, "count"),
+        f64s("denominator", |x| x.denominator),
+        Box::new(|| Ok(Column::new("suppressed".into(), hidden.clone()))),
+        Box::new(|| interned("rule", rows.iter().map(|x| x.rule))),
+        Box::new(|| interned("attribution", rows.iter().map(|x| x.attribution))),
+    ];
+    in_parallel(&builders)
 }
 
 /// The quarterly selection with each department's status, and per indicator
@@ -151,6 +181,20 @@ pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// A column to build.
+type Build<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
+
+/// A frame of the columns `builders` build, built in parallel (each column
+/// is a pass over up to a million rows).
+fn in_parallel(builders: &[Build<'_>]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        builders
+            .par_iter()
+            .map(|b| b())
+            .collect::<PolarsResult<Vec<_>>>()?,
+    )
+}
+
 /// A string column of `n` rows whose row `r` is `uniques[code(r)]` (None:
 /// null), built by gathering from the few distinct values instead of
 /// copying a string per row: a national review's tests hold half a million
@@ -208,7 +252,6 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
     let ids: Vec<&str> = panel.depts.iter().map(|d| d.id.as_str()).collect();
     let inds: Vec<&str> = panel.indicators.iter().map(String::as_str).collect();
     let periods: Vec<&str> = labels.iter().map(String::as_str).collect();
-    type Build<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
     let f64s = |name: &'static str, get: fn(&ChartRow) -> f64| -> Build<'_> {
         Box::new(move || {
             Ok(Column::new(
@@ -247,10 +290,5 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
         }),
         Box::new(|| interned("rule", c.iter().map(|r| r.rule))),
     ];
-    DataFrame::new(
-        builders
-            .par_iter()
-            .map(|b| b())
-            .collect::<PolarsResult<Vec<_>>>()?,
-    )
+    in_parallel(&builders)
 }

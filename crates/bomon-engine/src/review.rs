@@ -624,7 +624,9 @@ pub fn annual(
         .map(|i| test_indicator(&ctx, i))
         .collect();
 
-    let mut findings = Vec::new();
+    // Half a million findings nationally: gathered into one vector sized
+    // once, not grown by doubling (each doubling a copy and fresh pages).
+    let mut findings = Vec::with_capacity(per_indicator.iter().map(|r| r.0.len()).sum());
     let mut too_small: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut flagged_last_year = HashMap::new();
     for (f, s, l) in per_indicator {
@@ -745,6 +747,40 @@ struct Prepared<'a> {
     national_slope: HashMap<&'a str, Option<Dev>>,
     /// (municipality, housing type) -> pooled counts of the year.
     muni_totals: HashMap<(&'a str, &'a str), (f64, f64)>,
+    /// The counts a pooled sum adds, per department and year (indexed as
+    /// the panel's arrays): numerator and denominator where the numerator is
+    /// finite and the denominator at least `min_den`, zero elsewhere.
+    va: Vec<f64>,
+    vb: Vec<f64>,
+    /// The first year any test of the review pools (the earliest change
+    /// window's base, the slope window, last year).
+    ymin: i32,
+}
+
+/// A group's pooled counts per year, `ymin` to the review year: what every
+/// comparison with the peers slices its windows from.
+struct Yearly {
+    ymin: i32,
+    sums: Vec<(f64, f64)>,
+}
+
+impl Yearly {
+    /// The pooled counts of year `y`.
+    fn year(&self, y: i32) -> (f64, f64) {
+        let k = y - self.ymin;
+        if k < 0 {
+            return (0.0, 0.0);
+        }
+        self.sums.get(k as usize).copied().unwrap_or((0.0, 0.0))
+    }
+
+    /// The pooled counts of the years `r`, added year by year.
+    fn range(&self, r: &std::ops::RangeInclusive<i32>) -> (f64, f64) {
+        r.clone().fold((0.0, 0.0), |(a, b), y| {
+            let (x, n) = self.year(y);
+            (a + x, b + n)
+        })
+    }
 }
 
 /// DerSimonian-Laird tau^2 of departments' developments (0 below 3).
@@ -791,7 +827,21 @@ impl<'a> Prepared<'a> {
             tau2_slope: 0.0,
             national_slope: HashMap::new(),
             muni_totals: HashMap::new(),
+            va: Vec::new(),
+            vb: Vec::new(),
+            ymin: year - 1,
         };
+        (p.va, p.vb) = panel.num[i]
+            .iter()
+            .zip(&panel.den[i])
+            .map(|(&x, &y)| {
+                if x.is_finite() && y >= min_den && y > 0.0 {
+                    (x, y)
+                } else {
+                    (0.0, 0.0)
+                }
+            })
+            .unzip();
         p.windows = cfg
             .change_years
             .iter()
@@ -801,6 +851,13 @@ impl<'a> Prepared<'a> {
             .map(|d| p.slope(panel, year, &[d], false))
             .collect();
         p.tau2_slope = tau2_of(&mut p.slopes.iter().flatten().copied());
+        p.ymin = p
+            .windows
+            .iter()
+            .map(|w| *w.base.start())
+            .chain([p.t0, year - 1])
+            .min()
+            .unwrap_or(year - 1);
         p.national_slope = by_type
             .iter()
             .map(|(t, m)| (*t, p.slope(panel, year, m, true)))
@@ -880,6 +937,45 @@ impl<'a> Prepared<'a> {
         [a1, b1, a0, b0]
     }
 
+    /// The pooled counts of `members` per year from `ymin` to `year`, each
+    /// year's summed over the members in order (as [`pooled`] sums them).
+    fn yearly(&self, panel: &Panel, year: i32, members: &[usize]) -> Yearly {
+        let n = (year - self.ymin + 1).max(0) as usize;
+        let mut sums = vec![(0.0, 0.0); n];
+        // The years held by the panel, as offsets into a department's row.
+        let lo = (self.ymin - panel.first_year).max(0);
+        let hi = (year - panel.first_year).min(panel.years as i32 - 1);
+        if lo <= hi {
+            let skip = (lo - (self.ymin - panel.first_year)) as usize;
+            let (lo, hi) = (lo as usize, hi as usize);
+            for &m in members {
+                let row = m * panel.years;
+                let (xa, xb) = (&self.va[row + lo..=row + hi], &self.vb[row + lo..=row + hi]);
+                for ((o, a), b) in sums[skip..].iter_mut().zip(xa).zip(xb) {
+                    o.0 += a;
+                    o.1 += b;
+                }
+            }
+        }
+        Yearly {
+            ymin: self.ymin,
+            sums,
+        }
+    }
+
+    /// The pooled change of a group in a window, from its yearly counts.
+    fn change_of_yearly(&self, w: &ChangeWindow<'_>, y: &Yearly) -> Option<Dev> {
+        let (a1, b1) = y.range(&w.recent);
+        let (a0, b0) = y.range(&w.base);
+        change(a1, b1, a0, b0, self.kind)
+    }
+
+    /// The slope of a group's pooled share over the slope window, from its
+    /// yearly counts (as [`Prepared::slope`] of the group).
+    fn slope_yearly(&self, year: i32, y: &Yearly) -> Option<Dev> {
+        self.slope_of(year, |k| Some(y.year(k)))
+    }
+
     /// The pooled change of a group in a window.
     fn change_of(&self, panel: &Panel, w: &ChangeWindow<'_>, members: &[usize]) -> Option<Dev> {
         let c = self.counts(panel, w, members);
@@ -895,20 +991,31 @@ impl<'a> Prepared<'a> {
         members: &[usize],
         pooled_group: bool,
     ) -> Option<Dev> {
+        self.slope_of(year, |yy| {
+            if pooled_group {
+                Some(pooled(
+                    panel,
+                    self.i,
+                    members.iter().copied(),
+                    yy,
+                    self.min_den,
+                ))
+            } else {
+                let (a, b) = panel.get(self.i, members[0], yy);
+                (a.is_finite() && b >= self.min_den).then_some((a, b))
+            }
+        })
+    }
+
+    /// The slope over the slope window of the counts `counts` gives per
+    /// year (None: the year is left out).
+    fn slope_of(&self, year: i32, counts: impl Fn(i32) -> Option<(f64, f64)>) -> Option<Dev> {
         if self.kind != Kind::Share {
             return None;
         }
         let (mut t, mut y, mut nn) = (vec![], vec![], vec![]);
         for yy in self.t0..=year {
-            let (a, b) = if pooled_group {
-                pooled(panel, self.i, members.iter().copied(), yy, self.min_den)
-            } else {
-                let (a, b) = panel.get(self.i, members[0], yy);
-                if !(a.is_finite() && b >= self.min_den) {
-                    continue;
-                }
-                (a, b)
-            };
+            let Some((a, b)) = counts(yy) else { continue };
             if b > 0.0 {
                 t.push(f64::from(yy - self.t0));
                 y.push(a);
@@ -934,7 +1041,8 @@ struct Subjected {
     /// Last year's counts.
     pn0: f64,
     pd0: f64,
-    members: Vec<usize>,
+    /// The peers' pooled counts per year.
+    peers: Yearly,
 }
 
 impl Subjected {
@@ -987,6 +1095,7 @@ fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
         return (out, small, last);
     };
     let (panel, year) = (ctx.panel, ctx.year);
+    let mut members = Vec::new();
     for &(d, group) in ctx.judged {
         let (n1, d1) = panel.get(i, d, year);
         if !(d1 >= prep.min_den && d1 > 0.0 && n1.is_finite()) {
@@ -996,6 +1105,8 @@ fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
             continue;
         }
         let (pn0, pd0) = panel.get(i, d, year - 1);
+        members.clear();
+        members.extend(group.iter().map(|p| p.0));
         let s = Subjected {
             d,
             i,
@@ -1003,7 +1114,7 @@ fn test_indicator(ctx: &AnnualCtx<'_>, i: usize) -> IndicatorResult {
             d1,
             pn0,
             pd0,
-            members: group.iter().map(|p| p.0).collect(),
+            peers: prep.yearly(panel, year, &members),
         };
         levels(ctx, &prep, &s, &mut out, &mut last);
         developments(ctx, &prep, &s, &mut out);
@@ -1033,8 +1144,8 @@ fn levels(
         f.dispersion = (nat.phi[d], nat.tau2[d]);
         f
     };
-    let (pa, pb) = pooled(panel, i, s.members.iter().copied(), year, prep.min_den);
-    let (qa, qb) = pooled(panel, i, s.members.iter().copied(), year - 1, prep.min_den);
+    let (pa, pb) = s.peers.year(year);
+    let (qa, qb) = s.peers.year(year - 1);
     if pb > 0.0 {
         let target = pa / pb;
         let (z, p) = level_z(lt, (s.n1, s.d1), target, (nat.phi[d], nat.tau2[d]));
@@ -1097,7 +1208,7 @@ fn developments(ctx: &AnnualCtx<'_>, prep: &Prepared<'_>, s: &Subjected, out: &m
             continue;
         };
         for (comparator, c) in [
-            (Comparator::Peers, prep.change_of(panel, w, &s.members)),
+            (Comparator::Peers, prep.change_of_yearly(w, &s.peers)),
             (Comparator::National, w.national.get(ty).copied().flatten()),
         ] {
             let Some(c) = c else { continue };
@@ -1119,7 +1230,7 @@ fn developments(ctx: &AnnualCtx<'_>, prep: &Prepared<'_>, s: &Subjected, out: &m
     }
     if let Some(u) = prep.slopes[d] {
         for (comparator, c) in [
-            (Comparator::Peers, prep.slope(panel, year, &s.members, true)),
+            (Comparator::Peers, prep.slope_yearly(year, &s.peers)),
             (
                 Comparator::National,
                 prep.national_slope.get(ty).copied().flatten(),
@@ -1134,6 +1245,117 @@ fn developments(ctx: &AnnualCtx<'_>, prep: &Prepared<'_>, s: &Subjected, out: &m
                 (s.previous(), f64::NAN),
                 one_sided(z),
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Dept;
+
+    /// A group's yearly sums, sliced into the level years, every change
+    /// window and the slope years, give what pooling the members' counts
+    /// directly gives - with missing values, denominators below the minimum,
+    /// non-integer counts and a review window reaching before the first year
+    /// held.
+    #[test]
+    fn yearly_sums_slice_into_the_pooled_counts() {
+        let (first, years, n) = (2019, 7, 9);
+        let dept = |k: usize| Dept {
+            id: format!("D{k}"),
+            name: format!("Afdeling {k}"),
+            organisation: "O".into(),
+            municipality: "751".into(),
+            area: None,
+            housing_type: "family".into(),
+            tenancies: 100.0,
+            construction_year: 1970.0,
+            covariates: HashMap::new(),
+        };
+        let mut num = vec![f64::NAN; n * years];
+        let mut den = vec![f64::NAN; n * years];
+        for d in 0..n {
+            for y in 0..years {
+                let k = d * years + y;
+                // Every seventh cell missing, every fifth below the minimum
+                // denominator (50), counts with fractions.
+                if k % 7 != 3 {
+                    den[k] = if k % 5 == 1 {
+                        12.0
+                    } else {
+                        60.0 + (k * 13 % 50) as f64
+                    };
+                    num[k] = (k * 7 % 17) as f64 + 0.25 * (k % 3) as f64;
+                }
+            }
+        }
+        let panel = Panel {
+            first_year: first,
+            years,
+            depts: (0..n).map(dept).collect(),
+            indicators: vec!["outside_labour_18_64".into()],
+            num: vec![num],
+            den: vec![den],
+            category: vec![None; n],
+        };
+        let mut cfg = ReviewConfig::default();
+        cfg.change_years = vec![1, 2];
+        cfg.slope_years = 5;
+        let catalogue = Catalogue::builtin();
+        let min_den = catalogue
+            .get("outside_labour_18_64")
+            .unwrap()
+            .min_denominator;
+        assert!(min_den > 12.0 && min_den <= 60.0, "{min_den}");
+        let members = [0usize, 2, 3, 5, 8];
+        // 2021: the two-year window's base (2017-2019) reaches before 2019.
+        for year in [2021, 2025] {
+            let ctx = AnnualCtx {
+                panel: &panel,
+                catalogue: &catalogue,
+                year,
+                judged: &[],
+                cfg: &cfg,
+                ls: LevelScale::of(&cfg),
+            };
+            let prep = Prepared::new(&ctx, 0).unwrap();
+            let y = prep.yearly(&panel, year, &members);
+            let direct = |r: std::ops::RangeInclusive<i32>| {
+                pooled(&panel, 0, members.iter().copied(), r, prep.min_den)
+            };
+            let close = |a: (f64, f64), b: (f64, f64)| {
+                (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12
+            };
+            for yy in prep.ymin..=year {
+                assert_eq!(y.year(yy), direct(yy..=yy), "{year}: year {yy}");
+            }
+            assert_eq!(y.year(year - 1), direct(year - 1..=year - 1));
+            for w in &prep.windows {
+                assert!(
+                    close(y.range(&w.recent), direct(w.recent.clone())),
+                    "{}",
+                    w.rule
+                );
+                assert!(
+                    close(y.range(&w.base), direct(w.base.clone())),
+                    "{}",
+                    w.rule
+                );
+                let a = prep.change_of_yearly(w, &y).map(|d| d.test.estimate);
+                let b = prep.change_of(&panel, w, &members).map(|d| d.test.estimate);
+                assert_eq!(a.is_some(), b.is_some());
+                assert!(
+                    a.zip(b).is_none_or(|(a, b)| (a - b).abs() < 1e-12),
+                    "{a:?} {b:?}"
+                );
+            }
+            let a = prep.slope_yearly(year, &y).map(|d| d.test.estimate);
+            let b = prep
+                .slope(&panel, year, &members, true)
+                .map(|d| d.test.estimate);
+            assert!(a.is_some() && b.is_some(), "{year}");
+            assert_eq!(a, b, "{year}");
         }
     }
 }

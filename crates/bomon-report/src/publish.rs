@@ -335,20 +335,28 @@ fn write_departments(run: &Run, out: &Path) -> Result<(), Error> {
 
 /// Who each department was compared with, and on what (peers.csv; with
 /// the UTF-8 byte-order mark of every CSV, so that Danish Excel shows the
-/// twins' names). Written field by field: a national review writes about
-/// 160,000 rows.
+/// twins' names). A national review writes about 160,000 rows of a few
+/// thousand departments' cells: each department's cells (id, name,
+/// organisation, covariates) are escaped once, as the csv crate escapes a
+/// field, and rows are put together from those bytes.
 fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
-    use std::fmt::Write as _;
     use std::io::Write as _;
     let review = run.review();
     let panel = &run.panel;
     let path = out.join("peers.csv");
-    let mut file =
-        std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&path).map_err(io(&path))?);
-    file.write_all(bomon_store::outpath::CSV_BOM)
-        .map_err(io(&path))?;
-    let mut w = csv::Writer::from_writer(file);
     let e = |e: csv::Error| Error::Input(e.to_string());
+    // One field as the csv writer writes it (quoted where needed), without
+    // the record's terminator.
+    let field = |s: &str| -> Result<Vec<u8>, Error> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::with_capacity(s.len() + 2));
+        w.write_field(s).map_err(e)?;
+        w.write_record(None::<&[u8]>).map_err(e)?;
+        let mut v = w.into_inner().map_err(|x| Error::Input(x.to_string()))?;
+        v.pop();
+        Ok(v)
+    };
     let mut head = vec![
         "department_id".to_string(),
         "peer_rank".into(),
@@ -361,15 +369,21 @@ fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
         head.push(c.clone());
         head.push(format!("peer_{c}"));
     }
-    w.write_record(&head).map_err(e)?;
-    let cell = |s: &str| bomon_store::outpath::csv_cell(s).into_owned();
-    // A department's cells (id, name, organisation, covariates), formatted
-    // once: each is some twenty departments' twin.
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    buf.extend_from_slice(bomon_store::outpath::CSV_BOM);
+    for (k, h) in head.iter().enumerate() {
+        if k > 0 {
+            buf.push(b',');
+        }
+        buf.extend(field(h)?);
+    }
+    buf.push(b'\n');
+    let cell = |s: &str| field(&bomon_store::outpath::csv_cell(s));
     struct Cells {
-        id: String,
-        name: String,
-        organisation: String,
-        covariates: Vec<String>,
+        id: Vec<u8>,
+        /// ",name,organisation" of the department as a peer.
+        as_peer: Vec<u8>,
+        covariates: Vec<Vec<u8>>,
     }
     let mut cache: Vec<Option<Cells>> = Vec::new();
     cache.resize_with(panel.depts.len(), || None);
@@ -381,47 +395,60 @@ fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
     for d in used {
         if cache[d].is_none() {
             let x = &panel.depts[d];
+            let mut as_peer = vec![b','];
+            as_peer.extend(cell(&x.name)?);
+            as_peer.push(b',');
+            as_peer.extend(cell(&x.organisation)?);
             cache[d] = Some(Cells {
-                id: cell(&x.id),
-                name: cell(&x.name),
-                organisation: cell(&x.organisation),
+                id: cell(&x.id)?,
+                as_peer,
                 covariates: review
                     .peer_covariates
                     .iter()
-                    .map(|c| format!("{}", covariate(x, c)))
-                    .collect(),
+                    .map(|c| field(&format!("{}", covariate(x, c))))
+                    .collect::<Result<_, _>>()?,
             });
         }
     }
+    let mut file = fs::File::create(&path).map_err(io(&path))?;
     let mut num = String::new();
     for (k, &d) in review.scope.iter().enumerate() {
         // Every department written was cached above.
         let Some(me) = cache[d].as_ref() else {
             continue;
         };
-        let (id, own) = (&me.id, &me.covariates);
         for (r, &(p, dist)) in review.peers[k].iter().enumerate() {
             let Some(peer) = cache[p].as_ref() else {
                 continue;
             };
-            w.write_field(id).map_err(e)?;
+            buf.extend_from_slice(&me.id);
             num.clear();
-            let _ = write!(num, "{}", r + 1);
-            w.write_field(&num).map_err(e)?;
-            w.write_field(&peer.id).map_err(e)?;
-            w.write_field(&peer.name).map_err(e)?;
-            w.write_field(&peer.organisation).map_err(e)?;
-            num.clear();
-            fixed4(&mut num, dist);
-            w.write_field(&num).map_err(e)?;
-            for (mine, theirs) in own.iter().zip(&peer.covariates) {
-                w.write_field(mine).map_err(e)?;
-                w.write_field(theirs).map_err(e)?;
+            {
+                use std::fmt::Write as _;
+                let _ = write!(num, ",{},", r + 1);
             }
-            w.write_record(None::<&[u8]>).map_err(e)?;
+            buf.extend_from_slice(num.as_bytes());
+            buf.extend_from_slice(&peer.id);
+            buf.extend_from_slice(&peer.as_peer);
+            num.clear();
+            num.push(',');
+            fixed4(&mut num, dist);
+            buf.extend_from_slice(num.as_bytes());
+            for (mine, theirs) in me.covariates.iter().zip(&peer.covariates) {
+                buf.push(b',');
+                buf.extend_from_slice(mine);
+                buf.push(b',');
+                buf.extend_from_slice(theirs);
+            }
+            buf.push(b'\n');
+        }
+        if buf.len() >= 1 << 20 {
+            file.write_all(&buf).map_err(io(&path))?;
+            buf.clear();
         }
     }
-    w.flush().map_err(io(&path))?;
+    file.write_all(&buf).map_err(io(&path))?;
+    file.flush().map_err(io(&path))?;
     Ok(())
 }
 
