@@ -23,6 +23,28 @@ use output::Format;
 /// The marking every output carries.
 pub use bomon_vocab::marking::INTERNAL_DA;
 
+/// glibc's allocator, set for a short run over large columns (before any
+/// thread starts): blocks up to 32 MiB come from the heap and freed memory
+/// is kept for reuse instead of being returned to the kernel and faulted in
+/// again, zeroed; one arena per core rather than eight.
+/// Measured on the national store (medians of 8-10 alternating runs): the
+/// annual review's system time 0.29 -> 0.20 s and wall 1.02 -> 0.94 s, the
+/// quarterly run's wall 1.14 -> 1.09 s, peak memory unchanged. The
+/// environment's GLIBC_TUNABLES, when set, is left to decide.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("GLIBC_TUNABLES").is_none() {
+        // SAFETY: mallopt only changes allocator parameters; called once,
+        // before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            libc::mallopt(libc::M_ARENA_MAX, cores.clamp(1, 64) as i32);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Files bomon writes are internal documents about residents: owner-only
     // (0600 files, 0700 directories) unless BOMON_SHARED_FILES=1 asks for the
@@ -33,6 +55,7 @@ fn main() -> ExitCode {
             libc::umask(0o077);
         }
     }
+    tune_allocator();
     // A closed pipe (`bomon store verify | head -0`) ends bomon quietly, as it
     // does any Unix filter, instead of a panic in println!.
     // SAFETY: restores the default disposition of one signal; no memory is involved.
