@@ -4,6 +4,8 @@
 //! quarterly run's selection.csv and spc.parquet from [`selection`] and
 //! [`spc_points`].
 
+use std::collections::HashMap;
+
 use bomon_store::{Catalogue, Direction};
 use bomon_vocab::Disclosure;
 use polars::prelude::*;
@@ -127,15 +129,24 @@ pub fn findings(
 /// which chart judged it (`judged`: `move_out_rate:deciding ...`) or why it
 /// was not judged (`not_judged`: `vacancy:missing ...`) (selection.csv).
 pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
-    // "indicator:code ..." of one department from (dept, indicator, code).
-    let codes = |d: usize, all: &mut dyn Iterator<Item = (usize, usize, &str)>| -> String {
-        all.filter(|x| x.0 == d)
-            .map(|x| format!("{}:{}", panel.indicators[x.1], x.2))
-            .collect::<Vec<_>>()
-            .join(" ")
+    // "indicator:code ..." per department from (dept, indicator, code), in
+    // one pass over each list.
+    let by_dept = |all: &mut dyn Iterator<Item = (usize, usize, &str)>| {
+        let mut out: HashMap<usize, String> = HashMap::new();
+        for (d, i, code) in all {
+            let s = out.entry(d).or_default();
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(&panel.indicators[i]);
+            s.push(':');
+            s.push_str(code);
+        }
+        out
     };
-    let not_judged = |d: usize| codes(d, &mut q.not_judged.iter().map(|x| (x.0, x.1, x.2.name())));
-    let judged = |d: usize| codes(d, &mut q.judged.iter().map(|x| (x.0, x.1, x.2.name())));
+    let not_judged = by_dept(&mut q.not_judged.iter().map(|x| (x.0, x.1, x.2.name())));
+    let judged = by_dept(&mut q.judged.iter().map(|x| (x.0, x.1, x.2.name())));
+    let of = |m: &HashMap<usize, String>, d: usize| m.get(&d).cloned().unwrap_or_default();
     let sel = &q.selection;
     DataFrame::new(vec![
         Column::new(
@@ -172,11 +183,13 @@ pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
         ),
         Column::new(
             "judged".into(),
-            sel.iter().map(|s| judged(s.dept)).collect::<Vec<_>>(),
+            sel.iter().map(|s| of(&judged, s.dept)).collect::<Vec<_>>(),
         ),
         Column::new(
             "not_judged".into(),
-            sel.iter().map(|s| not_judged(s.dept)).collect::<Vec<_>>(),
+            sel.iter()
+                .map(|s| of(&not_judged, s.dept))
+                .collect::<Vec<_>>(),
         ),
     ])
 }
@@ -205,32 +218,51 @@ fn coded(
     uniques: &[&str],
     codes: impl Iterator<Item = Option<usize>>,
 ) -> PolarsResult<Column> {
-    let idx: IdxCa = codes.map(|c| c.map(|c| c as IdxSize)).collect();
+    // The codes as plain integers, a null as a sentinel turned into a
+    // validity mask only when one occurs (no vector of options).
+    const NULL: IdxSize = IdxSize::MAX;
+    let mut idx: Vec<IdxSize> = codes.map(|c| c.map_or(NULL, |c| c as IdxSize)).collect();
+    let validity = idx.contains(&NULL).then(|| {
+        let v = idx.iter().map(|&c| c != NULL).collect();
+        for c in idx.iter_mut().filter(|c| **c == NULL) {
+            *c = 0;
+        }
+        v
+    });
+    let idx = IdxCa::from_vec_validity(name.into(), idx, validity);
     let values = Series::new(name.into(), uniques);
     Ok(values.take(&idx)?.with_name(name.into()).into())
 }
 
 /// [`coded`] for a column of few distinct values given row by row (test
 /// names, severities, rules): each value is looked up among those seen.
-/// The values are mostly the same few string literals: each is first
-/// looked for by address, by its text only when that fails.
+/// The values are mostly the same few string literals, mostly the same as
+/// the row before: the last one is tried first, then each by address, by
+/// its text only when that fails.
 fn interned<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> PolarsResult<Column> {
     let mut uniques: Vec<&str> = Vec::new();
+    let mut last: Option<(&str, usize)> = None;
     let codes: Vec<Option<usize>> = values
         .map(|v| {
-            v.map(|v| {
-                match uniques
-                    .iter()
-                    .position(|u| std::ptr::eq(*u, v))
-                    .or_else(|| uniques.iter().position(|u| *u == v))
-                {
-                    Some(k) => k,
-                    None => {
-                        uniques.push(v);
-                        uniques.len() - 1
-                    }
+            let v = v?;
+            if let Some((l, k)) = last {
+                if std::ptr::eq(l, v) {
+                    return Some(k);
                 }
-            })
+            }
+            let k = match uniques
+                .iter()
+                .position(|u| std::ptr::eq(*u, v))
+                .or_else(|| uniques.iter().position(|u| *u == v))
+            {
+                Some(k) => k,
+                None => {
+                    uniques.push(v);
+                    uniques.len() - 1
+                }
+            };
+            last = Some((v, k));
+            Some(k)
         })
         .collect();
     coded(name, &uniques, codes.into_iter())
