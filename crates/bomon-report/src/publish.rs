@@ -112,22 +112,28 @@ pub fn publish(
     report: Option<&crate::pdf::Printer>,
 ) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(out).map_err(io(out))?;
-    // peers.csv (the largest file of a national review) and the run's
-    // extras (a quarterly run's spc.parquet: a million chart points) each on
-    // a thread of their own, beside the findings and the triage.
+    // tests.parquet (every test: half a million rows nationally, the
+    // longest to build and write) on this thread; peers.csv (the largest
+    // file), the flags and the triage one after the other on a second; the
+    // run's extras (a quarterly run's spc.parquet: a million chart points)
+    // on a third.
     std::thread::scope(|s| {
-        let peers = s.spawn(|| write_peers(run, out));
+        let side = s.spawn(|| {
+            write_peers(run, out)
+                .and_then(|_| write_flags(run, catalogue, out))
+                .and_then(|_| write_departments(run, out))
+        });
         let extras = s.spawn(|| write_extras(run, out));
-        let rest = write_findings(run, catalogue, out).and_then(|_| write_departments(run, out));
+        let tests = write_tests(run, catalogue, out);
         let joined = |h: std::thread::ScopedJoinHandle<'_, Result<(), Error>>, what: &str| {
             h.join()
                 .unwrap_or_else(|_| Err(Error::Input(format!("writing {what} failed"))))
         };
-        let (peers, extras) = (
-            joined(peers, "peers.csv"),
+        let (side, extras) = (
+            joined(side, "peers.csv, the flags and departments.csv"),
             joined(extras, "the run's tables"),
         );
-        rest.and(peers).and(extras)
+        tests.and(side).and(extras)
     })?;
     fs::write(
         out.join("INTERNT-ARBEJDSREDSKAB.txt"),
@@ -184,25 +190,36 @@ fn write_extras(run: &Run, out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every test (tests.parquet) and the flags (flags.csv/.parquet).
-fn write_findings(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Error> {
-    let review = run.review();
-    let panel = &run.panel;
-    let tmp = out;
-    let f = &review.findings;
-    // Confidentiality: nothing built on a count of 1 to max_suppressed (4) persons is printed.
+/// The findings `rows` of the run as a table, with disclosure control:
+/// nothing built on a count of 1 to max_suppressed (4) persons is printed.
+fn findings_frame(
+    run: &Run,
+    catalogue: &Catalogue,
+    rows: &[&bomon_engine::review::Finding],
+) -> PolarsResult<DataFrame> {
     let disc = bomon_vocab::Disclosure::new(run.config.max_suppressed_numerator);
-    let frame = |rows: Vec<&bomon_engine::review::Finding>| {
-        bomon_engine::frames::findings(&rows, panel, catalogue, &review.period, Some(&disc))
-    };
-    let flags: Vec<_> = f.iter().filter(|x| x.severity.is_some()).collect();
-    let mut flags_df = frame(flags).map_err(perr("flags"))?;
-    write_csv(&tmp.join("flags.csv"), &flags_df)?;
-    write_parquet(&tmp.join("flags.parquet"), &mut flags_df)?;
-    let mut tests_df = frame(f.iter().collect()).map_err(perr("tests"))?;
-    write_parquet(&tmp.join("tests.parquet"), &mut tests_df)?;
+    let review = run.review();
+    bomon_engine::frames::findings(rows, &run.panel, catalogue, &review.period, Some(&disc))
+}
 
-    Ok(())
+/// The flags (flags.csv/.parquet).
+fn write_flags(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Error> {
+    let flags: Vec<_> = run
+        .review()
+        .findings
+        .iter()
+        .filter(|x| x.severity.is_some())
+        .collect();
+    let mut flags_df = findings_frame(run, catalogue, &flags).map_err(perr("flags"))?;
+    write_csv(&out.join("flags.csv"), &flags_df)?;
+    write_parquet(&out.join("flags.parquet"), &mut flags_df)
+}
+
+/// Every test (tests.parquet).
+fn write_tests(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Error> {
+    let all: Vec<_> = run.review().findings.iter().collect();
+    let mut tests_df = findings_frame(run, catalogue, &all).map_err(perr("tests"))?;
+    write_parquet(&out.join("tests.parquet"), &mut tests_df)
 }
 
 /// The triage (departments.csv).
