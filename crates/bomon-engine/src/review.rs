@@ -416,9 +416,16 @@ fn national(
         .collect();
     types.sort_unstable();
     types.dedup();
-    for ty in types {
+    // Each department's type as its position among the types: compared
+    // once, not once per type.
+    let type_of: Vec<usize> = panel
+        .depts
+        .iter()
+        .map(|d| types.binary_search(&d.housing_type.as_str()).unwrap_or(usize::MAX))
+        .collect();
+    for t in 0..types.len() {
         let (mut num, mut den) = (vec![f64::NAN; n], vec![0.0; n]);
-        for d in (0..n).filter(|&d| panel.depts[d].housing_type == ty) {
+        for d in (0..n).filter(|&d| type_of[d] == t) {
             let (a, b) = panel.get(i, d, year);
             if a.is_finite() && b >= min_den && b > 0.0 {
                 num[d] = a;
@@ -458,7 +465,7 @@ fn national(
         } else {
             1.0
         };
-        for d in (0..n).filter(|&d| panel.depts[d].housing_type == ty) {
+        for d in (0..n).filter(|&d| type_of[d] == t) {
             out.target[d] = pooled;
             out.phi[d] = phi;
             out.tau2[d] = f.tau2;

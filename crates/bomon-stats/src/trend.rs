@@ -130,10 +130,12 @@ pub fn logistic_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Estimate> {
     }
     let p0 = sy / sn;
     let (mut a, mut b) = ((p0 / (1.0 - p0)).ln(), 0.0);
+    // The working rows of a step, one buffer for every step.
+    let mut rows = Vec::with_capacity(idx.len());
     for _ in 0..50 {
         // One Newton step: weighted least squares of the working response.
         let (mut sw, mut swt, mut swz) = (0.0, 0.0, 0.0);
-        let mut rows = Vec::with_capacity(idx.len());
+        rows.clear();
         for &i in &idx {
             let eta = a + b * t[i];
             let mu = 1.0 / (1.0 + (-eta).exp());
@@ -164,19 +166,17 @@ pub fn logistic_slope(t: &[f64], y: &[f64], n: &[f64]) -> Option<Estimate> {
         if done {
             // The information at the fit.
             let (mut sw, mut swt) = (0.0, 0.0);
-            let ws: Vec<(f64, f64)> = idx
-                .iter()
-                .map(|&i| {
-                    let mu = 1.0 / (1.0 + (-(a + b * t[i])).exp());
-                    (n[i] * mu * (1.0 - mu), t[i])
-                })
-                .collect();
-            for &(w, ti) in &ws {
+            rows.clear();
+            rows.extend(idx.iter().map(|&i| {
+                let mu = 1.0 / (1.0 + (-(a + b * t[i])).exp());
+                (n[i] * mu * (1.0 - mu), t[i], 0.0)
+            }));
+            for &(w, ti, _) in &rows {
                 sw += w;
                 swt += w * ti;
             }
             let tw = swt / sw;
-            let sxx: f64 = ws.iter().map(|&(w, ti)| w * (ti - tw).powi(2)).sum();
+            let sxx: f64 = rows.iter().map(|&(w, ti, _)| w * (ti - tw).powi(2)).sum();
             return Some(Estimate {
                 estimate: b,
                 se: (1.0 / sxx).sqrt(),
