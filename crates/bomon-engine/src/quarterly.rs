@@ -660,19 +660,30 @@ impl Case<'_> {
         })
     }
 
-    /// The peers' pooled numerators and denominators per quarter of `w`.
+    /// The peers' pooled numerators and denominators per quarter of `w`:
+    /// each quarter's summed over the peers in order, peer by peer along
+    /// each one's row of quarters (not quarter by quarter across the rows).
     fn peer_series(&self, panel: &Panel, w: &Window) -> (Vec<f64>, Vec<f64>) {
-        w.qs.iter()
-            .map(|&q| {
-                self.peers.iter().filter(|&&p| self.has(panel, p, q)).fold(
-                    (0.0, 0.0),
-                    |(a, b), &p| {
-                        let (x, y) = panel.get(self.i, p, q);
-                        (a + x, b + y)
-                    },
-                )
-            })
-            .unzip()
+        let n = w.qs.len();
+        let (mut sa, mut sb) = (vec![0.0; n], vec![0.0; n]);
+        // Each quarter's offset in a department's row (None: not held).
+        let at: Vec<Option<usize>> = w.qs.iter().map(|&q| panel.at(0, q)).collect();
+        let (num, den) = (&panel.num[self.i], &panel.den[self.i]);
+        let value = self.kind.is_value();
+        for &p in self.peers.iter() {
+            let row = p * panel.years;
+            for ((a, b), k) in sa.iter_mut().zip(sb.iter_mut()).zip(&at) {
+                let Some(k) = *k else { continue };
+                let (x, y) = (num[row + k], den[row + k]);
+                // As `has`: a count with a positive denominator (a plain
+                // value without one).
+                if x.is_finite() && (y > 0.0 || (y.is_nan() && value)) {
+                    *a += x;
+                    *b += y;
+                }
+            }
+        }
+        (sa, sb)
     }
 
     /// The department against its peers' pooled rate at `t`: Poisson z with

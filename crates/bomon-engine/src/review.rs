@@ -421,7 +421,11 @@ fn national(
     let type_of: Vec<usize> = panel
         .depts
         .iter()
-        .map(|d| types.binary_search(&d.housing_type.as_str()).unwrap_or(usize::MAX))
+        .map(|d| {
+            types
+                .binary_search(&d.housing_type.as_str())
+                .unwrap_or(usize::MAX)
+        })
         .collect();
     for t in 0..types.len() {
         let (mut num, mut den) = (vec![f64::NAN; n], vec![0.0; n]);

@@ -198,12 +198,36 @@ pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
     };
     let target = pnorm(-z);
     let sd = (mu + tau2 * mu * mu).sqrt();
+    // Below WALK_BELOW events the walk starts at 0, where P(X >= 0) = 1 and
+    // P(X = 0) = (1 - q)^r (e^-mu for the Poisson) are exact, and carries
+    // the mass up to the mean: a few dozen multiplications instead of an
+    // incomplete beta function (most quarterly series have a handful of
+    // events a quarter, and every quarter of every chart has a line).
+    const WALK_BELOW: f64 = 100.0;
+    // (P(X >= c), P(X = c)) at c = `to`, carried up from 0.
+    let carried = |to: f64| {
+        let mut pm = if poisson {
+            (-mu).exp()
+        } else {
+            (-r * (mu * tau2).ln_1p()).exp()
+        };
+        let (mut ge, mut c) = (1.0, 0.0);
+        while c < to {
+            ge -= pm;
+            pm *= up(c);
+            c += 1.0;
+        }
+        (ge, pm)
+    };
     let found = if upper {
         let top = (mu + 60.0 * sd + 60.0).ceil();
         let mut c = mu.floor();
         // ge = P(X >= c), pm = P(X = c).
-        let mut ge = nb_upper(c, mu, tau2);
-        let mut pm = nb_pmf(c, mu, tau2);
+        let (mut ge, mut pm) = if mu < WALK_BELOW {
+            carried(c)
+        } else {
+            (nb_upper(c, mu, tau2), nb_pmf(c, mu, tau2))
+        };
         let mut before = f64::INFINITY;
         loop {
             if c > top {
@@ -221,9 +245,14 @@ pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
         }
     } else {
         let mut c = mu.ceil();
-        // le = P(X <= c), pm = P(X = c).
-        let mut pm = nb_pmf(c, mu, tau2);
-        let mut le = 1.0 - nb_upper(c, mu, tau2) + pm;
+        // le = P(X <= c) = 1 - P(X >= c) + P(X = c), pm = P(X = c).
+        let (mut le, mut pm) = if mu < WALK_BELOW {
+            let (ge, pm) = carried(c);
+            (1.0 - ge + pm, pm)
+        } else {
+            let pm = nb_pmf(c, mu, tau2);
+            (1.0 - nb_upper(c, mu, tau2) + pm, pm)
+        };
         let mut before = f64::INFINITY;
         loop {
             if c < 0.0 {
@@ -357,7 +386,14 @@ mod tests {
             .collect();
         for &mu in &means {
             for &tau2 in &[0.0, 1e-12, 0.002, 0.05, 0.4, 2.0] {
-                for (upper, line) in [(true, 3.0), (false, 3.0), (true, 3.25), (false, 3.25)] {
+                for (upper, line) in [
+                    (true, 3.0),
+                    (false, 3.0),
+                    (true, 3.25),
+                    (false, 3.25),
+                    (true, 0.3),
+                    (false, 0.3),
+                ] {
                     let want = scan(mu, tau2, upper, line);
                     assert_eq!(
                         nb_midp_beyond(mu, tau2, line, upper),
