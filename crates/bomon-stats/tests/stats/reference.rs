@@ -406,6 +406,18 @@ fn bh_qvalues_match_p_adjust() {
     for (q, w) in bh_qvalues(&p).iter().zip(want) {
         assert!(close(*q, w, 1e-12), "{q} vs {w}");
     }
+    // Ties and a missing p-value (R drops NA from the count): by hand,
+    // m = 5, p m / rank = 0.05, 0.025, 0.0667, 0.05, 0.2, and the running
+    // minimum from the top gives 0.025, 0.025, 0.05, 0.05, 0.2 - tied
+    // p-values share their q whichever ranks first.
+    let q = bh_qvalues(&[0.04, 0.01, f64::NAN, 0.2, 0.01, 0.04]);
+    let want = [0.05, 0.025, f64::NAN, 0.2, 0.025, 0.05];
+    for (q, w) in q.iter().zip(want) {
+        assert!(
+            q.is_nan() && w.is_nan() || close(*q, w, 1e-12),
+            "{q} vs {w}"
+        );
+    }
 }
 
 #[test]
