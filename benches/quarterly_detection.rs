@@ -145,6 +145,9 @@ fn main() {
     if let Some(v) = env("BOMON_Q_WINDOW_Z") {
         q.window_z = v;
     }
+    if let Some(v) = env::<String>("BOMON_Q_LEVEL") {
+        q.level_variance = v;
+    }
     if let Some(v) = env::<String>("BOMON_Q_EARLY") {
         q.early_warning = v;
     }
@@ -152,12 +155,13 @@ fn main() {
         q.rules = v;
     }
     println!(
-        "quarterly detection on SYNTHETIC data: {n} departments, 40 quarters; rules {}, run rules {}, early warning {} {} (window z {}; CUSUM k {}, h {}, autocorrelation {}), alarm z {}, sd floor {}, min events {}",
+        "quarterly detection on SYNTHETIC data: {n} departments, 40 quarters; rules {}, run rules {}, early warning {} {} (window z {}, level variance {}; CUSUM k {}, h {}, autocorrelation {}), alarm z {}, sd floor {}, min events {}",
         cfg.quarterly.rules,
         cfg.quarterly.run_rules,
         cfg.quarterly.cusum,
         cfg.quarterly.early_warning,
         cfg.quarterly.window_z,
+        cfg.quarterly.level_variance,
         cfg.quarterly.cusum_k,
         cfg.quarterly.cusum_h,
         cfg.quarterly.cusum_autocorrelation,

@@ -107,6 +107,16 @@ pub struct QuarterlyConfig {
     pub early_warning: String,
     /// `window`: a sum of quarters whose probit z exceeds this is an alert.
     pub window_z: f64,
+    /// `window`: the beyond-Poisson variance of a single quarter in the
+    /// sums' covariance. `out_of_sample` (default): at least the nationally
+    /// pooled out-of-sample tau^2 - how far departments' later quarters
+    /// actually stray from their baseline, drift included; the variogram's
+    /// level, taken from quarters 4-7 apart, misses drift over the longer
+    /// distances between a baseline and the quarters it judges (vacancy's
+    /// z spread 1.09 with it). Conservative: for large series the baseline's
+    /// error, which tau^2 also holds, is then counted twice. `variogram`:
+    /// the variogram's level alone (the method before).
+    pub level_variance: String,
     /// CUSUM reference value k in standard errors (half the shift to detect).
     pub cusum_k: f64,
     /// CUSUM decision interval h in standard errors.
@@ -142,6 +152,7 @@ impl Default for QuarterlyConfig {
             cusum: true,
             early_warning: "window".into(),
             window_z: 3.0,
+            level_variance: "out_of_sample".into(),
             cusum_k: 1.0,
             cusum_h: 2.0,
             sd_floor: true,
@@ -303,6 +314,12 @@ impl ReviewConfig {
             return Err(format!(
                 "key `quarterly.early_warning` must be \"window\" or \"cusum\", found \"{}\"",
                 q.early_warning
+            ));
+        }
+        if !["out_of_sample", "variogram"].contains(&q.level_variance.as_str()) {
+            return Err(format!(
+                "key `quarterly.level_variance` must be \"out_of_sample\" or \"variogram\", found \"{}\"",
+                q.level_variance
             ));
         }
         if !(q.window_z.is_finite() && q.window_z > 0.0) {

@@ -1025,7 +1025,15 @@ fn evaluate(ctx: &Ctx<'_>, case: &Case<'_>, t: i32, keep_charts: bool) -> Eval {
             x: o,
             mu: &mu,
             extra: &extra,
-            lag_cov: disp.lag_cov.map(|c| c * (1.0 + 1.0 / n_peers)),
+            lag_cov: {
+                // A quarter's own beyond-Poisson variance: at least the
+                // out-of-sample tau^2 (`quarterly.level_variance`).
+                let mut lc = disp.lag_cov;
+                if qc.level_variance == "out_of_sample" {
+                    lc[0] = lc[0].max(disp.tau2);
+                }
+                lc.map(|c| c * (1.0 + 1.0 / n_peers))
+            },
             base_len,
             upper: worse == Worse::Higher,
         })

@@ -348,6 +348,10 @@ fn quarterly_configuration_errors_name_the_key() {
             "quarterly.categories",
         ),
         (
+            "[quarterly]\nlevel_variance = \"guess\"\n",
+            "quarterly.level_variance",
+        ),
+        (
             "[[quarterly.rebase]]\ndepartment = \"D1\"\nperiod = \"2024-1\"\nreason = \"x\"\n",
             "quarterly.rebase[0].period",
         ),
