@@ -414,4 +414,114 @@ fn a_step_last_year_is_seen_by_the_two_year_window_this_year() {
     assert!(e.contains("`change_years`"), "{e}");
 }
 
+#[test]
+fn peer_comparisons_pool_the_peers_counts_of_each_window() {
+    // The peers' level, last year's change and the two-year change are
+    // pooled from the peers' own counts, cell by cell: a missing cell, a
+    // denominator below the indicator's minimum (50) and a year before the
+    // first one held (the two-year window's base, 2021-2023, starts before
+    // 2022) add nothing; fractional counts add as they are. Checked against
+    // pooling by hand here.
+    let (first, years, n) = (2022, 4usize, 12usize);
+    let mut num = vec![f64::NAN; n * years];
+    let mut den = vec![f64::NAN; n * years];
+    for d in 0..n {
+        for y in 0..years {
+            let k = d * years + y;
+            // Department 0 (the one reviewed) has every cell; among the
+            // peers every seventh cell is missing and every fifth below 50.
+            if d == 0 || k % 7 != 3 {
+                den[k] = if d > 0 && k % 5 == 1 {
+                    12.0
+                } else {
+                    60.0 + (k * 13 % 50) as f64
+                };
+                num[k] = 5.0 + (k * 7 % 17) as f64 + 0.25 * (k % 3) as f64;
+            }
+        }
+    }
+    let mut depts = vec![dept(0, "Egen", 1970.0)];
+    depts.extend((1..n).map(|i| dept(i, "Andre", 1960.0 + i as f64)));
+    let p = Panel {
+        first_year: first,
+        years,
+        depts,
+        indicators: vec![
+            "outside_labour_18_64".into(),
+            "residents".into(),
+            "households".into(),
+        ],
+        num: vec![num.clone(), vec![1000.0; n * years], vec![400.0; n * years]],
+        den: vec![
+            den.clone(),
+            vec![f64::NAN; n * years],
+            vec![f64::NAN; n * years],
+        ],
+        category: vec![None; n],
+    };
+    let c = cfg(8);
+    let r = run(&p, &[0], &c);
+    let members: Vec<usize> = r.peers[0].iter().map(|x| x.0).collect();
+    assert_eq!(members.len(), 8);
+    let pooled = |span: std::ops::RangeInclusive<i32>| {
+        let (mut a, mut b) = (0.0, 0.0);
+        for &m in &members {
+            for y in span.clone() {
+                if y < first || y >= first + years as i32 {
+                    continue;
+                }
+                let k = m * years + (y - first) as usize;
+                if num[k].is_finite() && den[k] >= 50.0 {
+                    a += num[k];
+                    b += den[k];
+                }
+            }
+        }
+        (a, b)
+    };
+    let peer = |test: bomon_engine::review::Test, rule: Option<&str>| {
+        r.findings
+            .iter()
+            .find(|f| {
+                f.dept == 0
+                    && f.test == test
+                    && f.rule == rule
+                    && f.comparator == bomon_engine::review::Comparator::Peers
+            })
+            .unwrap_or_else(|| panic!("no {test:?} {rule:?} against peers"))
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * b.abs().max(1.0);
+    let (a, b) = pooled(2025..=2025);
+    let (qa, qb) = pooled(2024..=2024);
+    let level = peer(bomon_engine::review::Test::Level, None);
+    assert!(
+        close(level.reference, a / b),
+        "{} vs {}",
+        level.reference,
+        a / b
+    );
+    assert!(close(level.reference_previous, qa / qb));
+    let lrr = |(a1, b1): (f64, f64), (a0, b0): (f64, f64)| ((a1 / b1) / (a0 / b0)).ln();
+    let dev = bomon_engine::review::Test::Development;
+    let last = peer(dev, Some("last_year"));
+    let want = lrr(pooled(2025..=2025), pooled(2024..=2024));
+    assert!(close(last.reference, want), "{} vs {want}", last.reference);
+    let two = peer(dev, Some("two_years"));
+    let want = lrr(pooled(2024..=2025), pooled(2021..=2023));
+    assert!(close(two.reference, want), "{} vs {want}", two.reference);
+    // The cells left out were there to be left out.
+    let all = |span: std::ops::RangeInclusive<i32>| {
+        members
+            .iter()
+            .flat_map(|&m| span.clone().map(move |y| m * years + (y - first) as usize))
+            .filter(|&k| den[k].is_finite())
+            .map(|k| den[k])
+            .sum::<f64>()
+    };
+    assert!(
+        all(2024..=2025) > pooled(2024..=2025).1,
+        "no cell below the minimum"
+    );
+}
+
 mod engine;
