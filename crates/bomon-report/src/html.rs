@@ -288,7 +288,7 @@ fn words(input: &ReportInput<'_>, disc: &Disclosure) -> serde_json::Value {
         "asked": tr(da, "Bedes vurderet kvalitativt", "Asked for an assessment"),
         "expected_false": tr(da, "Forventede falske markeringer (test)", "Expected false flags (tests)"),
         "expected_false_note": if quarterly {
-            tr(da, "Nominelt tal (alarm og tidligt varsel pr. kurve). Målt på syntetiske data: ca. 0,09 nye falske markeringer pr. afdeling pr. år.", "Nominal figure (alarm and early warning per chart). Measured on synthetic data: about 0.09 new false flags per department-year.")
+            tr(da, "Nominelt tal (alarm og tidligt varsel pr. kurve). Målt på syntetiske data: ca. 0,07 nye falske markeringer pr. afdeling pr. år.", "Nominal figure (alarm and early warning per chart). Measured on synthetic data: about 0.07 new false flags per department-year.")
         } else {
             tr(da, "Tallene afgør aldrig alene: en markering er en anledning til at spørge dem, der kender afdelingen. Andelen af falske markeringer er holdt nede på tværs af hele gennemgangen (Benjamini-Hochberg).", "Figures never decide alone: a flag is a reason to ask those who know the department. The false discovery rate is controlled across the whole review (Benjamini-Hochberg).")
         },
