@@ -151,39 +151,45 @@ pub fn load(
     last_year: i32,
     indicators: &[String],
 ) -> Result<Panel, Error> {
-    let depts = load_departments(snap)?;
-    let years = (last_year - first_year + 1) as usize;
-    let (num, den) = dense(snap, false, first_year, last_year, &depts, indicators)?;
-    let category = categories_in_force(snap, &depts, last_year)?
-        .into_iter()
-        .map(|c| c.map(|c| c.category))
-        .collect();
-    Ok(Panel {
-        first_year,
-        years,
-        depts,
-        indicators: indicators.to_vec(),
-        num,
-        den,
-        category,
-    })
+    read_panel(snap, false, first_year, last_year, last_year, indicators)
 }
 
-/// Per indicator, a dense array over (department, period).
-type Columns = bomon_store::Dense;
-
-/// [`Snapshot::dense_observations`] for `depts` and `indicators`.
-fn dense(
+/// The departments, `indicators` over the annual (`quarterly` false) or
+/// quarterly periods `first..=last` as dense arrays, and the categories in
+/// force in `category_year`. The observations - most of the reading - are
+/// read while the departments and their categories are.
+fn read_panel(
     snap: &Snapshot<'_>,
     quarterly: bool,
     first: i32,
     last: i32,
-    depts: &[Dept],
+    category_year: i32,
     indicators: &[String],
-) -> Result<(Columns, Columns), Error> {
+) -> Result<Panel, Error> {
+    let (rows, depts) = rayon::join(
+        || snap.observation_rows(quarterly, first, last),
+        || -> Result<_, Error> {
+            let depts = load_departments(snap)?;
+            let category = categories_in_force(snap, &depts, category_year)?;
+            Ok((depts, category))
+        },
+    );
+    let (depts, category) = depts?;
     let ids: Vec<&str> = depts.iter().map(|d| d.id.as_str()).collect();
     let inds: Vec<&str> = indicators.iter().map(String::as_str).collect();
-    Ok(snap.dense_observations(quarterly, first, last, &ids, &inds)?)
+    let (num, den) = bomon_store::dense_from_rows(rows?, first, last, &ids, &inds)?;
+    Ok(Panel {
+        first_year: first,
+        years: (last - first + 1) as usize,
+        depts,
+        indicators: indicators.to_vec(),
+        num,
+        den,
+        category: category
+            .into_iter()
+            .map(|c| c.map(|c| c.category))
+            .collect(),
+    })
 }
 
 /// A department's category in force and where it comes from.
@@ -283,22 +289,7 @@ pub fn load_quarterly(
     last: i32,
     indicators: &[String],
 ) -> Result<Panel, Error> {
-    let depts = load_departments(snap)?;
-    let periods = (last - first + 1) as usize;
-    let (num, den) = dense(snap, true, first, last, &depts, indicators)?;
-    let category = categories_in_force(snap, &depts, last.div_euclid(4))?
-        .into_iter()
-        .map(|c| c.map(|c| c.category))
-        .collect();
-    Ok(Panel {
-        first_year: first,
-        years: periods,
-        depts,
-        indicators: indicators.to_vec(),
-        num,
-        den,
-        category,
-    })
+    read_panel(snap, true, first, last, last.div_euclid(4), indicators)
 }
 
 /// Every categorisation of the departments `which` (their own, else their

@@ -161,10 +161,11 @@ pub const SUM_BELOW: f64 = 100.0;
 /// small tail keeps its relative accuracy (about 1e-15 x). None where the
 /// functions apply instead.
 fn summed_tail(x: f64, mu: f64, tau2: f64) -> Option<(f64, f64)> {
-    if !(x >= 1.0 && x < SUM_BELOW && x.fract() == 0.0 && mu > 0.0 && mu < SUM_BELOW) {
+    if !((1.0..SUM_BELOW).contains(&x) && x.fract() == 0.0 && mu > 0.0 && mu < SUM_BELOW) {
         return None;
     }
-    let poisson = !(tau2 * mu >= POISSON_BELOW);
+    // As in nb_upper (a NaN tau2 gives NaN).
+    let poisson = tau2 * mu < POISSON_BELOW;
     let (r, q) = if poisson {
         (f64::INFINITY, 0.0)
     } else {
@@ -198,7 +199,7 @@ fn summed_tail(x: f64, mu: f64, tau2: f64) -> Option<(f64, f64)> {
         ge += term;
         term *= up(c);
         c += 1.0;
-        if !(term > ge * 1e-17) {
+        if term.is_nan() || term <= ge * 1e-17 {
             break;
         }
     }

@@ -57,5 +57,5 @@ pub use catalogue::{Catalogue, Direction, Frequency, Indicator, Kind};
 pub use error::{Error, Issue, Location, Rejection, Result};
 pub use ingest::{ingest, FileOutcome, FileStatus, IngestOptions, IngestOutcome, Progress};
 pub use period::Period;
-pub use store::{Dense, Snapshot, SnapshotInfo, Store, StoredTable};
+pub use store::{dense_from_rows, Dense, Snapshot, SnapshotInfo, Store, StoredTable};
 pub use tables::TableKind;

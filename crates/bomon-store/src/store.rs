@@ -22,6 +22,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -1240,8 +1241,16 @@ impl<'s> Snapshot<'s> {
         departments: &[&str],
         indicators: &[&str],
     ) -> Result<(Dense, Dense)> {
-        let obs = self
-            .observation_versions(quarterly, first, last)?
+        let obs = self.observation_rows(quarterly, first, last)?;
+        dense_from_rows(obs, first, last, departments, indicators)
+    }
+
+    /// The rows [`Snapshot::dense_observations`] reads: department_id,
+    /// indicator, k (the period's offset from `first`), numerator,
+    /// denominator, value (floats) and snapshot, every version held. Apart
+    /// so that a caller can read them while it reads other tables.
+    pub fn observation_rows(&self, quarterly: bool, first: i32, last: i32) -> Result<DataFrame> {
+        self.observation_versions(quarterly, first, last)?
             // Keys are never empty in a store; should one be, its row is
             // left out here so that the pass below reads values only.
             .filter(
@@ -1260,123 +1269,8 @@ impl<'s> Snapshot<'s> {
                 col("snapshot").cast(DataType::Int32),
             ])
             .collect()
-            .map_err(|e| Error::polars("reading observations", e))?;
-        let mut obs = obs;
-        obs.align_chunks_par();
-        let periods = (last - first + 1).max(0) as usize;
-        let n = departments.len();
-        let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
-        let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
-        // The snapshot of the version held per cell: a later one overwrites.
-        let mut version = vec![vec![i32::MIN; n * periods]; indicators.len()];
-        fn err(c: &'static str) -> impl Fn(PolarsError) -> Error {
-            move |e| Error::polars(format!("column {c}"), e)
-        }
-        let column = |c: &'static str| obs.column(c).map_err(err(c));
-        let (ds, is) = (
-            column("department_id")?
-                .str()
-                .map_err(err("department_id"))?,
-            column("indicator")?.str().map_err(err("indicator"))?,
-        );
-        let (ks, ss) = (
-            column("k")?.i32().map_err(err("k"))?,
-            column("snapshot")?.i32().map_err(err("snapshot"))?,
-        );
-        let (on, odn, ov) = (
-            column("numerator")?.f64().map_err(err("numerator"))?,
-            column("denominator")?.f64().map_err(err("denominator"))?,
-            column("value")?.f64().map_err(err("value"))?,
-        );
-        let dept_code: PlHashMap<&str, usize> = departments
-            .iter()
-            .enumerate()
-            .map(|(k, &d)| (d, k))
-            .collect();
-        let find_i = |id: &str| indicators.iter().position(|&x| x == id);
-        let chunks = ds
-            .downcast_iter()
-            .zip(is.downcast_iter())
-            .zip(ks.downcast_iter().zip(ss.downcast_iter()))
-            .zip(
-                on.downcast_iter()
-                    .zip(odn.downcast_iter())
-                    .zip(ov.downcast_iter()),
-            );
-        for (((d_a, i_a), (k_a, s_a)), ((x_a, y_a), v_a)) in chunks {
-            // An id's code is looked up where its view (length, inline bytes
-            // or prefix and place) differs from the previous row's: files
-            // hold a department's rows together. Equal views are equal ids;
-            // unequal views of equal ids only cost a lookup.
-            let mut last_d = None;
-            // The few indicators cycle within a department: each id's view
-            // is kept with its code.
-            let mut seen_i = Vec::new();
-            macro_rules! valid {
-                ($a:expr, $r:expr) => {
-                    $a.validity().is_none_or(|b| b.get_bit($r))
-                };
-            }
-            macro_rules! float {
-                ($a:expr, $r:expr) => {
-                    if valid!($a, $r) {
-                        $a.value($r)
-                    } else {
-                        f64::NAN
-                    }
-                };
-            }
-            for r in 0..d_a.len() {
-                let d = match last_d {
-                    Some((view, code)) if view == d_a.views()[r] => code,
-                    _ => {
-                        let code = dept_code.get(d_a.value(r)).copied();
-                        last_d = Some((d_a.views()[r], code));
-                        code
-                    }
-                };
-                let view = i_a.views()[r];
-                let i = match seen_i.iter().find(|(v, _)| *v == view) {
-                    Some(&(_, code)) => code,
-                    None => {
-                        let code = find_i(i_a.value(r));
-                        if seen_i.len() >= 64 {
-                            seen_i.clear();
-                        }
-                        seen_i.push((view, code));
-                        code
-                    }
-                };
-                let k = k_a.value(r);
-                let (Some(d), Some(i)) = (d, i) else {
-                    continue;
-                };
-                if k < 0 || k as usize >= periods {
-                    continue;
-                }
-                let cell = d * periods + k as usize;
-                let snap = if valid!(s_a, r) {
-                    s_a.value(r)
-                } else {
-                    i32::MIN
-                };
-                if snap < version[i][cell] {
-                    continue;
-                }
-                version[i][cell] = snap;
-                let v = float!(v_a, r);
-                if v.is_finite() {
-                    num[i][cell] = v;
-                    den[i][cell] = f64::NAN;
-                } else {
-                    num[i][cell] = float!(x_a, r);
-                    den[i][cell] = float!(y_a, r);
-                }
-            }
-        }
-        Ok((num, den))
+            .map_err(|e| Error::polars("reading observations", e))
     }
-
     /// `table` as of this snapshot: for each key, the row of the latest snapshot.
     pub fn table(&self, table: StoredTable) -> Result<LazyFrame> {
         let key: Vec<PlSmallStr> = table.key().iter().map(|k| (*k).into()).collect();
@@ -1526,6 +1420,90 @@ mod tests {
         assert_eq!(crate::frame::floats(&t1, "numerator").unwrap(), vec![3.0]);
     }
 
+    /// The dense arrays from rows in several chunks, filled in parallel by
+    /// groups of chunks whose periods overlap, are what one pass in order
+    /// gives: a later snapshot's version wins, an earlier one read later
+    /// does not, of one snapshot the later row wins, a stored value is a
+    /// level (den NaN), and unknown departments, indicators and periods out
+    /// of range are left out.
+    #[test]
+    fn dense_rows_from_chunks_keep_the_latest_version_of_each_cell() {
+        type Row<'a> = (&'a str, &'a str, i32, f64, f64, Option<f64>, i32);
+        let chunk = |rows: &[Row<'_>]| {
+            df!(
+                "department_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "k" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "numerator" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                "denominator" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+                "value" => rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+                "snapshot" => rows.iter().map(|r| r.6).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        let chunks = [
+            // k = 0, snapshot 1.
+            chunk(&[
+                ("D1", "a", 0, 1.0, 10.0, None, 1),
+                ("D2", "a", 0, 2.0, 10.0, None, 1),
+            ]),
+            // k = 1.
+            chunk(&[("D1", "a", 1, 3.0, 10.0, None, 1)]),
+            // k = 0 again, snapshot 2: replaces D1.
+            chunk(&[("D1", "a", 0, 11.0, 20.0, None, 2)]),
+            // k = 0, an older snapshot read later: kept out.
+            chunk(&[("D2", "a", 0, 99.0, 99.0, None, 0)]),
+            // k = 1..2, joining the k = 1 group.
+            chunk(&[
+                ("D2", "a", 1, 6.0, 10.0, None, 1),
+                ("D1", "b", 2, 5.0, 10.0, None, 1),
+                ("D2", "b", 2, f64::NAN, f64::NAN, Some(0.5), 1),
+            ]),
+            // k = 1, snapshot 1 again: the later row wins.
+            chunk(&[("D1", "a", 1, 4.0, 10.0, None, 1)]),
+            // Left out: an unknown department, indicator, period.
+            chunk(&[
+                ("D9", "a", 0, 7.0, 7.0, None, 9),
+                ("D1", "z", 0, 7.0, 7.0, None, 9),
+            ]),
+            chunk(&[("D1", "a", 5, 7.0, 7.0, None, 9)]),
+        ];
+        let mut all = chunks[0].clone();
+        for c in &chunks[1..] {
+            all.vstack_mut(c).unwrap();
+        }
+        assert_eq!(all.first_col_n_chunks(), chunks.len());
+        let (num, den) = dense_from_rows(all, 2020, 2022, &["D1", "D2"], &["a", "b"]).unwrap();
+        // num[i][d * 3 + k]
+        let nan = f64::NAN;
+        let same = |got: &[f64], want: &[f64]| {
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(want) {
+                assert!(g == w || g.is_nan() && w.is_nan(), "{got:?} vs {want:?}");
+            }
+        };
+        same(&num[0], &[11.0, 4.0, nan, 2.0, 6.0, nan]);
+        same(&den[0], &[20.0, 10.0, nan, 10.0, 10.0, nan]);
+        same(&num[1], &[nan, nan, 5.0, nan, nan, 0.5]);
+        same(&den[1], &[nan, nan, 10.0, nan, nan, nan]);
+    }
+
+    /// Chunks are grouped so that no two groups share a period, and read
+    /// in their order within a group.
+    #[test]
+    fn chunks_that_share_a_period_share_a_group() {
+        assert_eq!(
+            overlapping(&[(0, 0), (1, 1), (0, 0), (3, 4), (1, 2), (4, 4), (6, 6)]),
+            vec![vec![0, 2], vec![1, 4], vec![3, 5], vec![6]]
+        );
+        // Joined through a third; an empty chunk's span is empty.
+        assert_eq!(
+            overlapping(&[(0, 1), (2, 3), (1, 2), (i32::MAX, i32::MIN)]),
+            vec![vec![0, 1, 2], vec![3]]
+        );
+        assert!(overlapping(&[]).is_empty());
+    }
+
     /// A store written by a bomon before format 2: its observation files
     /// have no `suppressed` column and its manifest no file formats. It reads
     /// as it is (the column null), with the period filters the engine uses -
@@ -1599,4 +1577,222 @@ mod tests {
         assert_eq!(t.column("suppressed").unwrap().null_count(), 2);
         assert!(store.verify().unwrap().is_empty());
     }
+}
+
+/// Cells of the dense arrays written from several threads at once, each
+/// thread its own periods (see [`dense_from_rows`]).
+struct SharedCells {
+    num: Vec<*mut f64>,
+    den: Vec<*mut f64>,
+    version: Vec<*mut i32>,
+    len: usize,
+}
+
+// SAFETY: the pointers are only written through `SharedCells::set`, and
+// `dense_from_rows` hands each thread a set of rows whose periods no other
+// thread's rows share. A cell belongs to one period, so no cell is touched
+// by two threads; the vectors outlive the scope the threads run in.
+unsafe impl Sync for SharedCells {}
+unsafe impl Send for SharedCells {}
+
+impl SharedCells {
+    /// Keeps the version of indicator `i`'s `cell` from the latest
+    /// snapshot (a later row of the same snapshot wins).
+    ///
+    /// # Safety
+    /// No other thread may touch `cell` of any indicator meanwhile.
+    unsafe fn set(&self, i: usize, cell: usize, snap: i32, value: (f64, f64)) {
+        assert!(cell < self.len && i < self.num.len());
+        let v = self.version[i].add(cell);
+        if snap < *v {
+            return;
+        }
+        *v = snap;
+        *self.num[i].add(cell) = value.0;
+        *self.den[i].add(cell) = value.1;
+    }
+}
+
+/// Indices of `spans` (inclusive ranges) in groups: spans that overlap,
+/// directly or through others, share a group, so that no two groups share
+/// a value; each group in ascending order.
+fn overlapping(spans: &[(i32, i32)]) -> Vec<Vec<usize>> {
+    let mut order: Vec<(i32, i32, usize)> = spans
+        .iter()
+        .enumerate()
+        .map(|(c, &(lo, hi))| (lo, hi, c))
+        .collect();
+    order.sort_unstable();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut reach = i32::MIN;
+    for &(lo, hi, c) in &order {
+        match groups.last_mut() {
+            Some(g) if lo <= reach => g.push(c),
+            _ => groups.push(vec![c]),
+        }
+        reach = reach.max(hi);
+    }
+    for g in &mut groups {
+        g.sort_unstable();
+    }
+    groups
+}
+
+/// [`Snapshot::dense_observations`] from rows read by
+/// [`Snapshot::observation_rows`]. One pass over the rows: ids coded by a
+/// hash lookup only where they change (files hold a department's rows
+/// together), and a later snapshot's version of a cell overwrites an
+/// earlier one by the snapshot number kept per cell - no join, no sort, no
+/// unique over string keys. The rows come in chunks, about one per file
+/// and so per period: chunks whose periods overlap are read in turn, in
+/// their order, and such groups in parallel, which writes every cell as
+/// one pass would.
+pub fn dense_from_rows(
+    mut obs: DataFrame,
+    first: i32,
+    last: i32,
+    departments: &[&str],
+    indicators: &[&str],
+) -> Result<(Dense, Dense)> {
+    obs.align_chunks_par();
+    let periods = (last - first + 1).max(0) as usize;
+    let n = departments.len();
+    let mut num = vec![vec![f64::NAN; n * periods]; indicators.len()];
+    let mut den = vec![vec![f64::NAN; n * periods]; indicators.len()];
+    // The snapshot of the version held per cell: a later one overwrites.
+    let mut version = vec![vec![i32::MIN; n * periods]; indicators.len()];
+    fn err(c: &'static str) -> impl Fn(PolarsError) -> Error {
+        move |e| Error::polars(format!("column {c}"), e)
+    }
+    let column = |c: &'static str| obs.column(c).map_err(err(c));
+    let (ds, is) = (
+        column("department_id")?
+            .str()
+            .map_err(err("department_id"))?,
+        column("indicator")?.str().map_err(err("indicator"))?,
+    );
+    let (ks, ss) = (
+        column("k")?.i32().map_err(err("k"))?,
+        column("snapshot")?.i32().map_err(err("snapshot"))?,
+    );
+    let (on, odn, ov) = (
+        column("numerator")?.f64().map_err(err("numerator"))?,
+        column("denominator")?.f64().map_err(err("denominator"))?,
+        column("value")?.f64().map_err(err("value"))?,
+    );
+    let dept_code: PlHashMap<&str, usize> = departments
+        .iter()
+        .enumerate()
+        .map(|(k, &d)| (d, k))
+        .collect();
+    let find_i = |id: &str| indicators.iter().position(|&x| x == id);
+    type Str = <StringType as PolarsDataType>::Array;
+    type Int = <Int32Type as PolarsDataType>::Array;
+    type Float = <Float64Type as PolarsDataType>::Array;
+    type Chunk<'a> = (
+        (&'a Str, &'a Str),
+        (&'a Int, &'a Int),
+        (&'a Float, &'a Float, &'a Float),
+    );
+    let chunks: Vec<Chunk<'_>> = ds
+        .downcast_iter()
+        .zip(is.downcast_iter())
+        .zip(ks.downcast_iter().zip(ss.downcast_iter()))
+        .zip(
+            on.downcast_iter()
+                .zip(odn.downcast_iter())
+                .zip(ov.downcast_iter()),
+        )
+        .map(|((d, k), ((x, y), v))| (d, k, (x, y, v)))
+        .collect();
+    // Each chunk's span of periods.
+    let spans: Vec<(i32, i32)> = chunks
+        .iter()
+        .map(|(_, (k_a, _), _)| {
+            k_a.values_iter()
+                .fold((i32::MAX, i32::MIN), |(lo, hi), &k| (lo.min(k), hi.max(k)))
+        })
+        .collect();
+    let groups = overlapping(&spans);
+    let cells = SharedCells {
+        num: num.iter_mut().map(|v| v.as_mut_ptr()).collect(),
+        den: den.iter_mut().map(|v| v.as_mut_ptr()).collect(),
+        version: version.iter_mut().map(|v| v.as_mut_ptr()).collect(),
+        len: n * periods,
+    };
+    let fill = |chunk: &Chunk<'_>| {
+        let ((d_a, i_a), (k_a, s_a), (x_a, y_a, v_a)) = *chunk;
+        // An id's code is looked up where its view (length, inline bytes
+        // or prefix and place) differs from the previous row's: files
+        // hold a department's rows together. Equal views are equal ids;
+        // unequal views of equal ids only cost a lookup.
+        let mut last_d = None;
+        // The few indicators cycle within a department: each id's view
+        // is kept with its code.
+        let mut seen_i = Vec::new();
+        macro_rules! valid {
+            ($a:expr, $r:expr) => {
+                $a.validity().is_none_or(|b| b.get_bit($r))
+            };
+        }
+        macro_rules! float {
+            ($a:expr, $r:expr) => {
+                if valid!($a, $r) {
+                    $a.value($r)
+                } else {
+                    f64::NAN
+                }
+            };
+        }
+        for r in 0..d_a.len() {
+            let d = match last_d {
+                Some((view, code)) if view == d_a.views()[r] => code,
+                _ => {
+                    let code = dept_code.get(d_a.value(r)).copied();
+                    last_d = Some((d_a.views()[r], code));
+                    code
+                }
+            };
+            let view = i_a.views()[r];
+            let i = match seen_i.iter().find(|(v, _)| *v == view) {
+                Some(&(_, code)) => code,
+                None => {
+                    let code = find_i(i_a.value(r));
+                    if seen_i.len() >= 64 {
+                        seen_i.clear();
+                    }
+                    seen_i.push((view, code));
+                    code
+                }
+            };
+            let k = k_a.value(r);
+            let (Some(d), Some(i)) = (d, i) else {
+                continue;
+            };
+            if k < 0 || k as usize >= periods {
+                continue;
+            }
+            let cell = d * periods + k as usize;
+            let snap = if valid!(s_a, r) {
+                s_a.value(r)
+            } else {
+                i32::MIN
+            };
+            let v = float!(v_a, r);
+            let value = if v.is_finite() {
+                (v, f64::NAN)
+            } else {
+                (float!(x_a, r), float!(y_a, r))
+            };
+            // SAFETY: this chunk's periods are its group's alone.
+            unsafe { cells.set(i, cell, snap, value) };
+        }
+    };
+    groups.par_iter().for_each(|g| {
+        for &c in g {
+            fill(&chunks[c]);
+        }
+    });
+    drop(cells);
+    Ok((num, den))
 }
