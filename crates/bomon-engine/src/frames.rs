@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use bomon_store::{Catalogue, Direction};
+use bomon_store::{Catalogue, Direction, Table, TableColumn};
 use bomon_vocab::Disclosure;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -32,6 +32,18 @@ pub fn findings(
     period: &str,
     disclosure: Option<&Disclosure>,
 ) -> PolarsResult<DataFrame> {
+    findings_table(rows, panel, catalogue, period, disclosure)?.to_frame()
+}
+
+/// [`findings`] with its string columns held as codes (for Parquet, written
+/// as dictionary pages from the codes: tests.parquet).
+pub fn findings_table(
+    rows: &[&Finding],
+    panel: &Panel,
+    catalogue: &Catalogue,
+    period: &str,
+    disclosure: Option<&Disclosure>,
+) -> PolarsResult<Table> {
     // Each indicator's direction looked up once, not once a row.
     let directions: Vec<&str> = panel
         .indicators
@@ -76,10 +88,10 @@ pub fn findings(
     // findings, built in parallel.
     let f64s = |name: &'static str, get: fn(&Finding) -> f64| -> Build<'_> {
         Box::new(move || {
-            Ok(Column::new(
+            Ok(TableColumn::Plain(Column::new(
                 name.into(),
                 rows.iter().map(|x| get(x)).collect::<Vec<_>>(),
-            ))
+            )))
         })
     };
     let hidden_f64s =
@@ -89,7 +101,7 @@ pub fn findings(
             } else {
                 &hidden
             };
-            Box::new(move || Ok(shown(name, &|x| get(x), mask)))
+            Box::new(move || Ok(TableColumn::Plain(shown(name, &|x| get(x), mask))))
         };
     let builders: Vec<Build<'_>> = vec![
         Box::new(|| coded("department_id", &ids, rows.iter().map(|x| Some(x.dept)))),
@@ -118,7 +130,12 @@ pub fn findings(
         }),
         hidden_f64s("numerator", |x| x.numerator, "count"),
         f64s("denominator", |x| x.denominator),
-        Box::new(|| Ok(Column::new("suppressed".into(), hidden.clone()))),
+        Box::new(|| {
+            Ok(TableColumn::Plain(Column::new(
+                "suppressed".into(),
+                hidden.clone(),
+            )))
+        }),
         Box::new(|| interned("rule", rows.iter().map(|x| x.rule))),
         Box::new(|| interned("attribution", rows.iter().map(|x| x.attribution))),
     ];
@@ -195,82 +212,39 @@ pub fn selection(q: &Quarterly, panel: &Panel) -> PolarsResult<DataFrame> {
 }
 
 /// A column to build.
-type Build<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
+type Build<'a> = Box<dyn Fn() -> PolarsResult<TableColumn> + Sync + 'a>;
 
-/// A frame of the columns `builders` build, built in parallel (each column
-/// is a pass over up to a million rows).
-fn in_parallel(builders: &[Build<'_>]) -> PolarsResult<DataFrame> {
-    DataFrame::new(
-        builders
+/// A table of the columns `builders` build, built in parallel (each
+/// column is a pass over up to a million rows).
+fn in_parallel(builders: &[Build<'_>]) -> PolarsResult<Table> {
+    Ok(Table {
+        columns: builders
             .par_iter()
             .map(|b| b())
             .collect::<PolarsResult<Vec<_>>>()?,
-    )
+    })
 }
 
-/// A string column of `n` rows whose row `r` is `uniques[code(r)]` (None:
-/// null), built by gathering from the few distinct values instead of
-/// copying a string per row: a national review's tests hold half a million
-/// rows but only some thousand distinct department ids and a handful of
-/// test names.
+/// A string column from its distinct values and a code per row.
 fn coded(
     name: &str,
     uniques: &[&str],
     codes: impl Iterator<Item = Option<usize>>,
-) -> PolarsResult<Column> {
-    // The codes as plain integers, a null as a sentinel turned into a
-    // validity mask only when one occurs (no vector of options).
-    const NULL: IdxSize = IdxSize::MAX;
-    let mut idx: Vec<IdxSize> = codes.map(|c| c.map_or(NULL, |c| c as IdxSize)).collect();
-    let validity = idx.contains(&NULL).then(|| {
-        let v = idx.iter().map(|&c| c != NULL).collect();
-        for c in idx.iter_mut().filter(|c| **c == NULL) {
-            *c = 0;
-        }
-        v
-    });
-    let idx = IdxCa::from_vec_validity(name.into(), idx, validity);
-    let values = Series::new(name.into(), uniques);
-    Ok(values.take(&idx)?.with_name(name.into()).into())
+) -> PolarsResult<TableColumn> {
+    Ok(TableColumn::coded(name, uniques, codes))
 }
 
-/// [`coded`] for a column of few distinct values given row by row (test
-/// names, severities, rules): each value is looked up among those seen.
-/// The values are mostly the same few string literals, mostly the same as
-/// the row before: the last one is tried first, then each by address, by
-/// its text only when that fails.
-fn interned<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> PolarsResult<Column> {
-    let mut uniques: Vec<&str> = Vec::new();
-    let mut last: Option<(&str, usize)> = None;
-    let codes: Vec<Option<usize>> = values
-        .map(|v| {
-            let v = v?;
-            if let Some((l, k)) = last {
-                if std::ptr::eq(l, v) {
-                    return Some(k);
-                }
-            }
-            let k = match uniques
-                .iter()
-                .position(|u| std::ptr::eq(*u, v))
-                .or_else(|| uniques.iter().position(|u| *u == v))
-            {
-                Some(k) => k,
-                None => {
-                    uniques.push(v);
-                    uniques.len() - 1
-                }
-            };
-            last = Some((v, k));
-            Some(k)
-        })
-        .collect();
-    coded(name, &uniques, codes.into_iter())
+/// A string column of few distinct values given row by row.
+fn interned<'a>(
+    name: &str,
+    values: impl Iterator<Item = Option<&'a str>>,
+) -> PolarsResult<TableColumn> {
+    Ok(TableColumn::interned(name, values))
 }
 
 /// The quarterly charts' points (spc.parquet), for reports and notebooks;
 /// a point built on a suppressed count carries no value.
-pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResult<DataFrame> {
+pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResult<Table> {
     // Chart points, for reports and notebooks; suppressed numerators hidden.
     let hide = |n: f64| disc.hides(n);
     let c = &q.charts;
@@ -286,10 +260,10 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
     let periods: Vec<&str> = labels.iter().map(String::as_str).collect();
     let f64s = |name: &'static str, get: fn(&ChartRow) -> f64| -> Build<'_> {
         Box::new(move || {
-            Ok(Column::new(
+            Ok(TableColumn::Plain(Column::new(
                 name.into(),
                 c.iter().map(get).collect::<Vec<_>>(),
-            ))
+            )))
         })
     };
     let builders: Vec<Build<'_>> = vec![
@@ -304,21 +278,21 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
             )
         }),
         Box::new(|| {
-            Ok(Column::new(
+            Ok(TableColumn::Plain(Column::new(
                 "value".into(),
                 c.iter()
                     .map(|r| (!(r.chart != "peers" && hide(r.numerator))).then_some(r.value))
                     .collect::<Vec<_>>(),
-            ))
+            )))
         }),
         f64s("centre", |r| r.centre),
         f64s("lower", |r| r.lower),
         f64s("upper", |r| r.upper),
         Box::new(|| {
-            Ok(Column::new(
+            Ok(TableColumn::Plain(Column::new(
                 "baseline".into(),
                 c.iter().map(|r| r.baseline).collect::<Vec<_>>(),
-            ))
+            )))
         }),
         Box::new(|| interned("rule", c.iter().map(|r| r.rule))),
     ];

@@ -166,7 +166,7 @@ pub struct Extra {
     /// File name (`selection.csv`, `spc.parquet`).
     pub name: String,
     /// Contents.
-    pub frame: polars::prelude::DataFrame,
+    pub frame: bomon_store::Table,
 }
 
 /// What a run found.
@@ -622,7 +622,7 @@ pub fn quarterly_follow_up(
         extras: vec![
             Extra {
                 name: "selection.csv".into(),
-                frame: selection_df,
+                frame: selection_df.into(),
             },
             Extra {
                 name: "spc.parquet".into(),

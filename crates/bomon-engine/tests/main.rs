@@ -524,4 +524,29 @@ fn peer_comparisons_pool_the_peers_counts_of_each_window() {
     );
 }
 
+/// The findings of every indicator, gathered in parallel, are the parts one
+/// after the other without the refused items - as a sequential
+/// concatenation and filter gives, owned values moved exactly once.
+#[test]
+fn parts_gather_in_order_without_the_refused() {
+    let parts: Vec<Vec<String>> = vec![
+        (0..1000).map(|k| format!("a{k}")).collect(),
+        vec![],
+        (0..7).map(|k| format!("b{k}")).collect(),
+        (0..50_000).map(|k| format!("c{k}")).collect(),
+        vec!["d".to_string()],
+    ];
+    let keep = |s: &String| !s.ends_with('3');
+    let want: Vec<String> = parts
+        .iter()
+        .flatten()
+        .filter(|s| keep(s))
+        .cloned()
+        .collect();
+    let got = bomon_engine::review::concat_parallel(parts, keep);
+    assert_eq!(got.len(), 1000 - 100 + 6 + 50_000 - 5000 + 1);
+    assert_eq!(got, want);
+    assert!(bomon_engine::review::concat_parallel(Vec::<Vec<u8>>::new(), |_| true).is_empty());
+}
+
 mod engine;

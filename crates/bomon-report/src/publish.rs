@@ -182,9 +182,9 @@ fn write_extras(run: &Run, out: &Path) -> Result<(), Error> {
     for x in &run.extras {
         let path = out.join(&x.name);
         if x.name.ends_with(".parquet") {
-            write_parquet(&path, &mut x.frame.clone())?;
+            x.frame.write_parquet(&path)?;
         } else {
-            write_csv(&path, &x.frame)?;
+            write_csv(&path, &x.frame.to_frame().map_err(perr(x.name.clone()))?)?;
         }
     }
     Ok(())
@@ -192,14 +192,14 @@ fn write_extras(run: &Run, out: &Path) -> Result<(), Error> {
 
 /// The findings `rows` of the run as a table, with disclosure control:
 /// nothing built on a count of 1 to max_suppressed (4) persons is printed.
-fn findings_frame(
+fn findings_table(
     run: &Run,
     catalogue: &Catalogue,
     rows: &[&bomon_engine::review::Finding],
-) -> PolarsResult<DataFrame> {
+) -> PolarsResult<bomon_store::Table> {
     let disc = bomon_vocab::Disclosure::new(run.config.max_suppressed_numerator);
     let review = run.review();
-    bomon_engine::frames::findings(rows, &run.panel, catalogue, &review.period, Some(&disc))
+    bomon_engine::frames::findings_table(rows, &run.panel, catalogue, &review.period, Some(&disc))
 }
 
 /// The flags (flags.csv/.parquet).
@@ -210,16 +210,19 @@ fn write_flags(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Error
         .iter()
         .filter(|x| x.severity.is_some())
         .collect();
-    let mut flags_df = findings_frame(run, catalogue, &flags).map_err(perr("flags"))?;
+    let mut flags_df = findings_table(run, catalogue, &flags)
+        .and_then(|t| t.to_frame())
+        .map_err(perr("flags"))?;
     write_csv(&out.join("flags.csv"), &flags_df)?;
     write_parquet(&out.join("flags.parquet"), &mut flags_df)
 }
 
-/// Every test (tests.parquet).
+/// Every test (tests.parquet: half a million rows nationally, its string
+/// columns written as dictionary pages from their codes).
 fn write_tests(run: &Run, catalogue: &Catalogue, out: &Path) -> Result<(), Error> {
     let all: Vec<_> = run.review().findings.iter().collect();
-    let mut tests_df = findings_frame(run, catalogue, &all).map_err(perr("tests"))?;
-    write_parquet(&out.join("tests.parquet"), &mut tests_df)
+    let tests = findings_table(run, catalogue, &all).map_err(perr("tests"))?;
+    Ok(tests.write_parquet(&out.join("tests.parquet"))?)
 }
 
 /// The triage (departments.csv).

@@ -16,7 +16,14 @@ pub fn bh_qvalues(p: &[f64]) -> Vec<f64> {
         .map(|(i, &v)| (v, i))
         .collect();
     let m = sorted.len() as f64;
-    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // Both threads sort; p-values are not negative, so their bits order
+    // them as integers (and -0 is made +0).
+    use rayon::slice::ParallelSliceMut;
+    if sorted.iter().all(|x| x.0 >= 0.0) {
+        sorted.par_sort_unstable_by_key(|x| (x.0 + 0.0).to_bits());
+    } else {
+        sorted.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    }
     let mut q = vec![f64::NAN; p.len()];
     let mut running = 1.0f64;
     for (rank, &(v, i)) in sorted.iter().enumerate().rev() {

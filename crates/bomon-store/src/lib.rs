@@ -51,6 +51,7 @@ pub mod query;
 pub mod raw;
 mod source;
 pub mod store;
+pub mod table;
 pub mod tables;
 
 pub use catalogue::{Catalogue, Direction, Frequency, Indicator, Kind};
@@ -58,4 +59,5 @@ pub use error::{Error, Issue, Location, Rejection, Result};
 pub use ingest::{ingest, FileOutcome, FileStatus, IngestOptions, IngestOutcome, Progress};
 pub use period::Period;
 pub use store::{dense_from_rows, Dense, Snapshot, SnapshotInfo, Store, StoredTable};
+pub use table::{Table, TableColumn};
 pub use tables::TableKind;
