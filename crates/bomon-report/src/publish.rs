@@ -368,6 +368,12 @@ fn write_peers(run: &Run, out: &Path) -> Result<(), Error> {
     // One field as the csv writer writes it (quoted where needed), without
     // the record's terminator.
     let field = |s: &str| -> Result<Vec<u8>, Error> {
+        // Most cells need no quoting: their bytes as they are. An empty one
+        // (quoted by the writer when alone) and any with a delimiter,
+        // quote or line break go through the writer.
+        if !s.is_empty() && !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+            return Ok(s.as_bytes().to_vec());
+        }
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::with_capacity(s.len() + 2));

@@ -131,7 +131,18 @@ impl Best {
         }
     }
 
+    /// Most candidates are farther than the k-th best: that one comparison
+    /// is inlined where candidates are offered, the rest is not.
+    #[inline(always)]
     fn offer(&mut self, v: f64, j: usize) {
+        if v > self.bound {
+            return;
+        }
+        self.offer_near(v, j);
+    }
+
+    #[inline(never)]
+    fn offer_near(&mut self, v: f64, j: usize) {
         if self.k == 0 || !v.is_finite() {
             return;
         }
@@ -140,10 +151,6 @@ impl Best {
             if self.heap.len() == self.k {
                 self.bound = self.heap.peek().map_or(f64::INFINITY, |w| w.0);
             }
-            return;
-        }
-        // Most candidates are farther than the k-th best: one comparison.
-        if v > self.bound {
             return;
         }
         let c = Near(v, j);
