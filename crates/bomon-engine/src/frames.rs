@@ -242,16 +242,44 @@ fn interned<'a>(
     Ok(TableColumn::interned(name, values))
 }
 
+/// An iterator of `left` items, saying so: collected into one allocation
+/// where a flattening iterator's hint would grow a vector by doubling.
+#[derive(Clone)]
+struct Exact<I> {
+    it: I,
+    left: usize,
+}
+
+impl<I: Iterator> Iterator for Exact<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let x = self.it.next()?;
+        self.left = self.left.saturating_sub(1);
+        Some(x)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
 /// The quarterly charts' points (spc.parquet), for reports and notebooks;
 /// a point built on a suppressed count carries no value.
 pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResult<Table> {
     // Chart points, for reports and notebooks; suppressed numerators hidden.
     let hide = |n: f64| disc.hides(n);
-    let c = &q.charts;
+    // The points as the departments' evaluations left them, read in
+    // order with their number known (each column allocated once).
+    let points = Exact {
+        it: q.chart_points(),
+        left: q.charts.iter().map(Vec::len).sum(),
+    };
+    let c = &points;
     // The quarters' labels once each (a national run has a million points
     // over some twenty quarters).
-    let lo = c.iter().map(|r| r.quarter).min().unwrap_or(0);
-    let hi = c.iter().map(|r| r.quarter).max().unwrap_or(-1);
+    let lo = c.clone().map(|r| r.quarter).min().unwrap_or(0);
+    let hi = c.clone().map(|r| r.quarter).max().unwrap_or(-1);
     let labels: Vec<String> = (lo..=hi).map(crate::data::quarter_label).collect();
     // Ten columns of a million rows each: the strings gathered from their
     // few distinct values, all built in parallel.
@@ -262,25 +290,25 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
         Box::new(move || {
             Ok(TableColumn::Plain(Column::new(
                 name.into(),
-                c.iter().map(get).collect::<Vec<_>>(),
+                c.clone().map(get).collect::<Vec<_>>(),
             )))
         })
     };
     let builders: Vec<Build<'_>> = vec![
-        Box::new(|| coded("department_id", &ids, c.iter().map(|r| Some(r.dept)))),
-        Box::new(|| coded("indicator", &inds, c.iter().map(|r| Some(r.indicator)))),
-        Box::new(|| interned("chart", c.iter().map(|r| Some(r.chart)))),
+        Box::new(|| coded("department_id", &ids, c.clone().map(|r| Some(r.dept)))),
+        Box::new(|| coded("indicator", &inds, c.clone().map(|r| Some(r.indicator)))),
+        Box::new(|| interned("chart", c.clone().map(|r| Some(r.chart)))),
         Box::new(|| {
             coded(
                 "period",
                 &periods,
-                c.iter().map(|r| Some((r.quarter - lo) as usize)),
+                c.clone().map(|r| Some((r.quarter - lo) as usize)),
             )
         }),
         Box::new(|| {
             Ok(TableColumn::Plain(Column::new(
                 "value".into(),
-                c.iter()
+                c.clone()
                     .map(|r| (!(r.chart != "peers" && hide(r.numerator))).then_some(r.value))
                     .collect::<Vec<_>>(),
             )))
@@ -291,10 +319,10 @@ pub fn spc_points(q: &Quarterly, panel: &Panel, disc: &Disclosure) -> PolarsResu
         Box::new(|| {
             Ok(TableColumn::Plain(Column::new(
                 "baseline".into(),
-                c.iter().map(|r| r.baseline).collect::<Vec<_>>(),
+                c.clone().map(|r| r.baseline).collect::<Vec<_>>(),
             )))
         }),
-        Box::new(|| interned("rule", c.iter().map(|r| r.rule))),
+        Box::new(|| interned("rule", c.clone().map(|r| r.rule))),
     ];
     in_parallel(&builders)
 }

@@ -236,11 +236,14 @@ pub struct Quarterly {
     /// Per selected department: `new`, `persisting`, `resolved`, `shared`,
     /// `none` or `too_short` (same order as `selection`).
     pub status: Vec<Status>,
-    /// Charts of the departments and indicators evaluated, each
-    /// department and indicator's points together.
-    pub charts: Vec<ChartRow>,
-    /// Where each (department, indicator)'s points lie in `charts`.
-    pub chart_ranges: HashMap<(usize, usize), std::ops::Range<usize>>,
+    /// Charts of the departments evaluated, per selected department (same
+    /// order as `selection`), each indicator's points together - kept as
+    /// each department's evaluation wrote them (a national run's million
+    /// points are not copied into one vector).
+    pub charts: Vec<Vec<ChartRow>>,
+    /// Where each (department, indicator)'s points lie: which of `charts`,
+    /// and where in it.
+    pub chart_ranges: HashMap<(usize, usize), (usize, std::ops::Range<usize>)>,
     /// Charts not judged: (dept, indicator, why, baseline quarters found).
     pub not_judged: Vec<(usize, usize, NotJudged, usize)>,
     /// Series judged: (dept, indicator, by which chart).
@@ -256,7 +259,12 @@ impl Quarterly {
     pub fn charts_of(&self, dept: usize, indicator: usize) -> &[ChartRow] {
         self.chart_ranges
             .get(&(dept, indicator))
-            .map_or(&[], |r| &self.charts[r.clone()])
+            .map_or(&[], |(k, r)| &self.charts[*k][r.clone()])
+    }
+
+    /// Every chart point, department by department.
+    pub fn chart_points(&self) -> impl Iterator<Item = &ChartRow> + Clone {
+        self.charts.iter().flatten()
     }
 }
 
@@ -1346,7 +1354,7 @@ pub fn quarterly(
     // Per selected department: every indicator now and a quarter ago.
     type DeptResult = (
         Vec<Finding>,
-        Vec<ChartRow>,
+        (Vec<ChartRow>, Vec<(usize, std::ops::Range<usize>)>),
         Vec<(usize, usize, NotJudged, usize)>,
         Vec<(usize, usize, JudgedBy)>,
         bool,
@@ -1375,6 +1383,7 @@ pub fn quarterly(
                     );
                     let mut nj = Vec::new();
                     let mut by = Vec::new();
+                    let mut ranges = Vec::new();
                     let (mut own, mut shared, mut prev_own, mut runs) = (false, false, false, 0);
                     let mut prev_flagged = Vec::new();
                     for &i in &judged {
@@ -1404,6 +1413,9 @@ pub fn quarterly(
                         shared |= now.shared_flag;
                         runs += now.charts_run;
                         findings.extend(now.findings);
+                        if !now.charts.is_empty() {
+                            ranges.push((i, charts.len()..charts.len() + now.charts.len()));
+                        }
                         charts.extend(now.charts);
                         let before = evaluate(&ctx, &case, t - 1, false);
                         if before.own_flag {
@@ -1413,7 +1425,7 @@ pub fn quarterly(
                     }
                     (
                         findings,
-                        charts,
+                        (charts, ranges),
                         nj,
                         by,
                         own,
@@ -1427,7 +1439,8 @@ pub fn quarterly(
         },
     );
     let mut findings = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
-    let mut charts = Vec::with_capacity(results.iter().map(|r| r.1.len()).sum());
+    let mut charts = Vec::with_capacity(results.len());
+    let mut chart_ranges = HashMap::new();
     let mut not_judged = Vec::new();
     let mut judged_series = Vec::new();
     let mut status = Vec::new();
@@ -1462,7 +1475,11 @@ pub fn quarterly(
         }
         charts_run += runs;
         findings.extend(f);
-        charts.extend(c);
+        let (c, ranges) = c;
+        for (i, r) in ranges {
+            chart_ranges.insert((d, i), (k, r));
+        }
+        charts.push(c);
         not_judged.extend(nj);
         judged_series.extend(by);
     }
@@ -1477,13 +1494,7 @@ pub fn quarterly(
     let tests = findings.len();
     let scope: Vec<usize> = selection.iter().map(|s| s.dept).collect();
     let _ = charts_run;
-    let mut chart_ranges: HashMap<(usize, usize), std::ops::Range<usize>> = HashMap::new();
-    for (k, c) in charts.iter().enumerate() {
-        chart_ranges
-            .entry((c.dept, c.indicator))
-            .and_modify(|r| r.end = k + 1)
-            .or_insert(k..k + 1);
-    }
+
     Quarterly {
         review: Review {
             year: t.div_euclid(4),

@@ -117,12 +117,21 @@ fn a_stable_department_among_stable_peers_raises_nothing() {
     // the peers' pooled rate; the relative chart only with run rules, the
     // peers' chart only to share an own signal.
     for chart in ["own", "deciding", "peers_rate"] {
-        let rows: Vec<_> = q.charts.iter().filter(|c| c.chart == chart).collect();
+        let rows: Vec<_> = q.chart_points().filter(|c| c.chart == chart).collect();
         assert_eq!(rows.len(), 20, "{chart}");
         assert_eq!(rows.iter().filter(|c| c.baseline).count(), 12, "{chart}");
         assert_eq!(quarter_label(rows[0].quarter), "2021Q1");
     }
-    assert_eq!(q.charts.len(), 60);
+    assert_eq!(q.chart_points().count(), 60);
+    // One department's charts, found where its evaluation left them.
+    assert_eq!(q.charts.len(), 1);
+    let d = q.selection[0].dept;
+    assert_eq!(q.charts_of(d, 0).len(), 60);
+    assert!(q
+        .charts_of(d, 0)
+        .iter()
+        .all(|c| c.dept == d && c.indicator == 0));
+    assert!(q.charts_of(d, 1).is_empty());
 }
 
 #[test]
