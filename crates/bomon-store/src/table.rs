@@ -362,6 +362,8 @@ mod tests {
                         .map(|r| (r % 11 != 0).then_some(r as f64 / 7.0))
                         .collect::<Vec<_>>(),
                 )),
+                // No value at all (an annual review's attributions).
+                TableColumn::interned("none", (0..n).map(|_| None)),
                 TableColumn::Plain(Column::new(
                     "flag".into(),
                     (0..n).map(|r| r % 2 == 0).collect::<Vec<_>>(),
@@ -376,6 +378,8 @@ mod tests {
         assert_eq!(back.column("id").unwrap().dtype(), &DataType::String);
         assert!(back.equals_missing(&want));
         assert_eq!(back.column("maybe").unwrap().null_count(), n.div_ceil(5));
+        assert_eq!(back.column("none").unwrap().null_count(), n);
+        assert_eq!(back.column("none").unwrap().dtype(), &DataType::String);
         assert_eq!(
             back.column("id").unwrap().str().unwrap().get(ROW_GROUP + 2),
             Some(ids[(ROW_GROUP + 2) % 3])
