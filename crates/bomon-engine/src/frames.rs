@@ -13,7 +13,8 @@ use rayon::prelude::*;
 
 use crate::data::Panel;
 use crate::quarterly::{ChartRow, Quarterly};
-use crate::review::Finding;
+use crate::review::{Comparator, Finding, Test};
+use bomon_stats::Severity;
 
 /// The findings `rows` of a review of `period` as a table: department,
 /// indicator, test, comparator, value and reference, z/p/q, severity,
@@ -56,90 +57,237 @@ pub fn findings_table(
             })
         })
         .collect();
-    let hidden: Vec<bool> = rows
-        .iter()
-        .map(|x| disclosure.is_some_and(|d| d.hides(x.numerator)))
-        .collect();
-    // A change or slope built on a suppressed count can reveal it too (4 of
-    // 59 against 1 of 59 is a ratio of 4): its value is not shown either.
-    let value_hidden: Vec<bool> = rows
-        .iter()
-        .zip(&hidden)
-        .map(|(x, &h)| h || disclosure.is_some_and(|d| d.hides(x.previous_numerator)))
-        .collect();
+    // Every field the columns need, from one pass over the findings (each
+    // some 150 bytes: a pass per column read them all eighteen times), the
+    // rows split between the threads; the columns are then built from
+    // these compact arrays.
+    let mut x = Extracted::new(rows.len());
+    x.parts().fill(rows, disclosure);
+    let Extracted {
+        dept,
+        indicator,
+        test,
+        comparator,
+        severity,
+        rule,
+        attribution,
+        f,
+        hidden,
+        value_hidden,
+    } = x;
+    let [value, reference, z, p, q, numerator, denominator] = f;
     // A column with the hidden rows null: the values and a validity mask
     // (no vector of options).
-    let shown = |name: &str, v: &dyn Fn(&Finding) -> f64, hide: &[bool]| -> Column {
-        let values: Vec<f64> = rows
-            .iter()
-            .zip(hide)
-            .map(|(x, &h)| if h { 0.0 } else { v(x) })
-            .collect();
-        let validity = hide
-            .iter()
-            .any(|&h| h)
-            .then(|| hide.iter().map(|&h| !h).collect());
-        Float64Chunked::from_vec_validity(name.into(), values, validity).into_column()
+    let shown = |name: &str, mut values: Vec<f64>, hide: &[bool]| -> TableColumn {
+        let validity = hide.iter().any(|&h| h).then(|| {
+            for (v, &h) in values.iter_mut().zip(hide) {
+                if h {
+                    *v = 0.0;
+                }
+            }
+            hide.iter().map(|&h| !h).collect()
+        });
+        TableColumn::Plain(
+            Float64Chunked::from_vec_validity(name.into(), values, validity).into_column(),
+        )
     };
     let ids: Vec<&str> = panel.depts.iter().map(|d| d.id.as_str()).collect();
     let names: Vec<&str> = panel.depts.iter().map(|d| d.name.as_str()).collect();
     let inds: Vec<&str> = panel.indicators.iter().map(String::as_str).collect();
-    // Eighteen columns of up to half a million rows: each a pass over the
-    // findings, built in parallel.
-    let f64s = |name: &'static str, get: fn(&Finding) -> f64| -> Build<'_> {
-        Box::new(move || {
-            Ok(TableColumn::Plain(Column::new(
-                name.into(),
-                rows.iter().map(|x| get(x)).collect::<Vec<_>>(),
-            )))
-        })
-    };
-    let hidden_f64s =
-        |name: &'static str, get: fn(&Finding) -> f64, hide: &'static str| -> Build<'_> {
-            let mask = if hide == "value" {
-                &value_hidden
-            } else {
-                &hidden
-            };
-            Box::new(move || Ok(TableColumn::Plain(shown(name, &|x| get(x), mask))))
-        };
-    let builders: Vec<Build<'_>> = vec![
-        Box::new(|| coded("department_id", &ids, rows.iter().map(|x| Some(x.dept)))),
-        Box::new(|| coded("department_name", &names, rows.iter().map(|x| Some(x.dept)))),
-        Box::new(|| coded("period", &[period], rows.iter().map(|_| Some(0)))),
-        Box::new(|| coded("indicator", &inds, rows.iter().map(|x| Some(x.indicator)))),
-        Box::new(|| interned("test", rows.iter().map(|x| Some(x.test.name())))),
-        Box::new(|| interned("comparator", rows.iter().map(|x| Some(x.comparator.name())))),
-        hidden_f64s("value", |x| x.value, "value"),
-        f64s("reference", |x| x.reference),
-        hidden_f64s("z", |x| x.z, "count"),
-        hidden_f64s("p", |x| x.p, "count"),
-        hidden_f64s("q", |x| x.q, "count"),
+    fn of(v: &[u32]) -> impl Iterator<Item = Option<usize>> + '_ {
+        v.iter().map(|&c| Some(c as usize))
+    }
+    let plain = |name: &str, v: Vec<f64>| TableColumn::Plain(Column::new(name.into(), v));
+    // Eighteen columns, built in parallel, each from its compact array.
+    type Once<'a> = Box<dyn FnOnce() -> TableColumn + Send + 'a>;
+    let builders: Vec<Once<'_>> = vec![
+        Box::new(|| TableColumn::coded("department_id", &ids, of(&dept))),
+        Box::new(|| TableColumn::coded("department_name", &names, of(&dept))),
+        Box::new(|| TableColumn::coded("period", &[period], dept.iter().map(|_| Some(0)))),
+        Box::new(|| TableColumn::coded("indicator", &inds, of(&indicator))),
+        Box::new(|| TableColumn::interned("test", test.iter().map(|t| Some(t.name())))),
+        Box::new(|| TableColumn::interned("comparator", comparator.iter().map(|c| Some(c.name())))),
+        Box::new(|| shown("value", value, &value_hidden)),
+        Box::new(|| plain("reference", reference)),
+        Box::new(|| shown("z", z, &hidden)),
+        Box::new(|| shown("p", p, &hidden)),
+        Box::new(|| shown("q", q, &hidden)),
         Box::new(|| {
-            interned(
-                "severity",
-                rows.iter().map(|x| x.severity.map(|s| s.name())),
-            )
+            TableColumn::interned("severity", severity.iter().map(|s| s.map(|s| s.name())))
         }),
-        Box::new(|| {
-            coded(
-                "direction",
-                &directions,
-                rows.iter().map(|x| Some(x.indicator)),
-            )
-        }),
-        hidden_f64s("numerator", |x| x.numerator, "count"),
-        f64s("denominator", |x| x.denominator),
-        Box::new(|| {
-            Ok(TableColumn::Plain(Column::new(
-                "suppressed".into(),
-                hidden.clone(),
-            )))
-        }),
-        Box::new(|| interned("rule", rows.iter().map(|x| x.rule))),
-        Box::new(|| interned("attribution", rows.iter().map(|x| x.attribution))),
+        Box::new(|| TableColumn::coded("direction", &directions, of(&indicator))),
+        Box::new(|| shown("numerator", numerator, &hidden)),
+        Box::new(|| plain("denominator", denominator)),
+        Box::new(|| TableColumn::Plain(Column::new("suppressed".into(), hidden.clone()))),
+        Box::new(|| TableColumn::interned("rule", rule.iter().copied())),
+        Box::new(|| TableColumn::interned("attribution", attribution.iter().copied())),
     ];
-    in_parallel(&builders)
+    Ok(Table {
+        columns: builders.into_par_iter().map(|b| b()).collect(),
+    })
+}
+
+/// The fields of findings that [`findings_table`] publishes, one array per
+/// field.
+struct Extracted {
+    dept: Vec<u32>,
+    indicator: Vec<u32>,
+    test: Vec<Test>,
+    comparator: Vec<Comparator>,
+    severity: Vec<Option<Severity>>,
+    rule: Vec<Option<&'static str>>,
+    attribution: Vec<Option<&'static str>>,
+    /// value, reference, z, p, q, numerator, denominator.
+    f: [Vec<f64>; 7],
+    /// Built on a suppressed count (numerator).
+    hidden: Vec<bool>,
+    /// Hidden, or a change or slope from a suppressed count.
+    value_hidden: Vec<bool>,
+}
+
+/// Mutable windows into an [`Extracted`]'s arrays, all over the same rows.
+struct Parts<'a> {
+    dept: &'a mut [u32],
+    indicator: &'a mut [u32],
+    test: &'a mut [Test],
+    comparator: &'a mut [Comparator],
+    severity: &'a mut [Option<Severity>],
+    rule: &'a mut [Option<&'static str>],
+    attribution: &'a mut [Option<&'static str>],
+    f: [&'a mut [f64]; 7],
+    hidden: &'a mut [bool],
+    value_hidden: &'a mut [bool],
+}
+
+impl Extracted {
+    fn new(n: usize) -> Self {
+        Extracted {
+            dept: vec![0; n],
+            indicator: vec![0; n],
+            test: vec![Test::Level; n],
+            comparator: vec![Comparator::Peers; n],
+            severity: vec![None; n],
+            rule: vec![None; n],
+            attribution: vec![None; n],
+            f: std::array::from_fn(|_| vec![0.0; n]),
+            hidden: vec![false; n],
+            value_hidden: vec![false; n],
+        }
+    }
+
+    fn parts(&mut self) -> Parts<'_> {
+        let mut f = self.f.iter_mut();
+        Parts {
+            dept: &mut self.dept,
+            indicator: &mut self.indicator,
+            test: &mut self.test,
+            comparator: &mut self.comparator,
+            severity: &mut self.severity,
+            rule: &mut self.rule,
+            attribution: &mut self.attribution,
+            f: std::array::from_fn(|_| f.next().expect("seven").as_mut_slice()),
+            hidden: &mut self.hidden,
+            value_hidden: &mut self.value_hidden,
+        }
+    }
+}
+
+impl<'a> Parts<'a> {
+    /// The first `mid` rows and the rest.
+    fn split_at(self, mid: usize) -> (Parts<'a>, Parts<'a>) {
+        let (d0, d1) = self.dept.split_at_mut(mid);
+        let (i0, i1) = self.indicator.split_at_mut(mid);
+        let (t0, t1) = self.test.split_at_mut(mid);
+        let (c0, c1) = self.comparator.split_at_mut(mid);
+        let (s0, s1) = self.severity.split_at_mut(mid);
+        let (r0, r1) = self.rule.split_at_mut(mid);
+        let (a0, a1) = self.attribution.split_at_mut(mid);
+        let (h0, h1) = self.hidden.split_at_mut(mid);
+        let (v0, v1) = self.value_hidden.split_at_mut(mid);
+        let mut lo: Vec<&'a mut [f64]> = Vec::with_capacity(7);
+        let mut hi: Vec<&'a mut [f64]> = Vec::with_capacity(7);
+        for col in self.f {
+            let (x, y) = col.split_at_mut(mid);
+            lo.push(x);
+            hi.push(y);
+        }
+        let (mut lo, mut hi) = (lo.into_iter(), hi.into_iter());
+        (
+            Parts {
+                dept: d0,
+                indicator: i0,
+                test: t0,
+                comparator: c0,
+                severity: s0,
+                rule: r0,
+                attribution: a0,
+                f: std::array::from_fn(|_| lo.next().expect("seven")),
+                hidden: h0,
+                value_hidden: v0,
+            },
+            Parts {
+                dept: d1,
+                indicator: i1,
+                test: t1,
+                comparator: c1,
+                severity: s1,
+                rule: r1,
+                attribution: a1,
+                f: std::array::from_fn(|_| hi.next().expect("seven")),
+                hidden: h1,
+                value_hidden: v1,
+            },
+        )
+    }
+
+    /// Row k of every array from `rows[k]`, halves of many rows in parallel.
+    fn fill(self, rows: &[&Finding], disclosure: Option<&Disclosure>) {
+        const ALONE: usize = 1 << 16;
+        if rows.len() > ALONE {
+            let mid = rows.len() / 2;
+            let (a, b) = self.split_at(mid);
+            rayon::join(
+                || a.fill(&rows[..mid], disclosure),
+                || b.fill(&rows[mid..], disclosure),
+            );
+            return;
+        }
+        let Parts {
+            dept,
+            indicator,
+            test,
+            comparator,
+            severity,
+            rule,
+            attribution,
+            f,
+            hidden,
+            value_hidden,
+        } = self;
+        let [value, reference, z, p, q, numerator, denominator] = f;
+        for (k, x) in rows.iter().enumerate() {
+            dept[k] = x.dept as u32;
+            indicator[k] = x.indicator as u32;
+            test[k] = x.test;
+            comparator[k] = x.comparator;
+            severity[k] = x.severity;
+            rule[k] = x.rule;
+            attribution[k] = x.attribution;
+            value[k] = x.value;
+            reference[k] = x.reference;
+            z[k] = x.z;
+            p[k] = x.p;
+            q[k] = x.q;
+            numerator[k] = x.numerator;
+            denominator[k] = x.denominator;
+            let h = disclosure.is_some_and(|d| d.hides(x.numerator));
+            hidden[k] = h;
+            // A change or slope built on a suppressed count can reveal it
+            // too (4 of 59 against 1 of 59 is a ratio of 4): its value is
+            // not shown either.
+            value_hidden[k] = h || disclosure.is_some_and(|d| d.hides(x.previous_numerator));
+        }
+    }
 }
 
 /// The quarterly selection with each department's status, and per indicator
