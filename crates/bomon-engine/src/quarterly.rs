@@ -334,16 +334,25 @@ pub fn between_variance(
         let r = rate[(q - from) as usize];
         (ok(a, b) && r > 0.0).then_some((a, b * r))
     };
-    for d in 0..panel.depts.len() {
-        let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
-        let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
-        if pts.len() < 4 || so <= 0.0 {
-            continue;
-        }
-        let r = so / se;
+    // Each department's baseline: its points and its ratio of observed to
+    // expected (None with fewer than 4 points or no event), found once for
+    // the three pooled estimates below.
+    let fits: Vec<Option<(usize, f64)>> = (0..panel.depts.len())
+        .map(|d| {
+            let (mut so, mut se, mut m) = (0.0, 0.0, 0usize);
+            for (o, e) in (base.0..=base.1).filter_map(|q| point(d, q)) {
+                so += o;
+                se += e;
+                m += 1;
+            }
+            (m >= 4 && so > 0.0).then(|| (m, so / se))
+        })
+        .collect();
+    for (d, fit) in fits.iter().enumerate() {
+        let Some((m, r)) = *fit else { continue };
         if in_sample {
-            let m = pts.len() as f64;
-            for &(o, e) in &pts {
+            let m = m as f64;
+            for (o, e) in (base.0..=base.1).filter_map(|q| point(d, q)) {
                 let mu = r * e;
                 num += (o - mu).powi(2) * m / (m - 1.0) - mu;
                 den += mu * mu;
@@ -361,21 +370,16 @@ pub fn between_variance(
     // pooled: quarters of the same year tend to run high or low together.
     let (mut sxy, mut sxx) = (0.0, 0.0);
     if !in_sample {
-        for d in 0..panel.depts.len() {
-            let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
-            let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
-            if pts.len() < 4 || so <= 0.0 {
-                continue;
-            }
-            let r = so / se;
-            let z: Vec<f64> = (check.0..=check.1)
-                .map(|q| {
-                    point(d, q).map_or(f64::NAN, |(o, e)| {
-                        let mu = r * e;
-                        (o - mu) / (mu + tau2 * mu * mu).sqrt()
-                    })
+        let mut z = Vec::new();
+        for (d, fit) in fits.iter().enumerate() {
+            let Some((_, r)) = *fit else { continue };
+            z.clear();
+            z.extend((check.0..=check.1).map(|q| {
+                point(d, q).map_or(f64::NAN, |(o, e)| {
+                    let mu = r * e;
+                    (o - mu) / (mu + tau2 * mu * mu).sqrt()
                 })
-                .collect();
+            }));
             for w in z.windows(2) {
                 if w[0].is_finite() && w[1].is_finite() {
                     sxy += w[0] * w[1];
@@ -394,8 +398,7 @@ pub fn between_variance(
         lag_cov: if in_sample {
             [tau2, 0.0, 0.0, 0.0]
         } else {
-            lag_covariance(&point, base, check, panel.depts.len(), tau2)
-                .unwrap_or([tau2, 0.0, 0.0, 0.0])
+            lag_covariance(&point, &fits, check, tau2).unwrap_or([tau2, 0.0, 0.0, 0.0])
         },
     }
 }
@@ -416,9 +419,8 @@ pub fn between_variance(
 /// than 5 check quarters (no long lags).
 fn lag_covariance(
     point: &dyn Fn(usize, i32) -> Option<(f64, f64)>,
-    base: (i32, i32),
+    fits: &[Option<(usize, f64)>],
     check: (i32, i32),
-    depts: usize,
     pilot: f64,
 ) -> Option<[f64; 4]> {
     // A squared difference beyond 10 times its expected size (chi-square
@@ -429,16 +431,13 @@ fn lag_covariance(
     let span = (check.1 - check.0 + 1).max(0) as usize;
     let mut num = vec![0.0; span];
     let mut den = vec![0.0; span];
-    for d in 0..depts {
-        let pts: Vec<(f64, f64)> = (base.0..=base.1).filter_map(|q| point(d, q)).collect();
-        let (so, se) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
-        if pts.len() < 4 || so <= 0.0 {
-            continue;
-        }
-        let r = so / se;
-        let xs: Vec<Option<(f64, f64)>> = (check.0..=check.1)
-            .map(|q| point(d, q).map(|(o, e)| (o / (r * e) - 1.0, r * e)))
-            .collect();
+    let mut xs: Vec<Option<(f64, f64)>> = Vec::with_capacity(span);
+    for (d, fit) in fits.iter().enumerate() {
+        let Some((_, r)) = *fit else { continue };
+        xs.clear();
+        xs.extend(
+            (check.0..=check.1).map(|q| point(d, q).map(|(o, e)| (o / (r * e) - 1.0, r * e))),
+        );
         for j in 0..span {
             let Some((xj, mj)) = xs[j] else { continue };
             for (l, xk) in xs.iter().enumerate().skip(j + 1) {
