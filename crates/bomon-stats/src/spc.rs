@@ -147,8 +147,30 @@ pub fn anhoej_limits(n: usize) -> (usize, usize) {
         return (0, 0);
     }
     let longest = (n as f64).log2().round() as usize + 3;
-    let crossings = qbinom(0.05, (n - 1) as u64, 0.5) as usize;
-    (longest, crossings)
+    (longest, min_crossings(n))
+}
+
+/// qbinom(0.05, n - 1, 0.5): a bisection over binomial distribution
+/// functions, each an incomplete beta function - and quarterly charts ask
+/// it for the same few lengths thousands of times, so each length below
+/// 256 is computed once and kept.
+fn min_crossings(n: usize) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const TABLE: usize = 256;
+    const UNKNOWN: usize = usize::MAX;
+    static CROSSINGS: [AtomicUsize; TABLE] = [const { AtomicUsize::new(UNKNOWN) }; TABLE];
+    let at = |n: usize| qbinom(0.05, (n - 1) as u64, 0.5) as usize;
+    let Some(slot) = CROSSINGS.get(n) else {
+        return at(n);
+    };
+    match slot.load(Ordering::Relaxed) {
+        UNKNOWN => {
+            let c = at(n);
+            slot.store(c, Ordering::Relaxed);
+            c
+        }
+        c => c,
+    }
 }
 
 /// Runs analysis of `values` around `centre` (points on the centre are skipped).

@@ -117,7 +117,13 @@ const ANHOEJ: [(usize, usize, usize); 91] = [
 fn anhoej_critical_values_match_the_qicharts2_table() {
     for (n, longest, crossings) in ANHOEJ {
         assert_eq!(anhoej_limits(n), (longest, crossings), "n = {n}");
+        // Asked again (kept from the first time), the same.
+        assert_eq!(anhoej_limits(n), (longest, crossings), "n = {n}");
     }
+    // Beyond the kept lengths, computed each time: qbinom(0.05, 299, 0.5)
+    // = 135 (the smallest k with sum_{j <= k} C(299, j) / 2^299 >= 0.05,
+    // summed exactly in integers by hand), and round(log2(300)) + 3 = 11.
+    assert_eq!(anhoej_limits(300), (11, 135));
 }
 
 #[test]
