@@ -146,6 +146,54 @@ pub fn nb_lower_midp(x: f64, mu: f64, tau2: f64) -> f64 {
     (1.0 - ge + 0.5 * pm).max(0.0)
 }
 
+/// The probability masses of [`nb_upper`]'s gamma-Poisson count, walked
+/// count by count: P(X = 0) and the ratio P(X = c + 1) / P(X = c).
+struct Masses {
+    mu: f64,
+    tau2: f64,
+    /// Taken as Poisson (as in nb_upper; a NaN tau2 gives NaN masses).
+    poisson: bool,
+    r: f64,
+    q: f64,
+}
+
+impl Masses {
+    fn new(mu: f64, tau2: f64) -> Masses {
+        let poisson = tau2 * mu < POISSON_BELOW;
+        let (r, q) = if poisson {
+            (f64::INFINITY, 0.0)
+        } else {
+            (1.0 / tau2, mu / (1.0 / tau2 + mu))
+        };
+        Masses {
+            mu,
+            tau2,
+            poisson,
+            r,
+            q,
+        }
+    }
+
+    /// P(X = 0): (1 - q)^r, or e^-mu for the Poisson.
+    fn at_zero(&self) -> f64 {
+        if self.poisson {
+            (-self.mu).exp()
+        } else {
+            (-self.r * (self.mu * self.tau2).ln_1p()).exp()
+        }
+    }
+
+    /// P(X = c + 1) / P(X = c): (c + r) / (c + 1) q, or mu / (c + 1).
+    #[inline]
+    fn up(&self, c: f64) -> f64 {
+        if self.poisson {
+            self.mu / (c + 1.0)
+        } else {
+            (c + self.r) / (c + 1.0) * self.q
+        }
+    }
+}
+
 /// Below this many events (the count and its mean) [`nb_upper_midp`] and
 /// [`nb_lower_midp`] of an integer count sum probability masses instead of
 /// evaluating an incomplete beta (or gamma) function.
@@ -164,25 +212,9 @@ fn summed_tail(x: f64, mu: f64, tau2: f64) -> Option<(f64, f64)> {
     if !((1.0..SUM_BELOW).contains(&x) && x.fract() == 0.0 && mu > 0.0 && mu < SUM_BELOW) {
         return None;
     }
-    // As in nb_upper (a NaN tau2 gives NaN).
-    let poisson = tau2 * mu < POISSON_BELOW;
-    let (r, q) = if poisson {
-        (f64::INFINITY, 0.0)
-    } else {
-        (1.0 / tau2, mu / (1.0 / tau2 + mu))
-    };
-    let up = |c: f64| {
-        if poisson {
-            mu / (c + 1.0)
-        } else {
-            (c + r) / (c + 1.0) * q
-        }
-    };
-    let mut pm = if poisson {
-        (-mu).exp()
-    } else {
-        (-r * (mu * tau2).ln_1p()).exp()
-    };
+    let masses = Masses::new(mu, tau2);
+    let up = |c: f64| masses.up(c);
+    let mut pm = masses.at_zero();
     let (mut below, mut c) = (0.0, 0.0);
     while c < x {
         below += pm;
@@ -249,20 +281,8 @@ pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
         };
         -qnorm(p.clamp(1e-300, 1.0 - 1e-16))
     };
-    let poisson = tau2 * mu < POISSON_BELOW;
-    let (r, q) = if poisson {
-        (f64::INFINITY, 0.0)
-    } else {
-        (1.0 / tau2, mu / (1.0 / tau2 + mu))
-    };
-    // P(X = c + 1) / P(X = c).
-    let up = |c: f64| {
-        if poisson {
-            mu / (c + 1.0)
-        } else {
-            (c + r) / (c + 1.0) * q
-        }
-    };
+    let masses = Masses::new(mu, tau2);
+    let up = |c: f64| masses.up(c);
     let target = pnorm(-z);
     let sd = (mu + tau2 * mu * mu).sqrt();
     // Below WALK_BELOW events the walk starts at 0, where P(X >= 0) = 1 and
@@ -273,11 +293,7 @@ pub fn nb_midp_beyond(mu: f64, tau2: f64, z: f64, upper: bool) -> Option<f64> {
     const WALK_BELOW: f64 = 100.0;
     // (P(X >= c), P(X = c)) at c = `to`, carried up from 0.
     let carried = |to: f64| {
-        let mut pm = if poisson {
-            (-mu).exp()
-        } else {
-            (-r * (mu * tau2).ln_1p()).exp()
-        };
+        let mut pm = masses.at_zero();
         let (mut ge, mut c) = (1.0, 0.0);
         while c < to {
             ge -= pm;
