@@ -63,19 +63,8 @@ pub fn findings_table(
     // these compact arrays.
     let mut x = Extracted::new(rows.len());
     x.parts().fill(rows, disclosure);
-    let Extracted {
-        dept,
-        indicator,
-        test,
-        comparator,
-        severity,
-        rule,
-        attribution,
-        f,
-        hidden,
-        value_hidden,
-    } = x;
-    let [value, reference, z, p, q, numerator, denominator] = f;
+    let [value, reference, z, p, q, numerator, denominator] = x.f;
+    let (dept, indicator, hidden, value_hidden) = (x.dept, x.indicator, x.hidden, x.value_hidden);
     // A column with the hidden rows null: the values and a validity mask
     // (no vector of options).
     let shown = |name: &str, mut values: Vec<f64>, hide: &[bool]| -> TableColumn {
@@ -105,22 +94,24 @@ pub fn findings_table(
         Box::new(|| TableColumn::coded("department_name", &names, of(&dept))),
         Box::new(|| TableColumn::coded("period", &[period], dept.iter().map(|_| Some(0)))),
         Box::new(|| TableColumn::coded("indicator", &inds, of(&indicator))),
-        Box::new(|| TableColumn::interned("test", test.iter().map(|t| Some(t.name())))),
-        Box::new(|| TableColumn::interned("comparator", comparator.iter().map(|c| Some(c.name())))),
+        Box::new(|| TableColumn::interned("test", x.test.iter().map(|t| Some(t.name())))),
+        Box::new(|| {
+            TableColumn::interned("comparator", x.comparator.iter().map(|c| Some(c.name())))
+        }),
         Box::new(|| shown("value", value, &value_hidden)),
         Box::new(|| plain("reference", reference)),
         Box::new(|| shown("z", z, &hidden)),
         Box::new(|| shown("p", p, &hidden)),
         Box::new(|| shown("q", q, &hidden)),
         Box::new(|| {
-            TableColumn::interned("severity", severity.iter().map(|s| s.map(|s| s.name())))
+            TableColumn::interned("severity", x.severity.iter().map(|s| s.map(|s| s.name())))
         }),
         Box::new(|| TableColumn::coded("direction", &directions, of(&indicator))),
         Box::new(|| shown("numerator", numerator, &hidden)),
         Box::new(|| plain("denominator", denominator)),
         Box::new(|| TableColumn::Plain(Column::new("suppressed".into(), hidden.clone()))),
-        Box::new(|| TableColumn::interned("rule", rule.iter().copied())),
-        Box::new(|| TableColumn::interned("attribution", attribution.iter().copied())),
+        Box::new(|| TableColumn::interned("rule", x.rule.iter().copied())),
+        Box::new(|| TableColumn::interned("attribution", x.attribution.iter().copied())),
     ];
     Ok(Table {
         columns: builders.into_par_iter().map(|b| b()).collect(),
